@@ -1,0 +1,16 @@
+#include "trainer/trainer_flags.h"
+
+#include "absl/flags/flag.h"
+
+ABSL_FLAG(std::string, out, "", "Output folder (created if missing).");
+ABSL_FLAG(std::string, weights, "",
+          "Weights: a version folder of a model repository, a .safetensors "
+          "file, or an upstream PyTorch .pth state dict.");
+ABSL_FLAG(int64_t, input_size, 512,
+          "Network input side in pixels for a bare weights file (a version "
+          "folder's manifest states its own).");
+ABSL_FLAG(uint64_t, seed, 1, "Random seed; equal seeds give equal results.");
+ABSL_FLAG(int32_t, threads, 0,
+          "CPU threads for the network (0 = one per core).");
+ABSL_FLAG(std::string, device, "auto",
+          "auto (CUDA when available, else CPU), cpu or cuda.");

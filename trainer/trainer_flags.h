@@ -1,0 +1,18 @@
+// Flags shared by several facet-trainer subcommands. A flag used by one
+// subcommand only is defined in that subcommand's file.
+#ifndef FACET_TRAINER_TRAINER_FLAGS_H_
+#define FACET_TRAINER_TRAINER_FLAGS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/flags/declare.h"
+
+ABSL_DECLARE_FLAG(std::string, out);
+ABSL_DECLARE_FLAG(std::string, weights);
+ABSL_DECLARE_FLAG(int64_t, input_size);
+ABSL_DECLARE_FLAG(uint64_t, seed);
+ABSL_DECLARE_FLAG(int32_t, threads);
+ABSL_DECLARE_FLAG(std::string, device);
+
+#endif  // FACET_TRAINER_TRAINER_FLAGS_H_
