@@ -132,6 +132,31 @@ bool NetConfig::operator==(const NetConfig& o) const {
          ch_lo == o.ch_lo && ch_hi == o.ch_hi;
 }
 
+ModelResult<NetConfig> NetConfigPreset(const std::string& name) {
+  NetConfig c;
+  if (name == "published") return c;
+  if (name == "small") {
+    c.in_size = c.out_size = 128;
+    c.min_feat_size = 16;
+    c.base_ch = 16;
+    c.res_depth = 2;
+    c.ch_lo = 16;
+    c.ch_hi = 64;
+    return c;
+  }
+  if (name == "tiny") {
+    c.in_size = c.out_size = 64;
+    c.min_feat_size = 16;
+    c.base_ch = 8;
+    c.res_depth = 2;
+    c.ch_lo = 8;
+    c.ch_hi = 16;
+    return c;
+  }
+  return ModelStatus::InvalidArgument("unknown network preset \"" + name +
+                                      "\" (expected published, small or tiny)");
+}
+
 std::vector<ParamSpec> ExpectedStateDict(const NetConfig& c) {
   std::vector<ParamSpec> specs;
   const int64_t b = c.base_ch;

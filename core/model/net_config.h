@@ -49,6 +49,12 @@ struct NetConfig {
   bool operator!=(const NetConfig& o) const { return !(*this == o); }
 };
 
+// Named configurations: "published" (the default, 512 px, ~21.3M
+// parameters), "small" (128 px, base 16, range [16, 64], depth 2: the
+// demo's, trains on a CPU in minutes) and "tiny" (the golden fixtures' 64 px
+// network with 32,766 parameters: tests). InvalidArgument for other names.
+ModelResult<NetConfig> NetConfigPreset(const std::string& name);
+
 // One state-dict entry the network holds: name, shape and dtype, in the
 // network's registration order.
 struct ParamSpec {

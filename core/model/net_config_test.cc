@@ -114,3 +114,21 @@ TEST(NetConfigTest, CheckStateDictShapesReportsDtype) {
 
 }  // namespace
 }  // namespace facet
+
+namespace facet {
+namespace {
+
+TEST(NetConfigTest, PresetsAreValid) {
+  for (const char* name : {"published", "small", "tiny"}) {
+    ModelResult<NetConfig> c = NetConfigPreset(name);
+    ASSERT_TRUE(c.ok()) << name;
+    EXPECT_TRUE(c->Validate().ok()) << name;
+  }
+  EXPECT_EQ(*NetConfigPreset("tiny"), Golden());
+  ModelResult<NetConfig> bad = NetConfigPreset("huge");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("huge"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace facet

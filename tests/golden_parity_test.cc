@@ -1,0 +1,186 @@
+// The C++ network against outputs made by a reference that matches upstream:
+// the golden fixtures (tiny configuration) and, at the published 512
+// configuration, a fixture written by our own Python reference
+// (tests/python/fpn_reference.py), which itself matches the golden outputs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "core/image/image_decoder.h"
+#include "core/model/face_parser.h"
+#include "core/model/safetensors.h"
+#include "tests/util/test_paths.h"
+
+namespace facet {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<float> ReadFloats(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<float> out(bytes.size() / 4);
+  std::memcpy(out.data(), bytes.data(), out.size() * 4);
+  return out;
+}
+
+struct Comparison {
+  double max_abs_error = 0;
+  double ref_abs_max = 0;
+};
+
+Comparison Compare(const std::vector<float>& got, const std::vector<float>& ref) {
+  Comparison c;
+  EXPECT_EQ(got.size(), ref.size());
+  for (size_t i = 0; i < std::min(got.size(), ref.size()); ++i) {
+    c.max_abs_error = std::max(c.max_abs_error, std::fabs(double(got[i]) - ref[i]));
+    c.ref_abs_max = std::max(c.ref_abs_max, std::fabs(double(ref[i])));
+  }
+  return c;
+}
+
+// Fraction of pixels whose argmax over `channels` agrees.
+double ArgmaxAgreement(const std::vector<float>& a, const std::vector<float>& b, int channels) {
+  const size_t pixels = a.size() / channels;
+  size_t agree = 0;
+  for (size_t p = 0; p < pixels; ++p) {
+    int ia = 0, ib = 0;
+    for (int c = 1; c < channels; ++c) {
+      if (a[c * pixels + p] > a[ia * pixels + p]) ia = c;
+      if (b[c * pixels + p] > b[ib * pixels + p]) ib = c;
+    }
+    agree += ia == ib;
+  }
+  return double(agree) / pixels;
+}
+
+class GoldenParityTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(GoldenParityTest, MatchesGoldenOutputs) {
+  const bool fold = GetParam();
+  const std::string golden = testing::FixturesDir() + "/golden";
+  if (!fs::exists(golden + "/small.safetensors")) GTEST_SKIP() << "no fixtures at " << golden;
+  ModelResult<SafetensorsContents> weights = ReadSafetensorsFile(golden + "/small.safetensors");
+  ASSERT_TRUE(weights.ok()) << weights.status().ToString();
+  FaceParserOptions options;
+  options.config = *NetConfigPreset("tiny");
+  options.device = "cpu";
+  options.fold_batch_norm = fold;
+  auto parser = FaceParser::Create(weights->tensors, options);
+  ASSERT_TRUE(parser.ok()) << parser.status().ToString();
+  absl::StatusOr<cv::Mat> input = ReadImageFile(golden + "/input.png", DecodeLimits());
+  ASSERT_TRUE(input.ok()) << input.status();
+  ParseOptions parse;
+  parse.want_raw = true;
+  auto results = (*parser)->Parse({{input->data, input->rows, input->cols}}, parse);
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  const ParseResult& r = results->front();
+  std::vector<float> ref_logits = ReadFloats(golden + "/logits.f32");
+  std::vector<float> ref_image = ReadFloats(golden + "/image.f32");
+  Comparison logits = Compare(r.logits, ref_logits);
+  Comparison image = Compare(r.image, ref_image);
+  // The plain path must match to 1e-5 x max(1, max|ref|); the folded one to
+  // 1e-4 relative with >= 99.99 % argmax agreement.
+  const double tol = fold ? 1e-4 : 1e-5;
+  EXPECT_LE(logits.max_abs_error, tol * std::max(1.0, logits.ref_abs_max));
+  EXPECT_LE(image.max_abs_error, tol * std::max(1.0, image.ref_abs_max));
+  EXPECT_GE(ArgmaxAgreement(r.logits, ref_logits, 19), 0.9999);
+  absl::StatusOr<cv::Mat> labels = ReadImageFile(golden + "/labels.png", DecodeLimits());
+  ASSERT_TRUE(labels.ok()) << labels.status();
+  size_t equal = 0;
+  for (size_t i = 0; i < r.labels.size(); ++i) equal += r.labels[i] == labels->data[i * 3];
+  if (!fold) {
+    EXPECT_EQ(equal, r.labels.size());
+  } else {
+    EXPECT_GE(double(equal) / r.labels.size(), 0.9999);
+  }
+  RecordProperty("logits_max_abs_error", std::to_string(logits.max_abs_error));
+}
+
+INSTANTIATE_TEST_SUITE_P(PlainAndFolded, GoldenParityTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Folded" : "Plain"; });
+
+// Batching must not change results: the same face alone and in a batch of 3.
+TEST(FaceParserTest, BatchedEqualsSingle) {
+  const std::string golden = testing::FixturesDir() + "/golden";
+  if (!fs::exists(golden + "/small.safetensors")) GTEST_SKIP() << "no fixtures";
+  auto weights = ReadSafetensorsFile(golden + "/small.safetensors");
+  ASSERT_TRUE(weights.ok());
+  FaceParserOptions options;
+  options.config = *NetConfigPreset("tiny");
+  options.device = "cpu";
+  auto parser = FaceParser::Create(weights->tensors, options);
+  ASSERT_TRUE(parser.ok());
+  std::vector<uint8_t> a(64 * 64 * 3), b(64 * 64 * 3);
+  for (size_t i = 0; i < a.size(); ++i) {
+    a[i] = static_cast<uint8_t>(i * 7);
+    b[i] = static_cast<uint8_t>(i * 13 + 5);
+  }
+  ParseOptions raw;
+  raw.want_raw = true;
+  auto single = (*parser)->Parse({{a.data(), 64, 64}}, raw);
+  auto batch = (*parser)->Parse({{b.data(), 64, 64}, {a.data(), 64, 64}, {b.data(), 64, 64}}, raw);
+  ASSERT_TRUE(single.ok() && batch.ok());
+  Comparison c = Compare((*batch)[1].logits, (*single)[0].logits);
+  EXPECT_LE(c.max_abs_error, 1e-4 * std::max(1.0, c.ref_abs_max));
+  EXPECT_EQ((*batch)[1].labels, (*single)[0].labels);
+  EXPECT_EQ((*batch)[1].restored, (*single)[0].restored);
+}
+
+TEST(FaceParserTest, RejectsBadInputsWithClearErrors) {
+  FaceParserOptions options;
+  options.config = *NetConfigPreset("tiny");
+  options.device = "cpu";
+  RawTensorMap none;
+  auto missing = FaceParser::Create(none, options);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("missing tensor"), std::string::npos);
+  options.device = "tpu";
+  auto bad_device = FaceParser::Create(none, options);
+  ASSERT_FALSE(bad_device.ok());
+  EXPECT_NE(bad_device.status().message().find("tpu"), std::string::npos);
+  if (!CudaAvailable()) {
+    options.device = "cuda";
+    auto no_cuda = FaceParser::Create(none, options);
+    EXPECT_EQ(no_cuda.status().code(), ModelErrorCode::kFailedPrecondition);
+  }
+}
+
+// Published configuration, 512 px: a fixture from tests/python/fpn_reference.py.
+TEST(PublishedParityTest, MatchesPythonReferenceAt512) {
+  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 with torch is not available";
+  }
+  const std::string dir = testing::MakeTempDir("facet-parity512");
+  const std::string cmd = "/usr/bin/python3 " + testing::SourceDir() +
+                          "/tests/python/fpn_reference.py make-fixture --config "
+                          "512,512,32,64,19,10,32,256 --seed 7 " + dir;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  auto weights = ReadSafetensorsFile(dir + "/weights.safetensors");
+  ASSERT_TRUE(weights.ok()) << weights.status().ToString();
+  ASSERT_EQ(weights->tensors.size(), 238u);
+  FaceParserOptions options;  // Published configuration by default.
+  options.device = "cpu";
+  options.fold_batch_norm = false;
+  auto parser = FaceParser::Create(weights->tensors, options);
+  ASSERT_TRUE(parser.ok()) << parser.status().ToString();
+  std::ifstream in(dir + "/input.rgb", std::ios::binary);
+  std::vector<uint8_t> rgb((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(rgb.size(), 512u * 512 * 3);
+  ParseOptions raw;
+  raw.want_raw = true;
+  auto results = (*parser)->Parse({{rgb.data(), 512, 512}}, raw);
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  Comparison logits = Compare(results->front().logits, ReadFloats(dir + "/logits.f32"));
+  Comparison image = Compare(results->front().image, ReadFloats(dir + "/image.f32"));
+  EXPECT_LE(logits.max_abs_error, 1e-4 * std::max(1.0, logits.ref_abs_max));
+  EXPECT_LE(image.max_abs_error, 1e-4 * std::max(1.0, image.ref_abs_max));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace facet

@@ -1,0 +1,62 @@
+// facet-trainer: the offline side of Facet. Subcommands train, evaluate and
+// run the face parsing network and move weights in and out of a model
+// repository. Flags and wiring only; each subcommand lives in its own file.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "trainer/init_weights_command.h"
+#include "trainer/predict_command.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+constexpr Command kCommands[] = {
+    {"predict", "--weights FILE|VERSION_DIR --out DIR IMAGE...: parse faces locally",
+     facet::RunPredictCommand},
+    {"init-weights", "--to REPO/MODEL [--preset P]: publish a freshly initialised network",
+     facet::RunInitWeightsCommand},
+};
+
+std::string Usage() {
+  std::string usage =
+      "facet-trainer COMMAND [flags] [args]\n\n"
+      "Trains and runs Facet's face parsing network offline.\n\nCommands:\n";
+  for (const Command& c : kCommands) {
+    usage += "  " + std::string(c.name) + " " + c.summary + "\n";
+  }
+  usage += "\nFlags are listed with --helpfull; every command's flags with --help.";
+  return usage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(Usage());
+  absl::FlagsUsageConfig config;
+  // --help lists the trainer's own flags (all under trainer/).
+  config.contains_help_flags = [](absl::string_view path) {
+    return path.find("trainer/") != absl::string_view::npos;
+  };
+  absl::SetFlagsUsageConfig(config);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() < 2) {
+    std::cerr << Usage() << "\n";
+    return 2;
+  }
+  const std::string name = positional[1];
+  std::vector<std::string> args(positional.begin() + 2, positional.end());
+  for (const Command& c : kCommands) {
+    if (name == c.name) return c.run(args);
+  }
+  std::cerr << "unknown command \"" << name << "\"\n\n" << Usage() << "\n";
+  return 2;
+}
