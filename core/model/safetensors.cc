@@ -1,0 +1,368 @@
+#include "core/model/safetensors.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "core/model/safetensors_header.h"
+
+namespace facet {
+namespace {
+
+uint64_t DecodeLittleEndian64(std::string_view bytes) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) {
+    v = (v << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+  }
+  return v;
+}
+
+void AppendLittleEndian64(uint64_t v, std::string* out) {
+  for (int i = 0; i < 8; ++i) {
+    out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  }
+}
+
+std::string Quoted(const std::string& name) { return "\"" + name + "\""; }
+
+std::string OffsetsToString(uint64_t begin, uint64_t end) {
+  return "[" + std::to_string(begin) + ", " + std::to_string(end) + "]";
+}
+
+// Byte size of a tensor of `entry`'s dtype and shape, or an error when it
+// overflows or cannot fit in a buffer of `buffer_size` bytes.
+ModelResult<uint64_t> ByteSize(const SafetensorsHeaderEntry& entry,
+                               uint64_t buffer_size) {
+  uint64_t elem = DTypeSize(entry.dtype);
+  bool zero =
+      std::find(entry.shape.begin(), entry.shape.end(), 0) != entry.shape.end();
+  if (zero) return uint64_t{0};
+  // Every dimension is >= 1, so the running product only grows; stopping
+  // once it passes the buffer size keeps it from overflowing.
+  uint64_t bytes = elem;
+  for (int64_t d : entry.shape) {
+    uint64_t dim = static_cast<uint64_t>(d);
+    if (bytes > buffer_size / dim) {
+      return ModelStatus::DataLoss(
+          "shape " + ShapeToString(entry.shape) + " of dtype " +
+          DTypeName(entry.dtype) + " needs more bytes than the " +
+          std::to_string(buffer_size) + "-byte data buffer holds");
+    }
+    bytes *= dim;
+  }
+  return bytes;
+}
+
+// Checks that the entries tile [0, buffer_size) exactly.
+ModelStatus CheckTiling(const std::vector<SafetensorsHeaderEntry>& entries,
+                        uint64_t buffer_size) {
+  std::vector<const SafetensorsHeaderEntry*> sorted;
+  sorted.reserve(entries.size());
+  for (const auto& e : entries) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  uint64_t expected = 0;
+  const SafetensorsHeaderEntry* previous = nullptr;
+  for (const SafetensorsHeaderEntry* e : sorted) {
+    if (e->begin < expected) {
+      return ModelStatus::DataLoss(
+          "tensor " + Quoted(e->name) + ": data_offsets " +
+          OffsetsToString(e->begin, e->end) + " overlap tensor " +
+          Quoted(previous->name) + " " +
+          OffsetsToString(previous->begin, previous->end));
+    }
+    if (e->begin > expected) {
+      return ModelStatus::DataLoss(
+          "tensor " + Quoted(e->name) + ": data_offsets " +
+          OffsetsToString(e->begin, e->end) + " leave a hole: expected begin " +
+          std::to_string(expected) + " (tensors must tile the data buffer)");
+    }
+    expected = e->end;
+    previous = e;
+  }
+  if (expected != buffer_size) {
+    return ModelStatus::DataLoss(
+        std::to_string(buffer_size - expected) +
+        " trailing bytes after the last tensor (data buffer is " +
+        std::to_string(buffer_size) + " bytes, tensors end at " +
+        std::to_string(expected) + ")");
+  }
+  return ModelStatus::Ok();
+}
+
+ModelStatus WithSource(const std::string& source, const ModelStatus& status) {
+  return ModelStatus(status.code(), source + ": " + status.message());
+}
+
+std::string ErrnoMessage(const std::string& what, const std::string& path,
+                         int err) {
+  return what + " " + path + ": " + std::strerror(err);
+}
+
+}  // namespace
+
+ModelResult<SafetensorsContents> ParseSafetensors(std::string_view bytes,
+                                                  const std::string& source) {
+  auto fail = [&source](const std::string& message) {
+    return ModelStatus::DataLoss(source + ": " + message);
+  };
+  if (bytes.size() < 8) {
+    return fail("file is " + std::to_string(bytes.size()) +
+                " bytes, shorter than the 8-byte header length");
+  }
+  uint64_t header_len = DecodeLittleEndian64(bytes.substr(0, 8));
+  uint64_t rest = bytes.size() - 8;
+  if (header_len > kMaxSafetensorsHeaderBytes) {
+    return fail("header length " + std::to_string(header_len) +
+                " exceeds the limit of " +
+                std::to_string(kMaxSafetensorsHeaderBytes) + " bytes");
+  }
+  if (header_len > rest) {
+    return fail("header length " + std::to_string(header_len) +
+                " exceeds the " + std::to_string(rest) +
+                " bytes that follow it (truncated file?)");
+  }
+  ModelResult<SafetensorsHeader> header =
+      ParseSafetensorsHeader(bytes.substr(8, header_len));
+  if (!header.ok()) return fail("bad header: " + header.status().message());
+
+  std::string_view buffer = bytes.substr(8 + header_len);
+  uint64_t buffer_size = buffer.size();
+  for (const SafetensorsHeaderEntry& e : header->tensors) {
+    ModelResult<uint64_t> size = ByteSize(e, buffer_size);
+    if (!size.ok()) {
+      return fail("tensor " + Quoted(e.name) + ": " + size.status().message());
+    }
+    if (e.begin > e.end || e.end > buffer_size) {
+      return fail("tensor " + Quoted(e.name) + ": data_offsets " +
+                  OffsetsToString(e.begin, e.end) +
+                  " out of range: expected begin <= end <= " +
+                  std::to_string(buffer_size) +
+                  " (data buffer size; truncated file?)");
+    }
+    if (e.end - e.begin != *size) {
+      return fail("tensor " + Quoted(e.name) + ": data_offsets " +
+                  OffsetsToString(e.begin, e.end) + " span " +
+                  std::to_string(e.end - e.begin) + " bytes, but " +
+                  DTypeName(e.dtype) + " " + ShapeToString(e.shape) +
+                  " needs " + std::to_string(*size));
+    }
+  }
+  ModelStatus tiling = CheckTiling(header->tensors, buffer_size);
+  if (!tiling.ok()) return WithSource(source, tiling);
+
+  SafetensorsContents contents;
+  contents.metadata = std::move(header->metadata);
+  for (SafetensorsHeaderEntry& e : header->tensors) {
+    RawTensor t;
+    t.dtype = e.dtype;
+    t.shape = std::move(e.shape);
+    const char* data = buffer.data() + e.begin;
+    t.data.assign(data, data + (e.end - e.begin));
+    contents.tensors.emplace(std::move(e.name), std::move(t));
+  }
+  return contents;
+}
+
+ModelResult<SafetensorsContents> ReadSafetensorsFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    std::string message = ErrnoMessage("cannot open", path, err);
+    if (err == ENOENT) return ModelStatus::NotFound(message);
+    return ModelStatus::InvalidArgument(message);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ModelStatus::InvalidArgument(ErrnoMessage("cannot stat", path, err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return ModelStatus::InvalidArgument(path + ": not a regular file");
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size > kMaxSafetensorsFileBytes) {
+    ::close(fd);
+    return ModelStatus::ResourceExhausted(
+        path + ": file is " + std::to_string(size) +
+        " bytes, over the limit of " +
+        std::to_string(kMaxSafetensorsFileBytes));
+  }
+  std::string bytes(static_cast<size_t>(size), '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::read(fd, &bytes[done], bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return ModelStatus::DataLoss(ErrnoMessage("cannot read", path, err));
+    }
+    if (n == 0) {
+      ::close(fd);
+      return ModelStatus::DataLoss(path + ": file shrank while being read (" +
+                                   std::to_string(done) + " of " +
+                                   std::to_string(size) + " bytes)");
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return ParseSafetensors(bytes, path);
+}
+
+ModelStatus CheckSerializable(
+    const RawTensorMap& tensors,
+    const std::map<std::string, std::string>& metadata) {
+  for (const auto& [key, value] : metadata) {
+    if (!IsValidUtf8(key) || !IsValidUtf8(value)) {
+      return ModelStatus::InvalidArgument("metadata key " + Quoted(key) +
+                                          ": key or value is not valid UTF-8");
+    }
+  }
+  for (const auto& [name, t] : tensors) {
+    if (name == "__metadata__" || !IsValidUtf8(name)) {
+      return ModelStatus::InvalidArgument(
+          "tensor " + Quoted(name) +
+          ": name must be valid UTF-8 and not \"__metadata__\"");
+    }
+    uint64_t numel = 1;
+    for (int64_t d : t.shape) {
+      if (d < 0) {
+        return ModelStatus::InvalidArgument("tensor " + Quoted(name) +
+                                            ": negative dimension in shape " +
+                                            ShapeToString(t.shape));
+      }
+      // The data vector bounds any valid numel, so an overflowing product
+      // is a mismatch anyway; saturate instead of wrapping.
+      uint64_t dim = static_cast<uint64_t>(d);
+      numel = (dim != 0 && numel > std::numeric_limits<uint64_t>::max() / dim)
+                  ? std::numeric_limits<uint64_t>::max()
+                  : numel * dim;
+    }
+    uint64_t elem = DTypeSize(t.dtype);
+    if (numel > t.data.size() / elem || numel * elem != t.data.size()) {
+      return ModelStatus::InvalidArgument(
+          "tensor " + Quoted(name) + ": holds " +
+          std::to_string(t.data.size()) + " bytes, but " + DTypeName(t.dtype) +
+          " " + ShapeToString(t.shape) + " needs numel * " +
+          std::to_string(elem));
+    }
+  }
+  return ModelStatus::Ok();
+}
+
+std::string SerializeSafetensors(
+    const RawTensorMap& tensors,
+    const std::map<std::string, std::string>& metadata) {
+  std::vector<const RawTensorMap::value_type*> order;
+  order.reserve(tensors.size());
+  for (const auto& entry : tensors) order.push_back(&entry);
+  // Larger elements first: with an 8-aligned buffer start, every tensor then
+  // starts at a multiple of its element size. stable_sort keeps name order.
+  std::stable_sort(
+      order.begin(), order.end(), [](const auto* a, const auto* b) {
+        return DTypeSize(a->second.dtype) > DTypeSize(b->second.dtype);
+      });
+
+  std::string header = "{";
+  bool first = true;
+  if (!metadata.empty()) {
+    header += "\"__metadata__\":{";
+    for (const auto& [key, value] : metadata) {
+      if (!first) header += ',';
+      first = false;
+      AppendJsonString(key, &header);
+      header += ':';
+      AppendJsonString(value, &header);
+    }
+    header += '}';
+    first = false;
+  }
+  uint64_t offset = 0;
+  for (const auto* entry : order) {
+    const RawTensor& t = entry->second;
+    if (!first) header += ',';
+    first = false;
+    AppendJsonString(entry->first, &header);
+    header += ":{\"dtype\":\"";
+    header += DTypeName(t.dtype);
+    header += "\",\"shape\":[";
+    for (size_t i = 0; i < t.shape.size(); ++i) {
+      if (i) header += ',';
+      header += std::to_string(t.shape[i]);
+    }
+    header += "],\"data_offsets\":[" + std::to_string(offset) + ',';
+    offset += t.data.size();
+    header += std::to_string(offset) + "]}";
+  }
+  header += '}';
+  header.append((8 - header.size() % 8) % 8, ' ');
+
+  std::string out;
+  out.reserve(8 + header.size() + offset);
+  AppendLittleEndian64(header.size(), &out);
+  out += header;
+  for (const auto* entry : order) {
+    const std::vector<uint8_t>& data = entry->second.data;
+    out.append(reinterpret_cast<const char*>(data.data()), data.size());
+  }
+  return out;
+}
+
+ModelStatus WriteSafetensorsFile(
+    const std::string& path, const RawTensorMap& tensors,
+    const std::map<std::string, std::string>& metadata) {
+  ModelStatus check = CheckSerializable(tensors, metadata);
+  if (!check.ok()) return WithSource(path, check);
+  std::string bytes = SerializeSafetensors(tensors, metadata);
+
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    int err = errno;
+    std::string message = ErrnoMessage("cannot create", path, err);
+    if (err == ENOENT) return ModelStatus::NotFound(message);
+    if (err == ENOSPC || err == EDQUOT) {
+      return ModelStatus::ResourceExhausted(message);
+    }
+    return ModelStatus::FailedPrecondition(message);
+  }
+  // Only a regular file we opened is removed on failure: `path` may name a
+  // device (/dev/full in tests) that must survive.
+  struct stat st;
+  bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  auto fail = [&](const std::string& what, int err) {
+    ::close(fd);
+    if (regular) ::unlink(path.c_str());
+    std::string message = ErrnoMessage(what, path, err);
+    if (err == ENOSPC || err == EDQUOT || err == EFBIG) {
+      return ModelStatus::ResourceExhausted(message);
+    }
+    return ModelStatus::Internal(message);
+  };
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("cannot write", errno);
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) return fail("cannot fsync", errno);
+  if (::close(fd) != 0) {
+    int err = errno;
+    if (regular) ::unlink(path.c_str());
+    return ModelStatus::Internal(ErrnoMessage("cannot close", path, err));
+  }
+  return ModelStatus::Ok();
+}
+
+}  // namespace facet

@@ -1,0 +1,46 @@
+// Small POSIX file helpers for the repository: whole-file reads with a size
+// limit, durable writes, directory fsync and a rename that never replaces.
+//
+// Every error message names the path and the system error. Functions keep
+// no state and may be called from any thread.
+#ifndef FACET_CORE_REPOSITORY_FILE_UTIL_H_
+#define FACET_CORE_REPOSITORY_FILE_UTIL_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace facet {
+
+// Returns the bytes of the regular file at `path`. NotFound if it does not
+// exist; FailedPrecondition if it is not a regular file; ResourceExhausted
+// if it is larger than `max_bytes`; DataLoss on read errors.
+absl::StatusOr<std::string> ReadFileWithLimit(const std::string& path,
+                                              uint64_t max_bytes);
+
+// Creates or truncates `path` (mode 0644), writes `contents` and fsyncs the
+// file. On failure the partial file is removed; ENOSPC, EDQUOT and EFBIG
+// become ResourceExhausted, a missing folder NotFound, others Internal or
+// PermissionDenied.
+absl::Status WriteFileSynced(const std::string& path,
+                             std::string_view contents);
+
+// Fsyncs the directory `path`, making renames and creations inside it
+// durable.
+absl::Status SyncDir(const std::string& path);
+
+// Renames `from` to `to` unless `to` exists (renameat2 RENAME_NOREPLACE,
+// falling back to rename(2) where the file system lacks it, which refuses
+// only a non-empty directory). AlreadyExists when `to` is taken.
+absl::Status RenameNoReplace(const std::string& from, const std::string& to);
+
+// Turns errno `err` from operation `what` on `path` into a status.
+absl::Status ErrnoToStatus(int err, const std::string& what,
+                           const std::string& path);
+
+}  // namespace facet
+
+#endif  // FACET_CORE_REPOSITORY_FILE_UTIL_H_

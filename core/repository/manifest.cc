@@ -1,0 +1,434 @@
+#include "core/repository/manifest.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace facet {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string HexDigest(const unsigned char* digest, unsigned int len) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * len);
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xF]);
+  }
+  return out;
+}
+
+bool IsLowerHexSha256(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool IsPlainFileName(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." &&
+         name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos;
+}
+
+// Reads typed fields out of one JSON object, naming them by their dotted
+// path ("config.in_size") in errors.
+class ObjectReader {
+ public:
+  ObjectReader(const Json& object, std::string path, const std::string& source)
+      : object_(object), path_(std::move(path)), source_(source) {}
+
+  absl::Status Error(const std::string& key, const std::string& what) const {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_, ": field \"", Name(key), "\": ", what));
+  }
+
+  absl::StatusOr<const Json*> Find(const std::string& key) const {
+    auto it = object_.find(key);
+    if (it == object_.end()) return Error(key, "missing");
+    return &*it;
+  }
+
+  absl::Status Int64(const std::string& key, int64_t* out) const {
+    absl::StatusOr<const Json*> v = Find(key);
+    if (!v.ok()) return v.status();
+    if (!(*v)->is_number_integer()) {
+      return Error(
+          key, absl::StrCat("expected an integer, got ", (*v)->type_name()));
+    }
+    if ((*v)->is_number_unsigned() &&
+        (*v)->get<uint64_t>() >
+            static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return Error(key, "integer out of range");
+    }
+    *out = (*v)->get<int64_t>();
+    return absl::OkStatus();
+  }
+
+  absl::Status String(const std::string& key, std::string* out) const {
+    absl::StatusOr<const Json*> v = Find(key);
+    if (!v.ok()) return v.status();
+    if (!(*v)->is_string()) {
+      return Error(key,
+                   absl::StrCat("expected a string, got ", (*v)->type_name()));
+    }
+    *out = (*v)->get<std::string>();
+    return absl::OkStatus();
+  }
+
+  absl::Status StringMap(const std::string& key,
+                         std::map<std::string, std::string>* out) const {
+    absl::StatusOr<const Json*> v = Find(key);
+    if (!v.ok()) return v.status();
+    if (!(*v)->is_object()) {
+      return Error(key,
+                   absl::StrCat("expected an object, got ", (*v)->type_name()));
+    }
+    for (auto it = (*v)->begin(); it != (*v)->end(); ++it) {
+      if (!it->is_string()) {
+        return Error(absl::StrCat(key, ".", it.key()),
+                     absl::StrCat("expected a string, got ", it->type_name()));
+      }
+      (*out)[it.key()] = it->get<std::string>();
+    }
+    return absl::OkStatus();
+  }
+
+  // Fails on the first key of the object not in `known`.
+  absl::Status OnlyKnown(std::initializer_list<const char*> known) const {
+    for (auto it = object_.begin(); it != object_.end(); ++it) {
+      bool found = false;
+      for (const char* k : known) found = found || it.key() == k;
+      if (!found) return Error(it.key(), "unknown field");
+    }
+    return absl::OkStatus();
+  }
+
+  std::string Name(const std::string& key) const {
+    return path_.empty() ? key : absl::StrCat(path_, ".", key);
+  }
+
+ private:
+  const Json& object_;
+  std::string path_;
+  const std::string& source_;
+};
+
+absl::Status ParseConfig(const ObjectReader& top, NetConfig* config,
+                         const std::string& source) {
+  absl::StatusOr<const Json*> c = top.Find("config");
+  if (!c.ok()) return c.status();
+  if (!(*c)->is_object()) {
+    return top.Error(
+        "config", absl::StrCat("expected an object, got ", (*c)->type_name()));
+  }
+  ObjectReader r(**c, "config", source);
+  if (absl::Status s =
+          r.OnlyKnown({"in_size", "out_size", "min_feat_size", "base_ch",
+                       "parsing_ch", "res_depth", "ch_range"});
+      !s.ok()) {
+    return s;
+  }
+  struct Field {
+    const char* key;
+    int64_t* out;
+  };
+  for (Field f : {Field{"in_size", &config->in_size},
+                  Field{"out_size", &config->out_size},
+                  Field{"min_feat_size", &config->min_feat_size},
+                  Field{"base_ch", &config->base_ch},
+                  Field{"parsing_ch", &config->parsing_ch},
+                  Field{"res_depth", &config->res_depth}}) {
+    if (absl::Status s = r.Int64(f.key, f.out); !s.ok()) return s;
+  }
+  absl::StatusOr<const Json*> range = r.Find("ch_range");
+  if (!range.ok()) return range.status();
+  if (!(*range)->is_array() || (*range)->size() != 2 ||
+      !(**range)[0].is_number_integer() || !(**range)[1].is_number_integer()) {
+    return r.Error("ch_range", "expected [low, high], two integers");
+  }
+  config->ch_lo = (**range)[0].get<int64_t>();
+  config->ch_hi = (**range)[1].get<int64_t>();
+  return absl::OkStatus();
+}
+
+bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+}  // namespace
+
+bool IsValidModelName(std::string_view name) {
+  if (name.empty() || name.size() > 128 || name[0] == '.') return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsRfc3339Utc(std::string_view s) {
+  // "YYYY-MM-DDTHH:MM:SS" is 19 characters; then ".digits" optionally; "Z".
+  if (s.size() < 20 || s.back() != 'Z') return false;
+  const char* kPattern = "dddd-dd-ddTdd:dd:dd";
+  for (size_t i = 0; i < 19; ++i) {
+    bool digit = s[i] >= '0' && s[i] <= '9';
+    if (kPattern[i] == 'd' ? !digit : s[i] != kPattern[i]) return false;
+  }
+  std::string_view frac = s.substr(19, s.size() - 20);
+  if (!frac.empty()) {
+    if (frac.size() < 2 || frac[0] != '.') return false;
+    for (char c : frac.substr(1)) {
+      if (c < '0' || c > '9') return false;
+    }
+  }
+  auto num = [&s](size_t at, size_t len) {
+    int v = 0;
+    for (size_t i = at; i < at + len; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  int year = num(0, 4), month = num(5, 2), day = num(8, 2);
+  int hour = num(11, 2), minute = num(14, 2), second = num(17, 2);
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12 || day < 1) return false;
+  int days = kDays[month - 1] + (month == 2 && IsLeap(year) ? 1 : 0);
+  return day <= days && hour <= 23 && minute <= 59 && second <= 60;
+}
+
+std::string FormatRfc3339Utc(std::chrono::system_clock::time_point time) {
+  std::time_t t = std::chrono::system_clock::to_time_t(time);
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+absl::Status ValidateManifest(const Manifest& m) {
+  auto bad = [](const std::string& field, const std::string& what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("manifest field \"", field, "\": ", what));
+  };
+  if (m.format_version != kManifestFormatVersion) {
+    return bad("format_version",
+               absl::StrCat("unsupported value ", m.format_version,
+                            " (expected ", kManifestFormatVersion, ")"));
+  }
+  if (!IsValidModelName(m.model_name)) {
+    return bad("model_name",
+               absl::StrCat("\"", m.model_name,
+                            "\" is not 1-128 characters of [A-Za-z0-9_.-] "
+                            "without a leading '.'"));
+  }
+  if (m.version < 1)
+    return bad("version", absl::StrCat(m.version, " is not >= 1"));
+  if (ModelStatus s = m.config.Validate(); !s.ok())
+    return bad("config", s.message());
+  if (m.step < 0) return bad("step", absl::StrCat(m.step, " is negative"));
+  for (const auto& [name, value] : m.metrics) {
+    if (!std::isfinite(value)) {
+      return bad(absl::StrCat("metrics.", name),
+                 absl::StrCat(value, " is not finite"));
+    }
+  }
+  if (!IsRfc3339Utc(m.created_at)) {
+    return bad("created_at", absl::StrCat("\"", m.created_at,
+                                          "\" is not RFC 3339 UTC "
+                                          "(YYYY-MM-DDTHH:MM:SS[.fraction]Z)"));
+  }
+  for (const auto& [name, digest] : m.files) {
+    if (!IsPlainFileName(name) || name == kManifestFileName) {
+      return bad("files", absl::StrCat("\"", name,
+                                       "\" is not a plain file name other than "
+                                       "manifest.json"));
+    }
+    if (!IsLowerHexSha256(digest)) {
+      return bad(
+          absl::StrCat("files.", name),
+          absl::StrCat("\"", digest, "\" is not 64 lowercase hex digits"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Manifest> ParseManifest(std::string_view json_text,
+                                       const std::string& source) {
+  // nlohmann keeps the last of repeated keys silently; the callback sees
+  // every key, so repeats are caught here with their object's key set.
+  std::vector<std::set<std::string>> keys;
+  std::string duplicate;
+  auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      keys.emplace_back();
+    } else if (event == Json::parse_event_t::object_end && !keys.empty()) {
+      keys.pop_back();
+    } else if (event == Json::parse_event_t::key && !keys.empty()) {
+      std::string key = parsed.get<std::string>();
+      if (!keys.back().insert(key).second && duplicate.empty()) duplicate = key;
+    }
+    return true;
+  };
+  Json root;
+  try {
+    root = Json::parse(json_text.begin(), json_text.end(), callback);
+  } catch (const Json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": invalid JSON: ", e.what()));
+  }
+  if (!duplicate.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": duplicate key \"", duplicate, "\""));
+  }
+  if (!root.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": expected a JSON object, got ", root.type_name()));
+  }
+
+  Manifest m;
+  ObjectReader r(root, "", source);
+  // format_version first: a newer format may differ in every other field.
+  int64_t format_version;
+  if (absl::Status s = r.Int64("format_version", &format_version); !s.ok())
+    return s;
+  if (format_version != kManifestFormatVersion) {
+    return r.Error(
+        "format_version",
+        absl::StrCat("unsupported value ", format_version,
+                     " (this build reads ", kManifestFormatVersion, ")"));
+  }
+  m.format_version = static_cast<int>(format_version);
+  if (absl::Status s =
+          r.OnlyKnown({"format_version", "model_name", "version", "config",
+                       "step", "metrics", "created_at", "files", "extra"});
+      !s.ok()) {
+    return s;
+  }
+  absl::Status s = r.String("model_name", &m.model_name);
+  if (s.ok()) s = r.Int64("version", &m.version);
+  if (s.ok()) s = ParseConfig(r, &m.config, source);
+  if (s.ok()) s = r.Int64("step", &m.step);
+  if (s.ok()) {
+    absl::StatusOr<const Json*> metrics = r.Find("metrics");
+    if (!metrics.ok()) {
+      s = metrics.status();
+    } else if (!(*metrics)->is_object()) {
+      s = r.Error("metrics", absl::StrCat("expected an object, got ",
+                                          (*metrics)->type_name()));
+    } else {
+      for (auto it = (*metrics)->begin(); it != (*metrics)->end() && s.ok();
+           ++it) {
+        if (!it->is_number()) {
+          s = r.Error(absl::StrCat("metrics.", it.key()),
+                      absl::StrCat("expected a number, got ", it->type_name()));
+        } else {
+          m.metrics[it.key()] = it->get<double>();
+        }
+      }
+    }
+  }
+  if (s.ok()) s = r.String("created_at", &m.created_at);
+  if (s.ok()) s = r.StringMap("files", &m.files);
+  if (s.ok() && root.contains("extra")) s = r.StringMap("extra", &m.extra);
+  if (s.ok()) s = ValidateManifest(m);
+  if (!s.ok()) {
+    if (absl::StartsWith(s.message(), source)) return s;
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", s.message()));
+  }
+  return m;
+}
+
+std::string SerializeManifest(const Manifest& m) {
+  nlohmann::ordered_json j;
+  j["format_version"] = m.format_version;
+  j["model_name"] = m.model_name;
+  j["version"] = m.version;
+  nlohmann::ordered_json c;
+  c["in_size"] = m.config.in_size;
+  c["out_size"] = m.config.out_size;
+  c["min_feat_size"] = m.config.min_feat_size;
+  c["base_ch"] = m.config.base_ch;
+  c["parsing_ch"] = m.config.parsing_ch;
+  c["res_depth"] = m.config.res_depth;
+  c["ch_range"] = {m.config.ch_lo, m.config.ch_hi};
+  j["config"] = c;
+  j["step"] = m.step;
+  j["metrics"] = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : m.metrics) j["metrics"][k] = v;
+  j["created_at"] = m.created_at;
+  j["files"] = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : m.files) j["files"][k] = v;
+  if (!m.extra.empty()) {
+    for (const auto& [k, v] : m.extra) j["extra"][k] = v;
+  }
+  // The replacement handler keeps dump() from throwing on invalid UTF-8.
+  return j.dump(2, ' ', false,
+                nlohmann::ordered_json::error_handler_t::replace) +
+         "\n";
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+  return HexDigest(digest, len);
+}
+
+absl::StatusOr<std::string> Sha256File(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    std::string message =
+        absl::StrCat("cannot open ", path, ": ", std::strerror(err));
+    if (err == ENOENT) return absl::NotFoundError(message);
+    return absl::FailedPreconditionError(message);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": not a regular file"));
+  }
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                              &EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+    ::close(fd);
+    return absl::InternalError("cannot initialise SHA-256");
+  }
+  std::vector<char> buffer(1 << 20);
+  while (true) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return absl::DataLossError(
+          absl::StrCat("cannot read ", path, ": ", std::strerror(err)));
+    }
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(n));
+  }
+  ::close(fd);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &len);
+  return HexDigest(digest, len);
+}
+
+}  // namespace facet
