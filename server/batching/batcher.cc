@@ -1,0 +1,164 @@
+#include "server/batching/batcher.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/image/image_resize.h"
+#include "core/status/model_status_conversion.h"
+
+namespace facet {
+namespace {
+
+void Finish(std::vector<std::unique_ptr<ParseTask>>* tasks,
+            const absl::Status& status) {
+  for (auto& task : *tasks) {
+    task->status = status;
+    auto done = std::move(task->done);
+    done(std::move(task));
+  }
+  tasks->clear();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Batcher>> Batcher::Create(
+    const BatcherOptions& options) {
+  if (options.max_batch_size < 1 || options.max_queue_size < 1 ||
+      options.execution_threads < 1 ||
+      options.max_queue_delay < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batcher: need --max_batch_size >= 1 (got ", options.max_batch_size,
+        "), --max_queue_size >= 1 (got ", options.max_queue_size,
+        "), --execution_threads >= 1 (got ", options.execution_threads,
+        ") and --max_queue_delay_us >= 0"));
+  }
+  if (!options.model_provider) {
+    return absl::InvalidArgumentError("batcher: model_provider is required");
+  }
+  std::unique_ptr<Batcher> batcher(new Batcher(options));
+  for (int i = 0; i < options.execution_threads; ++i) {
+    batcher->threads_.emplace_back([b = batcher.get()] { b->Run(); });
+  }
+  return batcher;
+}
+
+Batcher::Batcher(const BatcherOptions& options)
+    : options_(options),
+      policy_(static_cast<size_t>(options.max_batch_size),
+              options.max_queue_delay),
+      queue_(static_cast<size_t>(options.max_queue_size)) {}
+
+Batcher::~Batcher() { Stop(); }
+
+void Batcher::Stop() {
+  queue_.Close();
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
+bool Batcher::alive() const {
+  return running_.load() == options_.execution_threads;
+}
+
+absl::Status Batcher::Enqueue(std::unique_ptr<ParseTask> task) {
+  task->enqueued = absl::Now();
+  absl::Status status = queue_.Push(task);
+  if (options_.metrics) {
+    options_.metrics->SetQueueDepth(static_cast<int64_t>(queue_.size()));
+  }
+  return status;
+}
+
+void Batcher::Run() {
+  ++running_;
+  size_t seen = 0;
+  absl::Time wait_until = absl::InfiniteFuture();
+  while (true) {
+    absl::Time oldest;
+    const size_t queued = queue_.WaitForWork(seen, wait_until, &oldest);
+    const absl::Time now = absl::Now();
+    if (queued == 0 && queue_.closed()) break;
+    // While closing, run what is left without waiting for fuller batches.
+    BatchDecision decision = policy_.Decide(queued, oldest, now);
+    if (!decision.close_now && !queue_.closed()) {
+      seen = queued;
+      wait_until = decision.wait == absl::InfiniteDuration()
+                       ? absl::InfiniteFuture()
+                       : now + decision.wait;
+      continue;
+    }
+    seen = 0;
+    wait_until = absl::InfiniteFuture();
+    std::vector<std::unique_ptr<ParseTask>> batch, expired, cancelled;
+    queue_.TakeBatch(policy_.max_batch_size(), now, &batch, &expired,
+                     &cancelled);
+    if (options_.metrics) {
+      options_.metrics->SetQueueDepth(static_cast<int64_t>(queue_.size()));
+      for (size_t i = 0; i < expired.size(); ++i) {
+        options_.metrics->CountRejection("deadline");
+      }
+      for (size_t i = 0; i < cancelled.size(); ++i) {
+        options_.metrics->CountRejection("cancelled");
+      }
+    }
+    Finish(&expired, absl::DeadlineExceededError(
+                         "the deadline passed while the request waited in "
+                         "the batch queue; it was not computed"));
+    Finish(&cancelled,
+           absl::CancelledError("the client cancelled; not computed"));
+    if (!batch.empty()) RunBatch(std::move(batch));
+  }
+  --running_;
+}
+
+void Batcher::RunBatch(std::vector<std::unique_ptr<ParseTask>> batch) {
+  ModelHandle model = options_.model_provider();
+  if (model == nullptr) {
+    if (options_.metrics) options_.metrics->CountRejection("unavailable");
+    Finish(&batch, absl::UnavailableError(
+                       "no model version is loaded yet; retry later"));
+    return;
+  }
+  const int size = static_cast<int>(model->config.in_size);
+  bool want_restored = false;
+  std::vector<RgbImageView> views;
+  views.reserve(batch.size());
+  for (auto& task : batch) {
+    // A reload may have changed the input size since preprocessing.
+    if (task->input.rows != size || task->input.cols != size) {
+      task->input = ResizeForNet(task->input, size);
+    }
+    want_restored = want_restored || task->want_restored;
+    views.push_back(RgbImageView{task->input.data, size, size});
+  }
+  ParseOptions parse_options;
+  parse_options.want_restored = want_restored;
+  const absl::Time start = absl::Now();
+  auto results = ToAbslStatusOr(model->parser->Parse(views, parse_options));
+  const absl::Time end = absl::Now();
+  if (options_.metrics) {
+    options_.metrics->ObserveBatchSize(static_cast<int>(batch.size()));
+  }
+  if (!results.ok()) {
+    Finish(&batch, absl::InternalError(absl::StrCat(
+                       "inference failed on model version ", model->version,
+                       ": ", results.status().message())));
+    return;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& task = batch[i];
+    task->compute_start = start;
+    task->compute_end = end;
+    task->batch_size = static_cast<int>(batch.size());
+    task->result = std::move((*results)[i]);
+    task->model = model;
+    task->status = absl::OkStatus();
+    auto done = std::move(task->done);
+    done(std::move(task));
+  }
+}
+
+}  // namespace facet

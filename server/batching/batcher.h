@@ -1,0 +1,84 @@
+// Batcher: groups queued ParseTasks into batches and runs them through the
+// current model version on one or more execution threads.
+//
+// Each execution thread loops: wait for work; ask BatchPolicy whether to
+// close a batch now; take up to max_batch_size live tasks (expired ones are
+// failed with DeadlineExceeded, cancelled ones with Cancelled, neither is
+// computed); take a ModelHandle for the whole batch; run one forward;
+// complete every task through its `done` callback. Decoding happens before
+// Enqueue and encoding after `done`, on other threads, so these threads
+// only run the network.
+//
+// Thread safety: Enqueue, queue_depth and alive may be called concurrently.
+#ifndef FACET_SERVER_BATCHING_BATCHER_H_
+#define FACET_SERVER_BATCHING_BATCHER_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/batching/batch_policy.h"
+#include "server/batching/parse_task.h"
+#include "server/batching/task_queue.h"
+#include "server/manager/model_handle.h"
+#include "server/metrics/metrics.h"
+
+namespace facet {
+
+struct BatcherOptions {
+  // Largest batch per forward pass. Default: 8.
+  int max_batch_size = 8;
+  // Longest a task waits for a batch to fill; 0 runs at once. Default: 2 ms.
+  absl::Duration max_queue_delay = absl::Milliseconds(2);
+  // Tasks that may wait; more are refused. Default: 64.
+  int max_queue_size = 64;
+  // Threads running batches (each can hold one batch on the device).
+  // Default: 1.
+  int execution_threads = 1;
+  // Returns the model version to use (null: none loaded). Required.
+  std::function<ModelHandle()> model_provider;
+  Metrics* metrics = nullptr;  // Optional; must outlive the batcher.
+};
+
+class Batcher {
+ public:
+  // Starts the execution threads. InvalidArgument for a bad option.
+  static absl::StatusOr<std::unique_ptr<Batcher>> Create(
+      const BatcherOptions& options);
+  // Stop()s, finishing queued work first.
+  ~Batcher();
+  Batcher(const Batcher&) = delete;
+  Batcher& operator=(const Batcher&) = delete;
+
+  // Hands `task` to the batcher; its `done` will be called exactly once.
+  // ResourceExhausted if the queue is full, Unavailable after Stop(); the
+  // task is destroyed without calling `done` then.
+  absl::Status Enqueue(std::unique_ptr<ParseTask> task);
+
+  // Refuses new tasks, runs the queued ones, joins the threads. Idempotent.
+  void Stop();
+
+  // True iff every execution thread is running (health).
+  bool alive() const;
+  size_t queue_depth() const { return queue_.size(); }
+
+ private:
+  explicit Batcher(const BatcherOptions& options);
+  void Run();
+  void RunBatch(std::vector<std::unique_ptr<ParseTask>> batch);
+
+  const BatcherOptions options_;
+  const BatchPolicy policy_;
+  TaskQueue queue_;
+  std::atomic<int> running_{0};
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace facet
+
+#endif  // FACET_SERVER_BATCHING_BATCHER_H_

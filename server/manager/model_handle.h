@@ -1,0 +1,38 @@
+// ServableModel and ModelHandle: one loaded, validated and warmed model
+// version, shared by everything that uses it.
+//
+// A ModelHandle is a shared_ptr: the batcher takes one per batch from the
+// ModelManager and drops it when the batch is done, so a version replaced by
+// a reload stays alive exactly until its last in-flight batch finishes, then
+// is freed. Do not store handles: holding one delays unloading.
+//
+// Thread safety: a ServableModel is immutable after loading;
+// parser->Parse() may be called concurrently.
+#ifndef FACET_SERVER_MANAGER_MODEL_HANDLE_H_
+#define FACET_SERVER_MANAGER_MODEL_HANDLE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/model/face_parser.h"
+#include "core/model/net_config.h"
+#include "core/repository/manifest.h"
+
+namespace facet {
+
+struct ServableModel {
+  std::string name;                  // Model folder name, or the file stem.
+  int64_t version = 0;               // Version folder; 0 for --model FILE.
+  std::string source;                // Folder or file loaded.
+  NetConfig config;                  // Architecture of `parser`.
+  std::optional<Manifest> manifest;  // Set for repository versions.
+  std::unique_ptr<FaceParser> parser;  // Never null.
+};
+
+using ModelHandle = std::shared_ptr<const ServableModel>;
+
+}  // namespace facet
+
+#endif  // FACET_SERVER_MANAGER_MODEL_HANDLE_H_

@@ -1,0 +1,114 @@
+#include "server/manager/model_loader.h"
+
+#include <cmath>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/repository/weights_loader.h"
+#include "core/status/model_status_conversion.h"
+
+namespace facet {
+namespace {
+
+// A deterministic input with smooth gradients and a bright disc: exercises
+// every channel without depending on a fixture file.
+std::vector<uint8_t> GoldenInput(int64_t size) {
+  std::vector<uint8_t> rgb(static_cast<size_t>(size * size * 3));
+  const double c = (size - 1) / 2.0;
+  for (int64_t y = 0; y < size; ++y) {
+    for (int64_t x = 0; x < size; ++x) {
+      const bool disc = (x - c) * (x - c) + (y - c) * (y - c) < c * c / 2;
+      uint8_t* p = &rgb[static_cast<size_t>((y * size + x) * 3)];
+      p[0] = static_cast<uint8_t>(disc ? 220 : (x * 255) / size);
+      p[1] = static_cast<uint8_t>(disc ? 180 : (y * 255) / size);
+      p[2] = static_cast<uint8_t>(((x + y) * 127) / size);
+    }
+  }
+  return rgb;
+}
+
+absl::Status CheckGoldenOutputs(const FaceParser& parser,
+                                const std::string& path) {
+  const NetConfig& config = parser.config();
+  const std::vector<uint8_t> input = GoldenInput(config.in_size);
+  ParseOptions options;
+  options.want_raw = true;
+  auto result = ToAbslStatusOr(parser.Parse(
+      {RgbImageView{input.data(), config.in_size, config.in_size}}, options));
+  if (!result.ok()) return result.status();
+  const ParseResult& out = (*result)[0];
+  for (size_t i = 0; i < out.logits.size(); ++i) {
+    if (!std::isfinite(out.logits[i])) {
+      return absl::DataLossError(absl::StrCat(
+          path, ": the built-in golden input gives a non-finite parsing logit "
+                "(",
+          out.logits[i], " at element ", i, "); refusing this version"));
+    }
+  }
+  for (size_t i = 0; i < out.image.size(); ++i) {
+    if (!std::isfinite(out.image[i])) {
+      return absl::DataLossError(absl::StrCat(
+          path, ": the built-in golden input gives a non-finite restored "
+                "image value (",
+          out.image[i], " at element ", i, "); refusing this version"));
+    }
+  }
+  for (uint8_t label : out.labels) {
+    if (label >= config.parsing_ch) {
+      return absl::DataLossError(absl::StrCat(
+          path, ": label ", label, " out of range [0, ", config.parsing_ch,
+          ") on the golden input"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
+                                      const std::string& name, int64_t version,
+                                      const ModelLoaderOptions& options) {
+  absl::StatusOr<LoadedWeights> weights =
+      LoadWeights(path, options.input_size);
+  if (!weights.ok()) return weights.status();
+  FaceParserOptions parser_options;
+  parser_options.config = weights->config;
+  parser_options.device = options.device;
+  parser_options.intra_op_threads = options.intra_op_threads;
+  auto parser =
+      ToAbslStatusOr(FaceParser::Create(weights->tensors, parser_options));
+  if (!parser.ok()) {
+    return absl::Status(parser.status().code(),
+                        absl::StrCat(path, ": ", parser.status().message()));
+  }
+  weights->tensors.clear();  // The network holds its own copy now.
+  absl::Status golden = CheckGoldenOutputs(**parser, path);
+  if (!golden.ok()) return golden;
+
+  const int64_t size = weights->config.in_size;
+  const std::vector<uint8_t> input = GoldenInput(size);
+  for (int batch : options.warmup_batch_sizes) {
+    if (batch < 1) continue;
+    std::vector<RgbImageView> views(
+        static_cast<size_t>(batch), RgbImageView{input.data(), size, size});
+    auto warm = ToAbslStatusOr((*parser)->Parse(views));
+    if (!warm.ok()) {
+      return absl::Status(
+          warm.status().code(),
+          absl::StrCat(path, ": warm-up at batch size ", batch,
+                       " failed: ", warm.status().message()));
+    }
+  }
+
+  auto model = std::make_shared<ServableModel>();
+  model->name = name;
+  model->version = version;
+  model->source = path;
+  model->config = weights->config;
+  model->manifest = std::move(weights->manifest);
+  model->parser = std::move(parser).value();
+  return ModelHandle(std::move(model));
+}
+
+}  // namespace facet

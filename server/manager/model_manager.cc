@@ -1,0 +1,136 @@
+#include "server/manager/model_manager.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "glog/logging.h"
+
+namespace facet {
+namespace {
+
+std::string FileStem(const std::string& path) {
+  std::string name = path.substr(path.find_last_of('/') + 1);
+  return name.substr(0, name.find('.'));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(
+    const ModelManagerOptions& options) {
+  if (options.model_file.empty() && options.repository_root.empty()) {
+    return absl::InvalidArgumentError(
+        "nothing to serve: set --model_repository DIR (with --model_name) or "
+        "--model FILE");
+  }
+  std::unique_ptr<ModelManager> manager(new ModelManager(options));
+  ModelManager* m = manager.get();
+  if (!options.model_file.empty()) {
+    {
+      absl::MutexLock lock(&m->mu_);
+      m->policy_ = "file";
+    }
+    m->file_loader_ =
+        std::thread([m] { m->TryLoad(m->options_.model_file, 0); });
+    return manager;
+  }
+  VersionSourceOptions source_options;
+  source_options.model_dir =
+      options.repository_root + "/" + options.model_name;
+  source_options.rescan_interval = options.rescan_interval;
+  absl::StatusOr<std::unique_ptr<VersionSource>> source =
+      VersionSource::Create(source_options, [m](const AspiredVersions& a) {
+        m->OnAspired(a);
+      });
+  if (!source.ok()) return source.status();
+  m->source_ = std::move(source).value();
+  return manager;
+}
+
+ModelManager::ModelManager(ModelManagerOptions options)
+    : options_(std::move(options)) {}
+
+ModelManager::~ModelManager() {
+  source_.reset();  // Stops the watcher (waits for a load in progress).
+  if (file_loader_.joinable()) file_loader_.join();
+}
+
+ModelHandle ModelManager::Current() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
+}
+
+std::vector<int64_t> ModelManager::FailedVersions() const {
+  absl::MutexLock lock(&mu_);
+  return std::vector<int64_t>(failed_.begin(), failed_.end());
+}
+
+std::string ModelManager::PolicyString() const {
+  absl::MutexLock lock(&mu_);
+  return policy_;
+}
+
+void ModelManager::OnAspired(const AspiredVersions& aspired) {
+  int64_t current_version = -1;
+  std::set<int64_t> failed;
+  {
+    absl::MutexLock lock(&mu_);
+    policy_ = aspired.policy.ToString();
+    if (current_ != nullptr) current_version = current_->version;
+    failed = failed_;
+  }
+  const std::vector<int64_t> candidates =
+      CandidateVersions(aspired.policy, aspired.versions);
+  LOG(INFO) << "event=versions_seen model=" << options_.model_name
+            << " versions=" << aspired.versions.size()
+            << " policy=" << aspired.policy.ToString()
+            << " serving=" << current_version;
+  for (int64_t version : candidates) {
+    if (version == current_version) return;  // Best loadable is served.
+    if (failed.count(version) > 0) continue;
+    const std::string path = absl::StrCat(options_.repository_root, "/",
+                                          options_.model_name, "/", version);
+    if (TryLoad(path, version)) return;
+  }
+}
+
+bool ModelManager::TryLoad(const std::string& path, int64_t version) {
+  const std::string name = options_.model_file.empty()
+                               ? options_.model_name
+                               : FileStem(options_.model_file);
+  LOG(INFO) << "event=model_load_start model=" << name
+            << " version=" << version << " path=" << path;
+  const absl::Time start = absl::Now();
+  absl::StatusOr<ModelHandle> model =
+      LoadModel(path, name, version, options_.loader);
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  if (!model.ok()) {
+    LOG(ERROR) << "event=model_load_failed model=" << name
+               << " version=" << version << " seconds=" << seconds
+               << " error=\"" << model.status().ToString() << "\"";
+    if (options_.metrics) options_.metrics->ObserveModelLoad("failure", seconds);
+    absl::MutexLock lock(&mu_);
+    failed_.insert(version);
+    return false;
+  }
+  ModelHandle old;
+  {
+    absl::MutexLock lock(&mu_);
+    old = std::move(current_);
+    current_ = *model;
+  }
+  if (options_.metrics) {
+    options_.metrics->ObserveModelLoad("success", seconds);
+    options_.metrics->SetModel(name, version, (*model)->parser->device());
+  }
+  LOG(INFO) << "event=model_serving model=" << name << " version=" << version
+            << " previous=" << (old ? old->version : -1)
+            << " device=" << (*model)->parser->device()
+            << " config=\"" << (*model)->config.ToString()
+            << "\" load_seconds=" << seconds;
+  // `old` is released here; in-flight batches holding it finish first.
+  return true;
+}
+
+}  // namespace facet

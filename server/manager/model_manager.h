@@ -1,0 +1,83 @@
+// ModelManager: keeps the right version of one model loaded and hands out
+// handles to it.
+//
+// Repository mode: a VersionSource reports the version folders and the
+// policy; the manager tries the policy's candidates newest first, skipping
+// versions that failed before, stopping at the version already served. A
+// candidate is loaded, validated and warmed (ModelLoader) while the old
+// version keeps serving; only then is it swapped in. A version that fails is
+// logged, counted and remembered, never retried, and the old one keeps
+// serving ("availability preserving", as TF Serving). When no candidate can
+// be loaded the current version stays, even if its folder was removed.
+//
+// File mode (`model_file` set): the one file is loaded once, as version 0.
+//
+// Thread safety: all public methods may be called concurrently. Loading
+// happens on the source's thread (or a loader thread in file mode).
+#ifndef FACET_SERVER_MANAGER_MODEL_MANAGER_H_
+#define FACET_SERVER_MANAGER_MODEL_MANAGER_H_
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "server/manager/model_handle.h"
+#include "server/manager/model_loader.h"
+#include "server/manager/version_source.h"
+#include "server/metrics/metrics.h"
+
+namespace facet {
+
+struct ModelManagerOptions {
+  std::string repository_root;  // Repository mode: the repository root.
+  std::string model_name = "facet";  // Repository mode: the model folder.
+  std::string model_file;  // File mode: weights to serve; wins if set.
+  ModelLoaderOptions loader;
+  // VersionSource's full rescan period. Default: 2 s.
+  absl::Duration rescan_interval = absl::Seconds(2);
+  Metrics* metrics = nullptr;  // Optional; must outlive the manager.
+};
+
+class ModelManager {
+ public:
+  // Starts watching (or loading the file) in the background; returns at
+  // once. InvalidArgument if neither a repository nor a file is given.
+  static absl::StatusOr<std::unique_ptr<ModelManager>> Create(
+      const ModelManagerOptions& options);
+  ~ModelManager();
+  ModelManager(const ModelManager&) = delete;
+  ModelManager& operator=(const ModelManager&) = delete;
+
+  // The version to use now, or null while none is loaded. Take one per
+  // batch and drop it when done (see model_handle.h).
+  ModelHandle Current() const;
+
+  // Versions that failed to load (not retried), ascending.
+  std::vector<int64_t> FailedVersions() const;
+  // The policy in effect: "latest", "pinned:N", "rollback" or "file".
+  std::string PolicyString() const;
+
+ private:
+  explicit ModelManager(ModelManagerOptions options);
+  void OnAspired(const AspiredVersions& aspired);
+  // Loads one candidate; true iff it is now served.
+  bool TryLoad(const std::string& path, int64_t version);
+
+  const ModelManagerOptions options_;
+  mutable absl::Mutex mu_;
+  ModelHandle current_ ABSL_GUARDED_BY(mu_);
+  std::set<int64_t> failed_ ABSL_GUARDED_BY(mu_);
+  std::string policy_ ABSL_GUARDED_BY(mu_) = "latest";
+  std::unique_ptr<VersionSource> source_;
+  std::thread file_loader_;
+};
+
+}  // namespace facet
+
+#endif  // FACET_SERVER_MANAGER_MODEL_MANAGER_H_

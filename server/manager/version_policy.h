@@ -1,0 +1,50 @@
+// VersionPolicy: which version of a model the server should serve, read
+// from the policy file that operators edit at run time:
+//
+//   <repo>/<model>/serving_policy.txt
+//
+// holding one directive ('#' starts a comment, blank lines are ignored):
+//   latest      serve the newest valid version (also when the file is absent)
+//   pin N       serve version N only
+//   rollback    serve the newest valid version older than the newest one
+//
+// Thread safety: plain values and pure functions.
+#ifndef FACET_SERVER_MANAGER_VERSION_POLICY_H_
+#define FACET_SERVER_MANAGER_VERSION_POLICY_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace facet {
+
+constexpr char kPolicyFileName[] = "serving_policy.txt";
+
+struct VersionPolicy {
+  enum class Kind { kLatest, kPinned, kRollback };
+  Kind kind = Kind::kLatest;
+  int64_t pinned = 0;  // The version, for kPinned.
+
+  // "latest", "pinned:N" or "rollback".
+  std::string ToString() const;
+  bool operator==(const VersionPolicy& o) const {
+    return kind == o.kind && pinned == o.pinned;
+  }
+};
+
+// Parses the policy file's text. InvalidArgument quoting the bad line and
+// listing the accepted directives.
+absl::StatusOr<VersionPolicy> ParseVersionPolicy(absl::string_view text);
+
+// The versions to try, in order, under `policy`, given every version folder
+// newest first: latest = all of them; pinned = {N} if present, else none;
+// rollback = all but the newest.
+std::vector<int64_t> CandidateVersions(const VersionPolicy& policy,
+                                       const std::vector<int64_t>& versions);
+
+}  // namespace facet
+
+#endif  // FACET_SERVER_MANAGER_VERSION_POLICY_H_

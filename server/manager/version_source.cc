@@ -1,0 +1,145 @@
+#include "server/manager/version_source.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/repository/model_repository.h"
+#include "glog/logging.h"
+
+namespace facet {
+
+absl::StatusOr<AspiredVersions> VersionSource::Scan(
+    const std::string& model_dir, const VersionPolicy& previous) {
+  DIR* dir = opendir(model_dir.c_str());
+  if (dir == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("model folder ", model_dir, ": ", std::strerror(errno)));
+  }
+  AspiredVersions out;
+  out.policy = previous;
+  while (struct dirent* entry = readdir(dir)) {
+    int64_t version = 0;
+    if (ParseVersionName(entry->d_name, &version)) {
+      out.versions.push_back(version);
+    }
+  }
+  closedir(dir);
+  std::sort(out.versions.rbegin(), out.versions.rend());
+
+  const std::string policy_path = model_dir + "/" + kPolicyFileName;
+  std::ifstream in(policy_path);
+  if (!in) {
+    out.policy = VersionPolicy();  // No file: latest.
+  } else {
+    std::ostringstream text;
+    text << in.rdbuf();
+    absl::StatusOr<VersionPolicy> policy = ParseVersionPolicy(text.str());
+    if (policy.ok()) {
+      out.policy = *policy;
+    } else {
+      LOG(WARNING) << "event=policy_error path=" << policy_path
+                   << " keeping=" << previous.ToString()
+                   << " error=\"" << policy.status().message() << "\"";
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<VersionSource>> VersionSource::Create(
+    const VersionSourceOptions& options, Callback callback) {
+  const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("inotify_init1: ", std::strerror(errno)));
+  }
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+    close(fd);
+    return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
+  }
+  return std::unique_ptr<VersionSource>(new VersionSource(
+      options, std::move(callback), fd, pipe_fds[0], pipe_fds[1]));
+}
+
+VersionSource::VersionSource(VersionSourceOptions options, Callback callback,
+                             int inotify_fd, int wake_read, int wake_write)
+    : options_(std::move(options)),
+      callback_(std::move(callback)),
+      inotify_fd_(inotify_fd),
+      wake_read_(wake_read),
+      wake_write_(wake_write) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+VersionSource::~VersionSource() {
+  stop_ = true;
+  const char byte = 1;
+  (void)!write(wake_write_, &byte, 1);
+  thread_.join();
+  close(inotify_fd_);
+  close(wake_read_);
+  close(wake_write_);
+}
+
+void VersionSource::ArmWatch() {
+  if (watch_ >= 0) return;
+  watch_ = inotify_add_watch(
+      inotify_fd_, options_.model_dir.c_str(),
+      IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE |
+          IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+}
+
+void VersionSource::Run() {
+  bool have_last = false;
+  AspiredVersions last;
+  while (!stop_) {
+    ArmWatch();  // Re-armed here after the folder was deleted or moved.
+    absl::StatusOr<AspiredVersions> state =
+        Scan(options_.model_dir, last.policy);
+    if (!state.ok()) {
+      state = AspiredVersions{{}, last.policy};
+    }
+    if (!have_last || state->versions != last.versions ||
+        !(state->policy == last.policy)) {
+      have_last = true;
+      last = *state;
+      callback_(last);
+      continue;  // Rescan at once: the callback may have taken long.
+    }
+    struct pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_read_, POLLIN, 0}};
+    const int timeout_ms = static_cast<int>(
+        absl::ToInt64Milliseconds(options_.rescan_interval));
+    if (poll(fds, 2, std::max(timeout_ms, 1)) > 0 && (fds[0].revents & POLLIN)) {
+      // Drain; a burst of events (a publish is several) makes one scan.
+      alignas(struct inotify_event) char buffer[4096];
+      ssize_t n;
+      do {
+        while ((n = read(inotify_fd_, buffer, sizeof(buffer))) > 0) {
+          for (char* p = buffer; p < buffer + n;) {
+            auto* event = reinterpret_cast<struct inotify_event*>(p);
+            if (event->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+              if (watch_ >= 0) inotify_rm_watch(inotify_fd_, watch_);
+              watch_ = -1;
+            }
+            p += sizeof(struct inotify_event) + event->len;
+          }
+        }
+        struct pollfd again = {inotify_fd_, POLLIN, 0};
+        if (poll(&again, 1, 20) <= 0) break;
+      } while (!stop_);
+    }
+  }
+}
+
+}  // namespace facet
