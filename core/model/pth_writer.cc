@@ -1,0 +1,181 @@
+#include "core/model/pth_writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/model/pickle_writer.h"
+#include "core/model/zip_archive.h"
+
+namespace facet {
+namespace {
+
+const char* StorageTypeName(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32:
+      return "FloatStorage";
+    case DType::kFloat16:
+      return "HalfStorage";
+    case DType::kBFloat16:
+      return "BFloat16Storage";
+    case DType::kFloat64:
+      return "DoubleStorage";
+    case DType::kInt64:
+      return "LongStorage";
+    case DType::kInt32:
+      return "IntStorage";
+    case DType::kInt16:
+      return "ShortStorage";
+    case DType::kInt8:
+      return "CharStorage";
+    case DType::kUInt8:
+      return "ByteStorage";
+    case DType::kBool:
+      return "BoolStorage";
+  }
+  return "FloatStorage";
+}
+
+bool IsUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const uint8_t c = static_cast<uint8_t>(s[i]);
+    const int extra = c < 0x80                 ? 0
+                      : c >= 0xf0 && c <= 0xf4 ? 3
+                      : c >= 0xe0              ? 2
+                      : c >= 0xc2              ? 1
+                                               : -1;
+    if (extra < 0 || s.size() - i - 1 < static_cast<size_t>(extra))
+      return false;
+    for (int k = 1; k <= extra; ++k) {
+      if ((static_cast<uint8_t>(s[i + k]) & 0xc0) != 0x80) return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+ModelStatus CheckTensor(const std::string& name, const RawTensor& t) {
+  if (name.empty() || !IsUtf8(name)) {
+    return ModelStatus::InvalidArgument("tensor name '" + name +
+                                        "' is empty or not UTF-8");
+  }
+  for (int64_t d : t.shape) {
+    if (d < 0) {
+      return ModelStatus::InvalidArgument("tensor '" + name + "' " +
+                                          ShapeToString(t.shape) +
+                                          " has a negative dimension");
+    }
+  }
+  if (t.data.size() != static_cast<uint64_t>(t.numel()) * DTypeSize(t.dtype)) {
+    return ModelStatus::InvalidArgument(
+        "tensor '" + name + "' " + ShapeToString(t.shape) + " " +
+        DTypeName(t.dtype) + " holds " + std::to_string(t.data.size()) +
+        " bytes; expected " +
+        std::to_string(t.numel() * static_cast<int64_t>(DTypeSize(t.dtype))));
+  }
+  return ModelStatus::Ok();
+}
+
+std::vector<int64_t> ContiguousStrides(const std::vector<int64_t>& shape) {
+  std::vector<int64_t> strides(shape.size());
+  int64_t s = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    strides[d] = s;
+    s *= shape[d] > 0 ? shape[d] : 1;
+  }
+  return strides;
+}
+
+}  // namespace
+
+ModelResult<std::string> SerializePthZip(const RawTensorMap& tensors,
+                                         const std::string& archive_root) {
+  if (archive_root.empty() || archive_root.find('/') != std::string::npos ||
+      !IsUtf8(archive_root)) {
+    return ModelStatus::InvalidArgument("bad archive root '" + archive_root +
+                                        "'");
+  }
+  PickleWriter pickle;
+  pickle.Global("collections", "OrderedDict");
+  pickle.EmptyTuple();
+  pickle.Reduce();
+  pickle.Mark();
+  size_t key = 0;
+  for (const auto& [name, t] : tensors) {
+    ModelStatus s = CheckTensor(name, t);
+    if (!s.ok()) return s;
+    pickle.String(name);
+    pickle.Global("torch._utils", "_rebuild_tensor_v2");
+    pickle.Mark();
+    // The storage: a persistent id the loader resolves to data/<key>.
+    pickle.Mark();
+    pickle.String("storage");
+    pickle.Global("torch", StorageTypeName(t.dtype));
+    pickle.String(std::to_string(key++));
+    pickle.String("cpu");
+    pickle.Int(t.numel());
+    pickle.Tuple();
+    pickle.PersistentId();
+    pickle.Int(0);  // Storage offset.
+    pickle.IntTuple(t.shape);
+    pickle.IntTuple(ContiguousStrides(t.shape));
+    pickle.Bool(false);                           // requires_grad.
+    pickle.Global("collections", "OrderedDict");  // Backward hooks.
+    pickle.EmptyTuple();
+    pickle.Reduce();
+    pickle.Tuple();
+    pickle.Reduce();
+  }
+  pickle.SetItems();
+
+  const std::string root = archive_root + "/";
+  ZipWriter zip;
+  ModelStatus s = zip.AddStored(root + "data.pkl", pickle.Finish());
+  key = 0;
+  for (const auto& [name, t] : tensors) {
+    if (!s.ok()) break;
+    s = zip.AddStored(
+        root + "data/" + std::to_string(key++),
+        std::string_view(reinterpret_cast<const char*>(t.data.data()),
+                         t.data.size()));
+  }
+  if (s.ok()) s = zip.AddStored(root + "version", "3\n");
+  if (!s.ok()) return s;
+  return zip.Finish();
+}
+
+ModelStatus WritePthFile(const std::string& path, const RawTensorMap& tensors) {
+  ModelResult<std::string> bytes = SerializePthZip(tensors);
+  if (!bytes.ok()) return bytes.status();
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return ModelStatus::InvalidArgument(path + ": " + std::strerror(errno));
+  }
+  const char* p = bytes->data();
+  size_t left = bytes->size();
+  int err = 0;
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
+    ::unlink(path.c_str());
+    return ModelStatus::DataLoss(path +
+                                 ": write failed: " + std::strerror(err));
+  }
+  return ModelStatus::Ok();
+}
+
+}  // namespace facet
