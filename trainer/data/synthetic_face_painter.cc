@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
+#include "trainer/data/face_canvas.h"
 #include "trainer/data/face_labels.h"
 #include "trainer/data/sample_rng.h"
 
@@ -13,32 +15,6 @@ namespace facet {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr int kShift = 4;         // Sub-pixel bits for OpenCV's polygon fill.
-constexpr double kCanon = 512.0;  // Side of the canonical frame.
-
-using Poly = std::vector<cv::Point2d>;
-
-// Points on an axis-aligned ellipse from angle t0 to t1 (radians; y down).
-Poly Arc(cv::Point2d c, double ax, double ay, double t0, double t1,
-         int n = 32) {
-  Poly p;
-  p.reserve(n + 1);
-  for (int i = 0; i <= n; ++i) {
-    const double t = t0 + (t1 - t0) * i / n;
-    p.emplace_back(c.x + ax * std::cos(t), c.y + ay * std::sin(t));
-  }
-  return p;
-}
-
-Poly Ellipse(cv::Point2d c, double ax, double ay, int n = 32) {
-  Poly p = Arc(c, ax, ay, 0, 2 * kPi, n);
-  p.pop_back();
-  return p;
-}
-
-void Append(Poly* to, const Poly& from) {
-  to->insert(to->end(), from.begin(), from.end());
-}
 
 cv::Scalar Mix(const cv::Scalar& a, const cv::Scalar& b, double t) {
   return a * (1.0 - t) + b * t;
@@ -50,8 +26,11 @@ cv::Scalar Scale(const cv::Scalar& c, double f) {
 }
 
 cv::Scalar RandomColor(SampleRng& rng, double lo = 0, double hi = 255) {
-  return cv::Scalar(rng.Uniform(lo, hi), rng.Uniform(lo, hi),
-                    rng.Uniform(lo, hi));
+  // Separate statements: the order of function arguments is unspecified.
+  const double r = rng.Uniform(lo, hi);
+  const double g = rng.Uniform(lo, hi);
+  const double b = rng.Uniform(lo, hi);
+  return cv::Scalar(r, g, b);
 }
 
 cv::Scalar Jitter(SampleRng& rng, const cv::Scalar& c, double amount) {
@@ -78,124 +57,6 @@ cv::Scalar PickHair(SampleRng& rng) {
   if (rng.Bernoulli(0.05)) return RandomColor(rng, 30, 230);  // Dyed.
   return Jitter(rng, kTones[rng.UniformInt(0, 7)], 10);
 }
-
-// The canvas: the pose transform and the two outputs. Drawing happens in a
-// window (a rectangle of the canvas set by Focus) so that small parts cost
-// little: masks and layers are window-sized, and Paint writes the window.
-class Canvas {
- public:
-  Canvas(int size, double angle_deg, double scale, cv::Point2d offset)
-      : size_(size), pixel_scale_(scale * size / kCanon) {
-    const double k = size / kCanon;
-    const double c = std::cos(angle_deg * kPi / 180) * scale;
-    const double s = std::sin(angle_deg * kPi / 180) * scale;
-    const double mid = kCanon / 2;
-    // p' = k * (R S (p - mid) + mid + offset)
-    pose_ = cv::Matx23d(k * c, -k * s, k * (mid + offset.x - c * mid + s * mid),
-                        k * s, k * c, k * (mid + offset.y - s * mid - c * mid));
-    image = cv::Mat(size, size, CV_8UC3);
-    labels = cv::Mat::zeros(size, size, CV_8UC1);
-    Unfocus();
-  }
-
-  // Sets the window to the canvas area `polys` cover, widened by `pad`
-  // canonical units (for strokes).
-  void Focus(const std::vector<Poly>& polys, double pad = 2) {
-    double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
-    for (const Poly& poly : polys) {
-      for (const cv::Point2d& p : poly) {
-        const cv::Point2d q = Transform(p);
-        x0 = std::min(x0, q.x), y0 = std::min(y0, q.y);
-        x1 = std::max(x1, q.x), y1 = std::max(y1, q.y);
-      }
-    }
-    const double margin = pad * pixel_scale_ + 2;
-    cv::Rect r(cv::Point(static_cast<int>(std::floor(x0 - margin)),
-                         static_cast<int>(std::floor(y0 - margin))),
-               cv::Point(static_cast<int>(std::ceil(x1 + margin)),
-                         static_cast<int>(std::ceil(y1 + margin))));
-    window_ = r & cv::Rect(0, 0, size_, size_);
-    if (window_.empty()) window_ = cv::Rect(0, 0, 1, 1);  // Off the canvas.
-  }
-
-  void Unfocus() { window_ = cv::Rect(0, 0, size_, size_); }
-
-  // The window's part of a canvas-sized matrix.
-  cv::Mat View(const cv::Mat& full) const { return full(window_); }
-
-  cv::Mat NewMask() const { return cv::Mat::zeros(window_.size(), CV_8UC1); }
-
-  // A copy of the window's pixels, to draw a part on.
-  cv::Mat Layer() const { return image(window_).clone(); }
-  cv::Mat Layer(const cv::Scalar& color) const {
-    return cv::Mat(window_.size(), CV_8UC3, color);
-  }
-
-  cv::Point2d Transform(const cv::Point2d& p) const {
-    return {pose_(0, 0) * p.x + pose_(0, 1) * p.y + pose_(0, 2),
-            pose_(1, 0) * p.x + pose_(1, 1) * p.y + pose_(1, 2)};
-  }
-
-  std::vector<cv::Point> ToPixels(const Poly& poly) const {
-    std::vector<cv::Point> out;
-    out.reserve(poly.size());
-    for (const auto& p : poly) {
-      const cv::Point2d q = Transform(p);
-      out.emplace_back(
-          static_cast<int>(std::lround((q.x - window_.x) * (1 << kShift))),
-          static_cast<int>(std::lround((q.y - window_.y) * (1 << kShift))));
-    }
-    return out;
-  }
-
-  int Thickness(double canonical) const {
-    return std::max(1, static_cast<int>(std::lround(canonical * pixel_scale_)));
-  }
-
-  // Fill and Stroke draw into a window-sized `target`.
-  void Fill(cv::Mat* target, const Poly& poly, const cv::Scalar& value) const {
-    std::vector<std::vector<cv::Point>> pts = {ToPixels(poly)};
-    cv::fillPoly(*target, pts, value, cv::LINE_8, kShift);
-  }
-
-  void Stroke(cv::Mat* target, const Poly& line, double thickness,
-              const cv::Scalar& value, bool closed = false) const {
-    std::vector<std::vector<cv::Point>> pts = {ToPixels(line)};
-    cv::polylines(*target, pts, closed, value, Thickness(thickness), cv::LINE_8,
-                  kShift);
-  }
-
-  cv::Mat Mask(const Poly& poly) const {
-    cv::Mat m = NewMask();
-    Fill(&m, poly, 255);
-    return m;
-  }
-
-  // Writes `id` and `color` where the window-sized `mask` is set.
-  void Paint(int id, const cv::Mat& mask, const cv::Scalar& color) {
-    image(window_).setTo(color, mask);
-    labels(window_).setTo(id, mask);
-  }
-
-  // Writes `id` and the pixels of the window-sized `layer` where `mask` is
-  // set.
-  void PaintLayer(int id, const cv::Mat& mask, const cv::Mat& layer) {
-    cv::Mat target = image(window_);
-    layer.copyTo(target, mask);
-    labels(window_).setTo(id, mask);
-  }
-
-  int size() const { return size_; }
-
-  cv::Mat image;  // RGB
-  cv::Mat labels;
-
- private:
-  int size_;
-  double pixel_scale_;
-  cv::Matx23d pose_;
-  cv::Rect window_;
-};
 
 // Face layout in the canonical 512 frame.
 struct Layout {
@@ -256,8 +117,15 @@ Poly FaceOutline(const Layout& L) {
   return p;
 }
 
+// A uniform point in [x0, x1) x [y0, y1), x drawn first.
+cv::Point2d UniformPoint(SampleRng& rng, double x0, double x1, double y0,
+                         double y1) {
+  const double x = rng.Uniform(x0, x1);
+  return {x, rng.Uniform(y0, y1)};
+}
+
 // Fills the whole image with a smooth multi-colour field and a few shapes.
-void PaintBackground(SampleRng& rng, Canvas* canvas) {
+void PaintBackground(SampleRng& rng, FaceCanvas* canvas) {
   cv::Mat small(3, 3, CV_8UC3);
   const cv::Scalar base = RandomColor(rng, 20, 235);
   for (int y = 0; y < 3; ++y) {
@@ -268,217 +136,262 @@ void PaintBackground(SampleRng& rng, Canvas* canvas) {
                                             cv::saturate_cast<uchar>(c[2]));
     }
   }
-  cv::resize(small, canvas->image, canvas->image.size(), 0, 0,
+  cv::resize(small, canvas->image(), canvas->image().size(), 0, 0,
              cv::INTER_LINEAR);
   const int shapes =
       rng.Bernoulli(0.5) ? static_cast<int>(rng.UniformInt(1, 6)) : 0;
   for (int i = 0; i < shapes; ++i) {
-    const cv::Point2d c(rng.Uniform(0, kCanon), rng.Uniform(0, kCanon));
+    const cv::Point2d c =
+        UniformPoint(rng, 0, kCanonicalSide, 0, kCanonicalSide);
     const cv::Scalar color = Jitter(rng, base, 80);
     if (rng.Bernoulli(0.5)) {
-      canvas->Fill(&canvas->image,
-                   Ellipse(c, rng.Uniform(10, 90), rng.Uniform(10, 90)), color);
+      const double ax = rng.Uniform(10, 90);
+      const double ay = rng.Uniform(10, 90);
+      canvas->Fill(&canvas->image(), Ellipse(c, ax, ay), color);
     } else {
-      canvas->Stroke(&canvas->image,
-                     {c, {rng.Uniform(0, kCanon), rng.Uniform(0, kCanon)}},
-                     rng.Uniform(3, 30), color);
+      const cv::Point2d end =
+          UniformPoint(rng, 0, kCanonicalSide, 0, kCanonicalSide);
+      canvas->Stroke(&canvas->image(), {c, end}, rng.Uniform(3, 30), color);
     }
   }
 }
 
-// Texture of hair: the base colour with strands flowing from the crown.
-cv::Mat HairLayer(SampleRng& rng, const Canvas& canvas, const Layout& L,
+// Texture of hair: the base colour with strands flowing from the crown, or
+// small rings for curly hair.
+cv::Mat HairLayer(SampleRng& rng, const FaceCanvas& canvas, const Layout& L,
                   const cv::Scalar& hair, bool curly) {
   cv::Mat layer = canvas.Layer(hair);
   const cv::Point2d crown(L.cx, L.cy - L.b * 1.05);
   for (int i = 0; i < 110; ++i) {
-    const cv::Point2d p(L.cx + rng.Uniform(-1.6, 1.6) * L.a,
-                        L.cy + rng.Uniform(-1.25, 1.8) * L.b);
+    const cv::Point2d p = UniformPoint(rng, L.cx - 1.6 * L.a, L.cx + 1.6 * L.a,
+                                       L.cy - 1.25 * L.b, L.cy + 1.8 * L.b);
     const cv::Scalar c = Scale(hair, rng.Uniform(0.7, 1.35));
     if (curly) {
-      canvas.Stroke(&layer,
-                    Ellipse(p, rng.Uniform(4, 9), rng.Uniform(4, 9), 12), 1.5,
-                    c, true);
+      const double rx = rng.Uniform(4, 9);
+      const double ry = rng.Uniform(4, 9);
+      canvas.Stroke(&layer, Ellipse(p, rx, ry, 12), 1.5, c, true);
       continue;
     }
     cv::Point2d d = p - crown;
     d *= 1.0 / std::max(1.0, std::hypot(d.x, d.y));
-    canvas.Stroke(&layer, {p, p + d * rng.Uniform(20, 60)}, rng.Uniform(1, 2.5),
-                  c);
+    const double length = rng.Uniform(20, 60);
+    canvas.Stroke(&layer, {p, p + d * length}, rng.Uniform(1, 2.5), c);
   }
   return layer;
 }
 
-}  // namespace
+// One face being drawn: its random stream, canvas, layout, colours and
+// which optional parts it has, plus the masks that later parts are cut by.
+// The Paint* steps run in label-id order (see the header).
+struct FaceDrawing {
+  FaceDrawing(uint64_t seed, uint64_t index, int size);
 
-FaceSample PaintSyntheticFace(uint64_t seed, uint64_t index, int size) {
-  SampleRng rng(seed, RngStream::kSyntheticFace, index);
-  Canvas canvas(size, rng.Uniform(-15, 15), rng.Uniform(0.85, 1.08),
-                {rng.Uniform(-22, 22), rng.Uniform(-22, 22)});
-  const Layout L = DrawLayout(rng);
-  const cv::Scalar skin = PickSkin(rng);
-  const cv::Scalar hair = PickHair(rng);
-  const double fx = L.cx + L.yaw;  // Centre line of the inner features.
+  void PaintSkin();
+  void PaintNose();
+  void PaintGlasses();
+  void PaintEyes();
+  void PaintBrows();
+  void PaintEars();
+  void PaintMouth();
+  void PaintHair();
+  void PaintHat();
+  void PaintEarrings();
+  void PaintNecklace();
+  void PaintNeck();
+  void PaintCloth();
+  void Finish();  // Anti-aliasing, lighting and grain.
 
-  // Which optional parts this face has.
+  SampleRng rng;
+  FaceCanvas canvas;
+  Layout L;
+  cv::Scalar skin, hair;
+  double fx = 0;         // Centre line of the inner features.
+  double neck_half = 0;  // Half the neck's width.
+  bool bald = false, long_hair = false, bob = false, curly = false;
+  bool bangs = false, ears_hidden = false, hat = false, glasses = false;
+  bool earrings = false, necklace = false;
+  cv::Mat face;    // Canvas-sized skin mask.
+  cv::Mat ears;    // Canvas-sized mask of the visible ears.
+  cv::Mat jewels;  // Canvas-sized mask of earrings and necklace.
+};
+
+// The pose: rotation, scale and offset, drawn in this order.
+FaceCanvas PosedCanvas(SampleRng& rng, int size) {
+  const double angle = rng.Uniform(-15, 15);
+  const double scale = rng.Uniform(0.85, 1.08);
+  const double dx = rng.Uniform(-22, 22);
+  const double dy = rng.Uniform(-22, 22);
+  return FaceCanvas(size, angle, scale, {dx, dy});
+}
+
+FaceDrawing::FaceDrawing(uint64_t seed, uint64_t index, int size)
+    : rng(seed, RngStream::kSyntheticFace, index),
+      canvas(PosedCanvas(rng, size)) {
+  L = DrawLayout(rng);
+  skin = PickSkin(rng);
+  hair = PickHair(rng);
+  fx = L.cx + L.yaw;
+  neck_half = L.neck_w / 2;
+  // Hair styles: 0..4 short, 5..8 long, 9..11 bob, 12..14 curly, 15 bald.
   const int hair_style = static_cast<int>(rng.UniformInt(0, 15));
-  // 0..4 short, 5..8 long, 9..11 bob, 12..14 curly, 15 bald.
-  const bool bald = hair_style == 15;
-  const bool long_hair = hair_style >= 5 && hair_style <= 8;
-  const bool bob = hair_style >= 9 && hair_style <= 11;
-  const bool curly = hair_style >= 12 && hair_style <= 14;
-  const bool bangs = !bald && rng.Bernoulli(0.3);
-  const bool ears_hidden = (long_hair || bob || curly) && rng.Bernoulli(0.45);
-  const bool hat = rng.Bernoulli(0.15);
-  const bool glasses = rng.Bernoulli(0.2);
-  const bool earrings = !ears_hidden && rng.Bernoulli(0.25);
-  const bool necklace = rng.Bernoulli(0.2);
+  bald = hair_style == 15;
+  long_hair = hair_style >= 5 && hair_style <= 8;
+  bob = hair_style >= 9 && hair_style <= 11;
+  curly = hair_style >= 12 && hair_style <= 14;
+  bangs = !bald && rng.Bernoulli(0.3);
+  ears_hidden = (long_hair || bob || curly) && rng.Bernoulli(0.45);
+  hat = rng.Bernoulli(0.15);
+  glasses = rng.Bernoulli(0.2);
+  earrings = !ears_hidden && rng.Bernoulli(0.25);
+  necklace = rng.Bernoulli(0.2);
+  jewels = cv::Mat::zeros(size, size, CV_8UC1);
+}
 
-  PaintBackground(rng, &canvas);
-
-  // 1 skin.
-  const cv::Mat face = canvas.Mask(FaceOutline(L));
+// 1 skin.
+void FaceDrawing::PaintSkin() {
+  face = canvas.Mask(FaceOutline(L));
   canvas.Paint(kSkin, face, skin);
+}
 
-  // 2 nose: a bridge widening to the nostrils, shaded on one side.
-  {
-    const double nx = L.cx + L.yaw * 1.3;
-    const double bridge = L.a * rng.Uniform(0.09, 0.15);
-    const double half = L.nose_w / 2;
-    const double nostril_h = L.nose_w * 0.28;
-    Poly nose = {{nx - bridge / 2, L.nose_top},
-                 {nx - half * 0.7, L.nose_base - nostril_h * 1.6}};
-    Append(&nose, Arc({nx, L.nose_base - nostril_h * 0.7}, half, nostril_h, kPi,
-                      0, 16));
-    nose.emplace_back(nx + half * 0.7, L.nose_base - nostril_h * 1.6);
-    nose.emplace_back(nx + bridge / 2, L.nose_top);
-    canvas.Focus({nose});
-    cv::Mat layer = canvas.Layer();
-    const cv::Scalar base = Scale(skin, rng.Uniform(0.93, 1.02));
-    canvas.Fill(&layer, nose, base);
-    const double side = rng.Bernoulli(0.5) ? 1.0 : -1.0;
+// 2 nose: a bridge widening to the nostrils, shaded on one side.
+void FaceDrawing::PaintNose() {
+  const double nx = L.cx + L.yaw * 1.3;
+  const double bridge = L.a * rng.Uniform(0.09, 0.15);
+  const double half = L.nose_w / 2;
+  const double nostril_h = L.nose_w * 0.28;
+  Poly nose = {{nx - bridge / 2, L.nose_top},
+               {nx - half * 0.7, L.nose_base - nostril_h * 1.6}};
+  Append(&nose,
+         Arc({nx, L.nose_base - nostril_h * 0.7}, half, nostril_h, kPi, 0, 16));
+  nose.emplace_back(nx + half * 0.7, L.nose_base - nostril_h * 1.6);
+  nose.emplace_back(nx + bridge / 2, L.nose_top);
+  canvas.Focus({nose});
+  cv::Mat layer = canvas.Layer();
+  const cv::Scalar base = Scale(skin, rng.Uniform(0.93, 1.02));
+  canvas.Fill(&layer, nose, base);
+  const double side = rng.Bernoulli(0.5) ? 1.0 : -1.0;
+  canvas.Fill(&layer,
+              {{nx + side * bridge / 2, L.nose_top},
+               {nx + side * half * 0.9, L.nose_base - nostril_h},
+               {nx + side * half * 0.45, L.nose_base - nostril_h}},
+              Scale(skin, 0.82));
+  for (double s : {-1.0, 1.0}) {
     canvas.Fill(&layer,
-                {{nx + side * bridge / 2, L.nose_top},
-                 {nx + side * half * 0.9, L.nose_base - nostril_h},
-                 {nx + side * half * 0.45, L.nose_base - nostril_h}},
-                Scale(skin, 0.82));
-    for (double s : {-1.0, 1.0}) {
-      canvas.Fill(
-          &layer,
-          Ellipse({nx + s * half * 0.42, L.nose_base - nostril_h * 0.45},
-                  half * 0.2, nostril_h * 0.35, 12),
-          Scale(skin, 0.45));
-    }
-    canvas.PaintLayer(kNose, canvas.Mask(nose), layer);
+                Ellipse({nx + s * half * 0.42, L.nose_base - nostril_h * 0.45},
+                        half * 0.2, nostril_h * 0.35, 12),
+                Scale(skin, 0.45));
   }
+  canvas.PaintLayer(kNose, canvas.Mask(nose), layer);
+}
 
-  // 3 eyeglasses: tinted lenses, frame, bridge and arms towards the ears.
-  if (glasses) {
-    const double lens_w = L.eye_w * rng.Uniform(0.72, 0.9);
-    const double lens_h =
-        std::max(L.eye_up + L.eye_lo, 14.0) * rng.Uniform(1.1, 1.6);
-    const double frame = rng.Uniform(2, 5);
-    const cv::Scalar frame_color = RandomColor(rng, 0, 200);
-    const cv::Scalar tint = RandomColor(rng, 40, 220);
-    const double alpha = rng.Uniform(0.05, 0.4);
-    Poly lens[2];
-    for (int i = 0; i < 2; ++i) {
-      const double ex = fx + (i == 0 ? -L.eye_dx : L.eye_dx);
-      lens[i] = Ellipse({ex, L.eye_y}, lens_w, lens_h, 24);
+// 3 eyeglasses: tinted lenses, frame, bridge and arms towards the ears.
+void FaceDrawing::PaintGlasses() {
+  if (!glasses) return;
+  const double lens_w = L.eye_w * rng.Uniform(0.72, 0.9);
+  const double lens_h =
+      std::max(L.eye_up + L.eye_lo, 14.0) * rng.Uniform(1.1, 1.6);
+  const double frame = rng.Uniform(2, 5);
+  const cv::Scalar frame_color = RandomColor(rng, 0, 200);
+  const cv::Scalar tint = RandomColor(rng, 40, 220);
+  const double alpha = rng.Uniform(0.05, 0.4);
+  Poly lens[2];
+  for (int i = 0; i < 2; ++i) {
+    const double ex = fx + (i == 0 ? -L.eye_dx : L.eye_dx);
+    lens[i] = Ellipse({ex, L.eye_y}, lens_w, lens_h, 24);
+  }
+  const double inner = L.eye_dx - lens_w;
+  Poly bridge_line = {{fx - inner, L.eye_y - lens_h * 0.3},
+                      {fx, L.eye_y - lens_h * 0.45},
+                      {fx + inner, L.eye_y - lens_h * 0.3}};
+  Poly arms[2] = {{{fx - L.eye_dx - lens_w, L.eye_y - lens_h * 0.3},
+                   {L.cx - L.a * 1.02, L.eye_y - lens_h * 0.2}},
+                  {{fx + L.eye_dx + lens_w, L.eye_y - lens_h * 0.3},
+                   {L.cx + L.a * 1.02, L.eye_y - lens_h * 0.2}}};
+  canvas.Focus({lens[0], lens[1], arms[0], arms[1]}, frame);
+  cv::Mat lenses = canvas.NewMask();
+  for (const Poly& p : lens) canvas.Fill(&lenses, p, 255);
+  cv::Mat layer = canvas.Layer();
+  cv::Mat tinted;
+  cv::addWeighted(layer, 1 - alpha, canvas.Layer(tint), alpha, 0, tinted);
+  tinted.copyTo(layer, lenses);
+  cv::Mat mask = lenses;
+  for (cv::Mat* target : {&layer, &mask}) {
+    const cv::Scalar value = target == &layer ? frame_color : cv::Scalar(255);
+    for (const Poly& p : lens) canvas.Stroke(target, p, frame, value, true);
+    canvas.Stroke(target, bridge_line, frame, value);
+    for (const Poly& p : arms) canvas.Stroke(target, p, frame, value);
+  }
+  canvas.PaintLayer(kEyeGlasses, mask, layer);
+}
+
+// 4, 5 eyes: sclera, iris, pupil and an upper lid line in an almond.
+void FaceDrawing::PaintEyes() {
+  const cv::Scalar iris_color =
+      Jitter(rng,
+             std::vector<cv::Scalar>{{70, 45, 25},
+                                     {40, 25, 15},
+                                     {80, 120, 160},
+                                     {90, 120, 70}}[rng.UniformInt(0, 3)],
+             15);
+  const double gaze = rng.Uniform(-0.2, 0.2) * L.eye_w;
+  const double tilt = rng.Uniform(-0.12, 0.12);
+  for (int i = 0; i < 2; ++i) {
+    const double ex = fx + (i == 0 ? -L.eye_dx : L.eye_dx);
+    const double half = L.eye_w / 2;
+    const double side = i == 0 ? -1.0 : 1.0;  // Outer corner direction.
+    Poly upper, lower;
+    for (int k = 0; k <= 16; ++k) {
+      const double u = -1.0 + 2.0 * k / 16;
+      const double lift = tilt * side * u * half;
+      upper.emplace_back(ex + u * half,
+                         L.eye_y - lift - L.eye_up * std::pow(1 - u * u, 0.8));
+      lower.emplace_back(ex + u * half,
+                         L.eye_y - lift + L.eye_lo * (1 - u * u));
     }
-    const double inner = L.eye_dx - lens_w;
-    Poly bridge_line = {{fx - inner, L.eye_y - lens_h * 0.3},
-                        {fx, L.eye_y - lens_h * 0.45},
-                        {fx + inner, L.eye_y - lens_h * 0.3}};
-    Poly arms[2] = {{{fx - L.eye_dx - lens_w, L.eye_y - lens_h * 0.3},
-                     {L.cx - L.a * 1.02, L.eye_y - lens_h * 0.2}},
-                    {{fx + L.eye_dx + lens_w, L.eye_y - lens_h * 0.3},
-                     {L.cx + L.a * 1.02, L.eye_y - lens_h * 0.2}}};
-    canvas.Focus({lens[0], lens[1], arms[0], arms[1]}, frame);
-    cv::Mat lenses = canvas.NewMask();
-    for (const Poly& p : lens) canvas.Fill(&lenses, p, 255);
+    Poly almond = upper;
+    Append(&almond, Poly(lower.rbegin(), lower.rend()));
+    canvas.Focus({almond}, 3);
+    cv::Mat mask = canvas.Mask(almond);
     cv::Mat layer = canvas.Layer();
-    cv::Mat tinted;
-    cv::addWeighted(layer, 1 - alpha, canvas.Layer(tint), alpha, 0, tinted);
-    tinted.copyTo(layer, lenses);
-    cv::Mat mask = lenses;
-    for (cv::Mat* target : {&layer, &mask}) {
-      const cv::Scalar value = target == &layer ? frame_color : cv::Scalar(255);
-      for (const Poly& p : lens) canvas.Stroke(target, p, frame, value, true);
-      canvas.Stroke(target, bridge_line, frame, value);
-      for (const Poly& p : arms) canvas.Stroke(target, p, frame, value);
-    }
-    canvas.PaintLayer(kEyeGlasses, mask, layer);
+    canvas.Fill(&layer, almond, Jitter(rng, {235, 230, 225}, 10));
+    const double r = (L.eye_up + L.eye_lo) * 0.55;
+    const cv::Point2d iris(ex + gaze, L.eye_y - (L.eye_up - L.eye_lo) * 0.3);
+    canvas.Fill(&layer, Ellipse(iris, r, r, 20), iris_color);
+    canvas.Fill(&layer, Ellipse(iris, r * 0.45, r * 0.45, 12), {10, 8, 8});
+    canvas.Stroke(&layer, upper, 2.5, Scale(hair, 0.5));
+    canvas.PaintLayer(i == 0 ? kLeftEye : kRightEye, mask, layer);
   }
+}
 
-  // 4, 5 eyes: sclera, iris, pupil and an upper lid line in an almond.
-  {
-    const cv::Scalar iris_color =
-        Jitter(rng,
-               std::vector<cv::Scalar>{{70, 45, 25},
-                                       {40, 25, 15},
-                                       {80, 120, 160},
-                                       {90, 120, 70}}[rng.UniformInt(0, 3)],
-               15);
-    const double gaze = rng.Uniform(-0.2, 0.2) * L.eye_w;
-    const double tilt = rng.Uniform(-0.12, 0.12);
-    for (int i = 0; i < 2; ++i) {
-      const double ex = fx + (i == 0 ? -L.eye_dx : L.eye_dx);
-      const double half = L.eye_w / 2;
-      const double side = i == 0 ? -1.0 : 1.0;  // Outer corner direction.
-      Poly upper, lower;
-      for (int k = 0; k <= 16; ++k) {
-        const double u = -1.0 + 2.0 * k / 16;
-        const double lift = tilt * side * u * half;
-        upper.emplace_back(
-            ex + u * half,
-            L.eye_y - lift - L.eye_up * std::pow(1 - u * u, 0.8));
-        lower.emplace_back(ex + u * half,
-                           L.eye_y - lift + L.eye_lo * (1 - u * u));
-      }
-      Poly almond = upper;
-      Append(&almond, Poly(lower.rbegin(), lower.rend()));
-      canvas.Focus({almond}, 3);
-      cv::Mat mask = canvas.Mask(almond);
-      cv::Mat layer = canvas.Layer();
-      canvas.Fill(&layer, almond, Jitter(rng, {235, 230, 225}, 10));
-      const double r = (L.eye_up + L.eye_lo) * 0.55;
-      const cv::Point2d iris(ex + gaze, L.eye_y - (L.eye_up - L.eye_lo) * 0.3);
-      canvas.Fill(&layer, Ellipse(iris, r, r, 20), iris_color);
-      canvas.Fill(&layer, Ellipse(iris, r * 0.45, r * 0.45, 12), {10, 8, 8});
-      canvas.Stroke(&layer, upper, 2.5, Scale(hair, 0.5));
-      canvas.PaintLayer(i == 0 ? kLeftEye : kRightEye, mask, layer);
+// 6, 7 brows: arched strokes tapering towards the outer end.
+void FaceDrawing::PaintBrows() {
+  const cv::Scalar brow =
+      bald ? Jitter(rng, {50, 35, 25}, 15) : Scale(hair, rng.Uniform(0.6, 0.9));
+  for (int i = 0; i < 2; ++i) {
+    const double ex = fx + (i == 0 ? -L.eye_dx : L.eye_dx);
+    const double len = L.eye_w * rng.Uniform(1.05, 1.35);
+    const double base_y = L.eye_y - L.eye_up - L.brow_gap;
+    const double outer = i == 0 ? -1.0 : 1.0;
+    Poly top, bottom;
+    for (int k = 0; k <= 12; ++k) {
+      const double u = -1.0 + 2.0 * k / 12;  // -1 inner ... 1 outer.
+      const double x = ex + outer * u * len / 2 + outer * len * 0.05;
+      const double arch = L.brow_arch * len * (1 - u * u);
+      const double thick = L.brow_thick * (1.0 - 0.45 * (u + 1) / 2);
+      top.emplace_back(x, base_y - arch - thick / 2 + u * 2);
+      bottom.emplace_back(x, base_y - arch + thick / 2 + u * 2);
     }
+    Poly shape = top;
+    Append(&shape, Poly(bottom.rbegin(), bottom.rend()));
+    canvas.Focus({shape});
+    canvas.Paint(i == 0 ? kLeftBrow : kRightBrow, canvas.Mask(shape), brow);
   }
+}
 
-  // 6, 7 brows: arched strokes tapering towards the outer end.
-  {
-    const cv::Scalar brow = bald ? Jitter(rng, {50, 35, 25}, 15)
-                                 : Scale(hair, rng.Uniform(0.6, 0.9));
-    for (int i = 0; i < 2; ++i) {
-      const double ex = fx + (i == 0 ? -L.eye_dx : L.eye_dx);
-      const double len = L.eye_w * rng.Uniform(1.05, 1.35);
-      const double base_y = L.eye_y - L.eye_up - L.brow_gap;
-      const double outer = i == 0 ? -1.0 : 1.0;
-      Poly top, bottom;
-      for (int k = 0; k <= 12; ++k) {
-        const double u = -1.0 + 2.0 * k / 12;  // -1 inner ... 1 outer.
-        const double x = ex + outer * u * len / 2 + outer * len * 0.05;
-        const double arch = L.brow_arch * len * (1 - u * u);
-        const double thick = L.brow_thick * (1.0 - 0.45 * (u + 1) / 2);
-        top.emplace_back(x, base_y - arch - thick / 2 + u * 2);
-        bottom.emplace_back(x, base_y - arch + thick / 2 + u * 2);
-      }
-      Poly shape = top;
-      Append(&shape, Poly(bottom.rbegin(), bottom.rend()));
-      canvas.Focus({shape});
-      canvas.Paint(i == 0 ? kLeftBrow : kRightBrow, canvas.Mask(shape), brow);
-    }
-  }
-
-  // 8, 9 ears, with a darker inner fold.
+// 8, 9 ears, with a darker inner fold.
+void FaceDrawing::PaintEars() {
   canvas.Unfocus();
-  cv::Mat ears = canvas.NewMask();
+  ears = canvas.NewMask();
   Poly ear_shape[2];
   for (int i = 0; i < 2; ++i) {
     const double side = i == 0 ? -1.0 : 1.0;
@@ -499,268 +412,272 @@ FaceSample PaintSyntheticFace(uint64_t seed, uint64_t index, int size) {
     cv::Mat ears_here = canvas.View(ears);
     ears_here |= mask;
   }
+}
 
-  // 10 mouth (inner, when open), 11 upper lip, 12 lower lip.
-  {
-    const double half = L.mouth_w / 2;
-    const double mx = L.cx + L.yaw * 1.1;
-    Poly ulip_top, ulip_bottom, llip_top, llip_bottom;
-    for (int k = 0; k <= 20; ++k) {
-      const double u = -1.0 + 2.0 * k / 20;
-      const double x = mx + u * half;
-      const double line = L.mouth_y - L.smile * u * u;
-      const double gap = L.open / 2 * (1 - u * u);
-      const double cupid = 1.0 - 0.3 * std::exp(-(u / 0.15) * (u / 0.15));
-      ulip_top.emplace_back(
-          x, line - gap - L.lip_up * std::pow(1 - u * u, 0.7) * cupid);
-      ulip_bottom.emplace_back(x, line - gap);
-      llip_top.emplace_back(x, line + gap);
-      llip_bottom.emplace_back(
-          x, line + gap + L.lip_lo * std::pow(1 - u * u, 0.6));
-    }
-    canvas.Focus({ulip_top, llip_bottom});
-    const cv::Scalar lip =
-        rng.Bernoulli(0.25) ? Jitter(rng, {180, 30, 60}, 40)
-                            : Mix(skin, {200, 90, 100}, rng.Uniform(0.3, 0.55));
-    if (L.open > 0) {
-      Poly inner = ulip_bottom;
-      Append(&inner, Poly(llip_top.rbegin(), llip_top.rend()));
-      cv::Mat layer = canvas.Layer();
-      canvas.Fill(&layer, inner, Jitter(rng, {70, 20, 25}, 15));
-      if (rng.Bernoulli(0.6)) {
-        canvas.Fill(&layer,
-                    {{mx - half * 0.6, L.mouth_y - L.open * 0.5},
-                     {mx + half * 0.6, L.mouth_y - L.open * 0.5},
-                     {mx + half * 0.5, L.mouth_y - L.open * 0.1},
-                     {mx - half * 0.5, L.mouth_y - L.open * 0.1}},
-                    Jitter(rng, {235, 230, 215}, 10));
-      }
-      cv::Mat mask = canvas.Mask(inner);
-      canvas.PaintLayer(kMouth, mask, layer);
-    }
-    Poly upper = ulip_top;
-    Append(&upper, Poly(ulip_bottom.rbegin(), ulip_bottom.rend()));
-    Poly lower = llip_top;
-    Append(&lower, Poly(llip_bottom.rbegin(), llip_bottom.rend()));
-    canvas.Paint(kUpperLip, canvas.Mask(upper), Scale(lip, 0.9));
-    canvas.Paint(kLowerLip, canvas.Mask(lower), lip);
+// 10 mouth (inner, when open), 11 upper lip, 12 lower lip.
+void FaceDrawing::PaintMouth() {
+  const double half = L.mouth_w / 2;
+  const double mx = L.cx + L.yaw * 1.1;
+  Poly ulip_top, ulip_bottom, llip_top, llip_bottom;
+  for (int k = 0; k <= 20; ++k) {
+    const double u = -1.0 + 2.0 * k / 20;
+    const double x = mx + u * half;
+    const double line = L.mouth_y - L.smile * u * u;
+    const double gap = L.open / 2 * (1 - u * u);
+    const double cupid = 1.0 - 0.3 * std::exp(-(u / 0.15) * (u / 0.15));
+    ulip_top.emplace_back(
+        x, line - gap - L.lip_up * std::pow(1 - u * u, 0.7) * cupid);
+    ulip_bottom.emplace_back(x, line - gap);
+    llip_top.emplace_back(x, line + gap);
+    llip_bottom.emplace_back(x,
+                             line + gap + L.lip_lo * std::pow(1 - u * u, 0.6));
   }
-
-  // 13 hair: a cap above the hairline, hair behind the head for the longer
-  // styles (cut out where face and visible ears are in front), and bangs.
-  if (!bald) {
-    canvas.Unfocus();
-    const double vol = curly ? rng.Uniform(25, 50) : rng.Uniform(4, 16);
-    const cv::Point2d centre(L.cx, L.cy - (curly ? L.b * 0.1 : 0));
-    const double ax = L.a * 1.05 + vol, ay = L.b * 1.04 + vol;
-    // The cap: the top of a wider ellipse closed by the hairline curve.
-    const double dt =
-        std::asin(std::clamp((L.temple_y - centre.y) / ay, -1.0, 0.3));
-    Poly cap = Arc(centre, ax, ay, kPi - dt, 2 * kPi + dt, 40);
-    const double part = rng.Uniform(-0.3, 0.3) * L.a;
-    const double power = rng.Uniform(1.5, 3.0);
-    for (int k = 0; k <= 20; ++k) {
-      const double u = 1.0 - 2.0 * k / 20;  // Right temple to left.
-      const double x = L.cx + u * L.a * 1.02;
-      const double t = std::min(1.0, std::abs(x - L.cx - part) / (L.a * 1.02));
-      cap.emplace_back(
-          x, L.hairline + (L.temple_y - L.hairline) * std::pow(t, power));
+  canvas.Focus({ulip_top, llip_bottom});
+  const cv::Scalar lip =
+      rng.Bernoulli(0.25) ? Jitter(rng, {180, 30, 60}, 40)
+                          : Mix(skin, {200, 90, 100}, rng.Uniform(0.3, 0.55));
+  if (L.open > 0) {
+    Poly inner = ulip_bottom;
+    Append(&inner, Poly(llip_top.rbegin(), llip_top.rend()));
+    cv::Mat layer = canvas.Layer();
+    canvas.Fill(&layer, inner, Jitter(rng, {70, 20, 25}, 15));
+    if (rng.Bernoulli(0.6)) {
+      canvas.Fill(&layer,
+                  {{mx - half * 0.6, L.mouth_y - L.open * 0.5},
+                   {mx + half * 0.6, L.mouth_y - L.open * 0.5},
+                   {mx + half * 0.5, L.mouth_y - L.open * 0.1},
+                   {mx - half * 0.5, L.mouth_y - L.open * 0.1}},
+                  Jitter(rng, {235, 230, 215}, 10));
     }
-    cv::Mat mask = canvas.Mask(cap);
-    if (long_hair || bob || curly) {
-      const double bottom = long_hair ? L.cy + L.b * rng.Uniform(1.2, 1.9)
-                            : bob     ? L.cy + L.b * rng.Uniform(0.5, 0.85)
-                                      : L.cy + L.b * rng.Uniform(0.5, 1.0);
-      const double width = ax * (curly ? 1.1 : rng.Uniform(1.0, 1.25));
-      Poly back = Arc(centre, ax, ay, kPi, 2 * kPi, 24);
-      back.emplace_back(L.cx + width, bottom);
-      for (int k = 0; k <= 10; ++k) {
-        back.emplace_back(L.cx + width - 2 * width * k / 10,
-                          bottom + (k % 2) * rng.Uniform(0, 14));
-      }
-      cv::Mat behind = canvas.Mask(back);
-      behind.setTo(0, face);
-      behind.setTo(0, ears);
-      mask |= behind;
-    }
-    if (bangs) {
-      const double brow_top = L.eye_y - L.eye_up - L.brow_gap - L.brow_thick -
-                              L.brow_arch * L.eye_w * 1.4;
-      const double low =
-          std::min(brow_top - 6, L.hairline + rng.Uniform(15, 60));
-      Poly fringe = Arc(centre, ax, ay, kPi * 1.15, kPi * 1.85, 16);
-      for (int k = 0; k <= 12; ++k) {
-        const double u = 1.0 - 2.0 * k / 12;
-        fringe.emplace_back(L.cx + u * L.a * 0.85,
-                            low - (k % 2) * rng.Uniform(0, 10) - 12 * u * u);
-      }
-      canvas.Fill(&mask, fringe, 255);
-    }
-    canvas.PaintLayer(kHair, mask, HairLayer(rng, canvas, L, hair, curly));
+    cv::Mat mask = canvas.Mask(inner);
+    canvas.PaintLayer(kMouth, mask, layer);
   }
+  Poly upper = ulip_top;
+  Append(&upper, Poly(ulip_bottom.rbegin(), ulip_bottom.rend()));
+  Poly lower = llip_top;
+  Append(&lower, Poly(llip_bottom.rbegin(), llip_bottom.rend()));
+  canvas.Paint(kUpperLip, canvas.Mask(upper), Scale(lip, 0.9));
+  canvas.Paint(kLowerLip, canvas.Mask(lower), lip);
+}
 
-  // 14 hat: a dome with a band, or a cap with a brim; above the brows.
-  if (hat) {
+// 13 hair: a cap above the hairline, hair behind the head for the longer
+// styles (cut out where face and visible ears are in front), and bangs.
+void FaceDrawing::PaintHair() {
+  if (bald) return;
+  canvas.Unfocus();
+  const double vol = curly ? rng.Uniform(25, 50) : rng.Uniform(4, 16);
+  const cv::Point2d centre(L.cx, L.cy - (curly ? L.b * 0.1 : 0));
+  const double ax = L.a * 1.05 + vol, ay = L.b * 1.04 + vol;
+  // The cap: the top of a wider ellipse closed by the hairline curve.
+  const double dt =
+      std::asin(std::clamp((L.temple_y - centre.y) / ay, -1.0, 0.3));
+  Poly cap = Arc(centre, ax, ay, kPi - dt, 2 * kPi + dt, 40);
+  const double part = rng.Uniform(-0.3, 0.3) * L.a;
+  const double power = rng.Uniform(1.5, 3.0);
+  for (int k = 0; k <= 20; ++k) {
+    const double u = 1.0 - 2.0 * k / 20;  // Right temple to left.
+    const double x = L.cx + u * L.a * 1.02;
+    const double t = std::min(1.0, std::abs(x - L.cx - part) / (L.a * 1.02));
+    cap.emplace_back(
+        x, L.hairline + (L.temple_y - L.hairline) * std::pow(t, power));
+  }
+  cv::Mat mask = canvas.Mask(cap);
+  if (long_hair || bob || curly) {
+    const double bottom = long_hair ? L.cy + L.b * rng.Uniform(1.2, 1.9)
+                          : bob     ? L.cy + L.b * rng.Uniform(0.5, 0.85)
+                                    : L.cy + L.b * rng.Uniform(0.5, 1.0);
+    const double width = ax * (curly ? 1.1 : rng.Uniform(1.0, 1.25));
+    Poly back = Arc(centre, ax, ay, kPi, 2 * kPi, 24);
+    back.emplace_back(L.cx + width, bottom);
+    for (int k = 0; k <= 10; ++k) {
+      back.emplace_back(L.cx + width - 2 * width * k / 10,
+                        bottom + (k % 2) * rng.Uniform(0, 14));
+    }
+    cv::Mat behind = canvas.Mask(back);
+    behind.setTo(0, face);
+    behind.setTo(0, ears);
+    mask |= behind;
+  }
+  if (bangs) {
     const double brow_top = L.eye_y - L.eye_up - L.brow_gap - L.brow_thick -
                             L.brow_arch * L.eye_w * 1.4;
-    const double rim =
-        std::min(brow_top - 14, L.hairline + rng.Uniform(-25, 25));
-    const cv::Scalar color = RandomColor(rng, 20, 235);
-    const double half = L.a * rng.Uniform(1.1, 1.3);
-    Poly dome =
-        Arc({L.cx, rim}, half, L.b * rng.Uniform(0.6, 0.85), kPi, 2 * kPi, 24);
-    Poly band = {{L.cx - half, rim - 16},
-                 {L.cx + half, rim - 16},
-                 {L.cx + half, rim + 4},
-                 {L.cx - half, rim + 4}};
-    const double dir = rng.Bernoulli(0.5) ? 1.0 : -1.0;
-    Poly brim = Ellipse({L.cx + dir * half * 0.4, rim}, half * 1.05, 8, 20);
-    const bool beanie = rng.Bernoulli(0.5);
-    const Poly& trim = beanie ? band : brim;
-    canvas.Focus({dome, trim});
-    cv::Mat mask = canvas.Mask(dome);
-    cv::Mat layer = canvas.Layer(color);
-    canvas.Fill(&layer, trim, Scale(color, beanie ? 0.75 : 0.8));
-    canvas.Fill(&mask, trim, 255);
-    canvas.PaintLayer(kHat, mask, layer);
-  }
-
-  // 15 earrings: studs, drops or hoops under the lobes.
-  canvas.Unfocus();
-  cv::Mat jewels = canvas.NewMask();
-  if (earrings) {
-    const cv::Scalar metal = rng.Bernoulli(0.5)
-                                 ? Jitter(rng, {220, 180, 60}, 20)
-                                 : Jitter(rng, {200, 200, 205}, 20);
-    const int kind = static_cast<int>(rng.UniformInt(0, 2));
-    const double r = rng.Uniform(3.5, 8);
-    const double lobe_y = L.ear_y + L.ear_h * 0.85;
-    const double lobe_dx = L.a * 0.97 + L.ear_w * 0.3;
-    canvas.Focus({{{L.cx - lobe_dx - 4 * r, lobe_y - 2 * r},
-                   {L.cx + lobe_dx + 4 * r, lobe_y + 6 * r}}});
-    cv::Mat mask = canvas.NewMask();
-    cv::Mat layer = canvas.Layer();
-    for (int i = 0; i < 2; ++i) {
-      const cv::Point2d lobe(L.cx + (i == 0 ? -lobe_dx : lobe_dx), lobe_y);
-      if (kind == 2) {
-        Poly hoop = Ellipse({lobe.x, lobe.y + r * 1.6}, r * 1.6, r * 1.8, 20);
-        canvas.Stroke(&mask, hoop, 2.5, 255, true);
-        canvas.Stroke(&layer, hoop, 2.5, metal, true);
-      } else {
-        Poly stud = Ellipse({lobe.x, lobe.y + (kind == 1 ? r * 1.5 : 0)}, r,
-                            r * (kind == 1 ? 1.4 : 1.0), 16);
-        canvas.Fill(&mask, stud, 255);
-        canvas.Fill(&layer, stud, metal);
-      }
+    const double low = std::min(brow_top - 6, L.hairline + rng.Uniform(15, 60));
+    Poly fringe = Arc(centre, ax, ay, kPi * 1.15, kPi * 1.85, 16);
+    for (int k = 0; k <= 12; ++k) {
+      const double u = 1.0 - 2.0 * k / 12;
+      fringe.emplace_back(L.cx + u * L.a * 0.85,
+                          low - (k % 2) * rng.Uniform(0, 10) - 12 * u * u);
     }
-    canvas.PaintLayer(kEarring, mask, layer);
-    cv::Mat jewels_here = canvas.View(jewels);
-    jewels_here |= mask;
+    canvas.Fill(&mask, fringe, 255);
   }
+  canvas.PaintLayer(kHair, mask, HairLayer(rng, canvas, L, hair, curly));
+}
 
-  // 16 necklace: a sagging chain, sometimes with a pendant, at the neck base.
-  const double neck_half = L.neck_w / 2;
-  if (necklace) {
-    const cv::Scalar metal = rng.Bernoulli(0.6)
-                                 ? Jitter(rng, {220, 180, 60}, 25)
-                                 : Jitter(rng, {235, 230, 225}, 15);
-    const double y0 = L.shoulder_y - rng.Uniform(5, 25);
-    const double sag = rng.Uniform(15, 50);
-    Poly chain;
-    for (int k = 0; k <= 16; ++k) {
-      const double u = -1.0 + 2.0 * k / 16;
-      chain.emplace_back(L.cx + u * neck_half * 1.1, y0 + sag * (1 - u * u));
+// 14 hat: a dome with a band, or a cap with a brim; above the brows.
+void FaceDrawing::PaintHat() {
+  if (!hat) return;
+  const double brow_top = L.eye_y - L.eye_up - L.brow_gap - L.brow_thick -
+                          L.brow_arch * L.eye_w * 1.4;
+  const double rim = std::min(brow_top - 14, L.hairline + rng.Uniform(-25, 25));
+  const cv::Scalar color = RandomColor(rng, 20, 235);
+  const double half = L.a * rng.Uniform(1.1, 1.3);
+  Poly dome =
+      Arc({L.cx, rim}, half, L.b * rng.Uniform(0.6, 0.85), kPi, 2 * kPi, 24);
+  Poly band = {{L.cx - half, rim - 16},
+               {L.cx + half, rim - 16},
+               {L.cx + half, rim + 4},
+               {L.cx - half, rim + 4}};
+  const double dir = rng.Bernoulli(0.5) ? 1.0 : -1.0;
+  Poly brim = Ellipse({L.cx + dir * half * 0.4, rim}, half * 1.05, 8, 20);
+  const bool beanie = rng.Bernoulli(0.5);
+  const Poly& trim = beanie ? band : brim;
+  canvas.Focus({dome, trim});
+  cv::Mat mask = canvas.Mask(dome);
+  cv::Mat layer = canvas.Layer(color);
+  canvas.Fill(&layer, trim, Scale(color, beanie ? 0.75 : 0.8));
+  canvas.Fill(&mask, trim, 255);
+  canvas.PaintLayer(kHat, mask, layer);
+}
+
+// 15 earrings: studs, drops or hoops under the lobes.
+void FaceDrawing::PaintEarrings() {
+  if (!earrings) return;
+
+  const cv::Scalar metal = rng.Bernoulli(0.5)
+                               ? Jitter(rng, {220, 180, 60}, 20)
+                               : Jitter(rng, {200, 200, 205}, 20);
+  const int kind = static_cast<int>(rng.UniformInt(0, 2));
+  const double r = rng.Uniform(3.5, 8);
+  const double lobe_y = L.ear_y + L.ear_h * 0.85;
+  const double lobe_dx = L.a * 0.97 + L.ear_w * 0.3;
+  canvas.Focus({{{L.cx - lobe_dx - 4 * r, lobe_y - 2 * r},
+                 {L.cx + lobe_dx + 4 * r, lobe_y + 6 * r}}});
+  cv::Mat mask = canvas.NewMask();
+  cv::Mat layer = canvas.Layer();
+  for (int i = 0; i < 2; ++i) {
+    const cv::Point2d lobe(L.cx + (i == 0 ? -lobe_dx : lobe_dx), lobe_y);
+    if (kind == 2) {
+      Poly hoop = Ellipse({lobe.x, lobe.y + r * 1.6}, r * 1.6, r * 1.8, 20);
+      canvas.Stroke(&mask, hoop, 2.5, 255, true);
+      canvas.Stroke(&layer, hoop, 2.5, metal, true);
+    } else {
+      Poly stud = Ellipse({lobe.x, lobe.y + (kind == 1 ? r * 1.5 : 0)}, r,
+                          r * (kind == 1 ? 1.4 : 1.0), 16);
+      canvas.Fill(&mask, stud, 255);
+      canvas.Fill(&layer, stud, metal);
     }
-    const double thick = rng.Uniform(2.5, 6);
-    const bool pendant = rng.Bernoulli(0.4);
-    const Poly drop = Ellipse({L.cx, y0 + sag + 6}, 6, 8, 12);
-    canvas.Focus({chain, drop}, thick);
-    cv::Mat mask = canvas.NewMask();
-    cv::Mat layer = canvas.Layer();
-    canvas.Stroke(&mask, chain, thick, 255);
-    canvas.Stroke(&layer, chain, thick, metal);
-    if (pendant) {
-      canvas.Fill(&mask, drop, 255);
-      canvas.Fill(&layer, drop, Scale(metal, 0.85));
-    }
-    canvas.PaintLayer(kNecklace, mask, layer);
-    cv::Mat jewels_here = canvas.View(jewels);
-    jewels_here |= mask;
   }
+  canvas.PaintLayer(kEarring, mask, layer);
+  cv::Mat jewels_here = canvas.View(jewels);
+  jewels_here |= mask;
+}
 
-  // 17 neck: from behind the jaw down into the chest skin of the neckline,
-  // behind the face and the jewellery.
-  {
-    const double top = L.cy + L.b * 0.3;
-    const double spread = neck_half * rng.Uniform(1.6, 2.2);
-    Poly neck = {{L.cx - neck_half, top},
-                 {L.cx + neck_half, top},
-                 {L.cx + neck_half * 1.05, L.shoulder_y - 20},
-                 {L.cx + spread, L.shoulder_y + 30},
-                 {L.cx + spread, kCanon + 120},
-                 {L.cx - spread, kCanon + 120},
-                 {L.cx - spread, L.shoulder_y + 30},
-                 {L.cx - neck_half * 1.05, L.shoulder_y - 20}};
-    canvas.Focus({neck});
-    cv::Mat mask = canvas.Mask(neck);
-    mask.setTo(0, canvas.View(face));
-    mask.setTo(0, canvas.View(jewels));
-    cv::Mat layer = canvas.Layer(Scale(skin, 0.97));
-    // The jaw's shadow on the neck.
-    canvas.Fill(&layer,
-                Ellipse({L.cx, L.cy + L.b * 0.95}, neck_half * 1.1, 22, 20),
-                Scale(skin, 0.78));
-    canvas.PaintLayer(kNeck, mask, layer);
+// 16 necklace: a sagging chain, sometimes with a pendant, at the neck base.
+void FaceDrawing::PaintNecklace() {
+  if (!necklace) return;
+
+  const cv::Scalar metal = rng.Bernoulli(0.6)
+                               ? Jitter(rng, {220, 180, 60}, 25)
+                               : Jitter(rng, {235, 230, 225}, 15);
+  const double y0 = L.shoulder_y - rng.Uniform(5, 25);
+  const double sag = rng.Uniform(15, 50);
+  Poly chain;
+  for (int k = 0; k <= 16; ++k) {
+    const double u = -1.0 + 2.0 * k / 16;
+    chain.emplace_back(L.cx + u * neck_half * 1.1, y0 + sag * (1 - u * u));
   }
+  const double thick = rng.Uniform(2.5, 6);
+  const bool pendant = rng.Bernoulli(0.4);
+  const Poly drop = Ellipse({L.cx, y0 + sag + 6}, 6, 8, 12);
+  canvas.Focus({chain, drop}, thick);
+  cv::Mat mask = canvas.NewMask();
+  cv::Mat layer = canvas.Layer();
+  canvas.Stroke(&mask, chain, thick, 255);
+  canvas.Stroke(&layer, chain, thick, metal);
+  if (pendant) {
+    canvas.Fill(&mask, drop, 255);
+    canvas.Fill(&layer, drop, Scale(metal, 0.85));
+  }
+  canvas.PaintLayer(kNecklace, mask, layer);
+  cv::Mat jewels_here = canvas.View(jewels);
+  jewels_here |= mask;
+}
 
-  // 18 cloth: shoulders with a round or V neckline, plain, striped or folded.
-  {
-    const double sw = L.a * rng.Uniform(1.7, 2.3);
-    const double y = L.shoulder_y;
-    Poly body = {{L.cx - neck_half * 1.1, y - 8},
-                 {L.cx - sw * 0.7, y + 10},
-                 {L.cx - sw, y + 55},
-                 {L.cx - sw - 40, kCanon + 150},
-                 {L.cx + sw + 40, kCanon + 150},
-                 {L.cx + sw, y + 55},
-                 {L.cx + sw * 0.7, y + 10},
-                 {L.cx + neck_half * 1.1, y - 8}};
-    canvas.Focus({body});
-    cv::Mat mask = canvas.Mask(body);
-    const double depth = rng.Uniform(15, 90);
-    const double open = neck_half * rng.Uniform(0.8, 1.4);
-    Poly neckline = rng.Bernoulli(0.5)
-                        ? Poly{{L.cx - open, y - 20},
-                               {L.cx + open, y - 20},
-                               {L.cx, y + depth}}
-                        : Arc({L.cx, y - 20}, open, depth + 20, 0, kPi, 16);
-    canvas.Fill(&mask, neckline, 0);
-    const cv::Scalar color = RandomColor(rng, 10, 240);
-    cv::Mat layer = canvas.Layer(color);
-    if (rng.Bernoulli(0.3)) {
-      const cv::Scalar stripe = RandomColor(rng, 10, 240);
-      const double gap = rng.Uniform(12, 32), width = rng.Uniform(3, 10);
-      const bool vertical = rng.Bernoulli(0.5);
-      for (double t = -60; t < kCanon + 160; t += gap) {
-        canvas.Stroke(&layer,
-                      vertical ? Poly{{t, y - 40}, {t, kCanon + 150}}
-                               : Poly{{-100, t}, {kCanon + 100, t}},
-                      width, stripe);
-      }
-    }
-    for (int k = 0; k < 4; ++k) {
-      const double x = L.cx + rng.Uniform(-1.0, 1.0) * sw;
+// 17 neck: from behind the jaw down into the chest skin of the neckline,
+// behind the face and the jewellery.
+void FaceDrawing::PaintNeck() {
+  const double top = L.cy + L.b * 0.3;
+  const double spread = neck_half * rng.Uniform(1.6, 2.2);
+  Poly neck = {{L.cx - neck_half, top},
+               {L.cx + neck_half, top},
+               {L.cx + neck_half * 1.05, L.shoulder_y - 20},
+               {L.cx + spread, L.shoulder_y + 30},
+               {L.cx + spread, kCanonicalSide + 120},
+               {L.cx - spread, kCanonicalSide + 120},
+               {L.cx - spread, L.shoulder_y + 30},
+               {L.cx - neck_half * 1.05, L.shoulder_y - 20}};
+  canvas.Focus({neck});
+  cv::Mat mask = canvas.Mask(neck);
+  mask.setTo(0, canvas.View(face));
+  mask.setTo(0, canvas.View(jewels));
+  cv::Mat layer = canvas.Layer(Scale(skin, 0.97));
+  // The jaw's shadow on the neck.
+  canvas.Fill(&layer,
+              Ellipse({L.cx, L.cy + L.b * 0.95}, neck_half * 1.1, 22, 20),
+              Scale(skin, 0.78));
+  canvas.PaintLayer(kNeck, mask, layer);
+}
+
+// 18 cloth: shoulders with a round or V neckline, plain, striped or folded.
+void FaceDrawing::PaintCloth() {
+  const double sw = L.a * rng.Uniform(1.7, 2.3);
+  const double y = L.shoulder_y;
+  Poly body = {{L.cx - neck_half * 1.1, y - 8},
+               {L.cx - sw * 0.7, y + 10},
+               {L.cx - sw, y + 55},
+               {L.cx - sw - 40, kCanonicalSide + 150},
+               {L.cx + sw + 40, kCanonicalSide + 150},
+               {L.cx + sw, y + 55},
+               {L.cx + sw * 0.7, y + 10},
+               {L.cx + neck_half * 1.1, y - 8}};
+  canvas.Focus({body});
+  cv::Mat mask = canvas.Mask(body);
+  const double depth = rng.Uniform(15, 90);
+  const double open = neck_half * rng.Uniform(0.8, 1.4);
+  Poly neckline = rng.Bernoulli(0.5)
+                      ? Poly{{L.cx - open, y - 20},
+                             {L.cx + open, y - 20},
+                             {L.cx, y + depth}}
+                      : Arc({L.cx, y - 20}, open, depth + 20, 0, kPi, 16);
+  canvas.Fill(&mask, neckline, 0);
+  const cv::Scalar color = RandomColor(rng, 10, 240);
+  cv::Mat layer = canvas.Layer(color);
+  if (rng.Bernoulli(0.3)) {
+    const cv::Scalar stripe = RandomColor(rng, 10, 240);
+    const double gap = rng.Uniform(12, 32), width = rng.Uniform(3, 10);
+    const bool vertical = rng.Bernoulli(0.5);
+    for (double t = -60; t < kCanonicalSide + 160; t += gap) {
       canvas.Stroke(&layer,
-                    {{x, y + rng.Uniform(10, 40)},
-                     {x + rng.Uniform(-40, 40), kCanon + 40}},
-                    rng.Uniform(2, 6), Scale(color, 0.8));
+                    vertical ? Poly{{t, y - 40}, {t, kCanonicalSide + 150}}
+                             : Poly{{-100, t}, {kCanonicalSide + 100, t}},
+                    width, stripe);
     }
-    canvas.PaintLayer(kCloth, mask, layer);
   }
+  for (int k = 0; k < 4; ++k) {
+    const double x = L.cx + rng.Uniform(-1.0, 1.0) * sw;
+    const double top = y + rng.Uniform(10, 40);
+    const double drift = rng.Uniform(-40, 40);
+    const double width = rng.Uniform(2, 6);
+    canvas.Stroke(&layer, {{x, top}, {x + drift, kCanonicalSide + 40}}, width,
+                  Scale(color, 0.8));
+  }
+  canvas.PaintLayer(kCloth, mask, layer);
+}
 
-  // Finish: anti-aliasing, light from one side with the face's edges in
-  // shade, and fine grain.
-  cv::GaussianBlur(canvas.image, canvas.image, cv::Size(3, 3), 0.7);
+// Finish: anti-aliasing, light from one side with the face's edges in
+// shade, and fine grain.
+void FaceDrawing::Finish() {
+  cv::GaussianBlur(canvas.image(), canvas.image(), cv::Size(3, 3), 0.7);
   cv::Mat shade_small(64, 64, CV_32FC1);
   {
     cv::Mat body = face | ears;
@@ -781,13 +698,13 @@ FaceSample PaintSyntheticFace(uint64_t seed, uint64_t index, int size) {
     }
   }
   cv::Mat shade;
-  cv::resize(shade_small, shade, canvas.image.size(), 0, 0, cv::INTER_LINEAR);
+  cv::resize(shade_small, shade, canvas.image().size(), 0, 0, cv::INTER_LINEAR);
   // Grain from a cheap xorshift: two uniforms per pixel, summed, give a
   // triangular distribution of width +-grain.
   const float grain = static_cast<float>(rng.Uniform(2.0, 8.0));
   uint64_t state = rng.Next() | 1;
   for (int y = 0; y < canvas.size(); ++y) {
-    uint8_t* px = canvas.image.ptr<uint8_t>(y);
+    uint8_t* px = canvas.image().ptr<uint8_t>(y);
     const float* sh = shade.ptr<float>(y);
     for (int x = 0; x < canvas.size(); ++x) {
       state ^= state << 13, state ^= state >> 7, state ^= state << 17;
@@ -800,10 +717,30 @@ FaceSample PaintSyntheticFace(uint64_t seed, uint64_t index, int size) {
       }
     }
   }
+}
 
+}  // namespace
+
+FaceSample PaintSyntheticFace(uint64_t seed, uint64_t index, int size) {
+  FaceDrawing d(seed, index, size);
+  PaintBackground(d.rng, &d.canvas);
+  d.PaintSkin();
+  d.PaintNose();
+  d.PaintGlasses();
+  d.PaintEyes();
+  d.PaintBrows();
+  d.PaintEars();
+  d.PaintMouth();
+  d.PaintHair();
+  d.PaintHat();
+  d.PaintEarrings();
+  d.PaintNecklace();
+  d.PaintNeck();
+  d.PaintCloth();
+  d.Finish();
   FaceSample sample;
-  sample.image = canvas.image;
-  sample.labels = canvas.labels;
+  sample.image = d.canvas.image();
+  sample.labels = d.canvas.labels();
   sample.name =
       "synthetic:" + std::to_string(seed) + ":" + std::to_string(index);
   return sample;
