@@ -196,6 +196,16 @@ int Serve() {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Cheap checks first, before any port is bound or thread started.
+  if (absl::GetFlag(FLAGS_model).empty() &&
+      absl::GetFlag(FLAGS_model_repository).empty()) {
+    return Fail(absl::InvalidArgumentError(
+        "nothing to serve: set --model_repository DIR (with --model_name) or "
+        "--model FILE"));
+  }
+  auto credentials = Credentials();
+  if (!credentials.ok()) return Fail(credentials.status());
+
   MetricsOptions metrics_options;
   metrics_options.bind_address =
       absl::GetFlag(FLAGS_metrics_port) < 0
@@ -224,9 +234,6 @@ int Serve() {
   batcher_options.max_queue_size = absl::GetFlag(FLAGS_max_queue_size);
   batcher_options.execution_threads = execution_threads;
   batcher_options.metrics = metrics->get();
-
-  auto credentials = Credentials();
-  if (!credentials.ok()) return Fail(credentials.status());
 
   auto manager = ModelManager::Create(manager_options);
   if (!manager.ok()) return Fail(manager.status());

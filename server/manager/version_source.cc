@@ -98,6 +98,18 @@ void VersionSource::ArmWatch() {
       inotify_fd_, options_.model_dir.c_str(),
       IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE |
           IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+  if (watch_ < 0 && parent_watch_ < 0) {
+    // The model folder does not exist (yet): watch the repository root so
+    // its creation is seen at once, not at the next rescan.
+    const size_t slash = options_.model_dir.find_last_of('/');
+    const std::string parent =
+        slash == std::string::npos ? "." : options_.model_dir.substr(0, slash);
+    parent_watch_ = inotify_add_watch(inotify_fd_, parent.c_str(),
+                                      IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+  } else if (watch_ >= 0 && parent_watch_ >= 0) {
+    inotify_rm_watch(inotify_fd_, parent_watch_);
+    parent_watch_ = -1;
+  }
 }
 
 void VersionSource::Run() {
@@ -128,9 +140,13 @@ void VersionSource::Run() {
         while ((n = read(inotify_fd_, buffer, sizeof(buffer))) > 0) {
           for (char* p = buffer; p < buffer + n;) {
             auto* event = reinterpret_cast<struct inotify_event*>(p);
-            if (event->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
-              if (watch_ >= 0) inotify_rm_watch(inotify_fd_, watch_);
+            if (event->wd == watch_ &&
+                (event->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))) {
+              inotify_rm_watch(inotify_fd_, watch_);
               watch_ = -1;
+            } else if (event->wd == parent_watch_ &&
+                       (event->mask & IN_IGNORED)) {
+              parent_watch_ = -1;
             }
             p += sizeof(struct inotify_event) + event->len;
           }

@@ -2,7 +2,8 @@
 // version folders it holds and the serving policy (version_policy.h).
 //
 // It watches `<repo>/<model>/` with inotify (creations, renames, deletions,
-// writes; the watch is re-armed when the folder is deleted or replaced) and
+// writes; the watch is re-armed when the folder is deleted or replaced, and
+// the parent folder is watched while the model folder is missing) and
 // also rescans every `rescan_interval`, so changes are seen even where
 // inotify is unavailable (network file systems). Each time the versions or
 // the policy differ from the last report, the callback receives the whole
@@ -68,7 +69,8 @@ class VersionSource {
   const int inotify_fd_;
   const int wake_read_;
   const int wake_write_;
-  int watch_ = -1;  // Only touched by the thread.
+  int watch_ = -1;         // On model_dir. Only touched by the thread.
+  int parent_watch_ = -1;  // On its parent while model_dir is missing.
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -115,10 +115,10 @@ std::string PngBytes(const cv::Mat& rgb) {
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     const std::vector<std::string>& args,
     const std::map<std::string, std::string>& env, absl::Duration timeout) {
-  const char* bin_dir = std::getenv("FACET_BINARY_DIR");
+  // The binary built with these tests; $FACET_SERVER_BINARY overrides.
+  const char* override_binary = std::getenv("FACET_SERVER_BINARY");
   const std::string binary =
-      std::string(bin_dir != nullptr ? bin_dir : "build") +
-      "/server/facet-server";
+      override_binary != nullptr ? override_binary : FACET_SERVER_BINARY;
   std::unique_ptr<ServerProcess> server(new ServerProcess());
   server->log_path_ = MakeTempDir("facet_server_log") + "/server.log";
   std::vector<std::string> argv = {binary, "--port=0", "--metrics_port=0",

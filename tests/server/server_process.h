@@ -50,7 +50,8 @@ std::string PngBytes(const cv::Mat& rgb);
 
 class ServerProcess {
  public:
-  // Starts `binary` (default: $FACET_BINARY_DIR/server/facet-server) with
+  // Starts facet-server (the one built with the tests, or
+  // $FACET_SERVER_BINARY) with
   // `args` plus --port=0 --metrics_port=0 --host=127.0.0.1, extra
   // environment `env`, and waits up to `timeout` for its ready line.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(

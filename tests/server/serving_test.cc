@@ -42,7 +42,7 @@ class ServingTest : public ::testing::Test {
     delete repo_;
   }
   void SetUp() override {
-    if (server_ == nullptr) GTEST_SKIP() << "server did not start";
+    ASSERT_NE(server_, nullptr) << "the shared server did not start";
     stub_ = server_->NewStub();
   }
   void TearDown() override {
@@ -408,8 +408,20 @@ TEST_F(ServingTest, MetricsSeriesArePresentAndMove) {
   EXPECT_NE(after->find("facet_model_info{device=\"cpu\",model=\"faces\","
                         "version=\"1\"} 1"),
             std::string::npos);
-  EXPECT_GT(MetricValue(*after, "facet_rejections_total{reason=\"invalid_input\"}"),
-            -1);  // Present once any bad request was seen; see errors test.
+  // A bad request moves the rejection counter and the error code's series.
+  const std::string invalid = "facet_rejections_total{reason=\"invalid_input\"}";
+  const std::string bad_parse =
+      "facet_requests_total{code=\"INVALID_ARGUMENT\",method=\"Parse\"}";
+  const double invalid_before = std::max(0.0, MetricValue(*after, invalid));
+  const double bad_before = std::max(0.0, MetricValue(*after, bad_parse));
+  v1::ParseRequest bad;
+  bad.mutable_image()->set_encoded("not an image");
+  EXPECT_EQ(Parse(stub_.get(), bad, &response).error_code(),
+            grpc::INVALID_ARGUMENT);
+  auto last = HttpGet(server_->metrics_port(), "/metrics");
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(MetricValue(*last, invalid), invalid_before + 1);
+  EXPECT_EQ(MetricValue(*last, bad_parse), bad_before + 1);
 }
 
 TEST_F(ServingTest, ReflectionAndHealthAreServed) {

@@ -1,0 +1,84 @@
+#include "server/manager/version_source.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+
+namespace facet {
+namespace {
+
+std::string TempDir() {
+  std::string templ = ::testing::TempDir() + "/facet_source_XXXXXX";
+  std::vector<char> buffer(templ.begin(), templ.end());
+  buffer.push_back('\0');
+  EXPECT_NE(mkdtemp(buffer.data()), nullptr);
+  return buffer.data();
+}
+
+TEST(VersionSourceTest, ScanListsNumericFoldersNewestFirst) {
+  const std::string dir = TempDir();
+  for (const char* name : {"1", "12", "3", ".staging-1-x", "07", "notes"}) {
+    ASSERT_EQ(mkdir((dir + "/" + name).c_str(), 0755), 0);
+  }
+  auto state = VersionSource::Scan(dir, VersionPolicy());
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->versions, (std::vector<int64_t>{12, 3, 1}));
+  EXPECT_EQ(state->policy.ToString(), "latest");
+
+  std::ofstream(dir + "/" + kPolicyFileName) << "pin 3\n";
+  state = VersionSource::Scan(dir, VersionPolicy());
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->policy.ToString(), "pinned:3");
+  // A bad file keeps the previous policy.
+  std::ofstream(dir + "/" + kPolicyFileName) << "pin three\n";
+  state = VersionSource::Scan(dir, VersionPolicy{VersionPolicy::Kind::kPinned, 3});
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->policy.ToString(), "pinned:3");
+
+  EXPECT_TRUE(absl::IsNotFound(
+      VersionSource::Scan(dir + "/missing", VersionPolicy()).status()));
+}
+
+// New folders are reported through inotify well before the (long) rescan,
+// also after the watched folder was deleted and created again.
+TEST(VersionSourceTest, ReportsChangesAndRearmsAfterDelete) {
+  const std::string dir = TempDir() + "/model";
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  absl::Mutex mu;
+  std::vector<int64_t> last;
+  int calls = 0;
+  VersionSourceOptions options;
+  options.model_dir = dir;
+  options.rescan_interval = absl::Seconds(30);
+  auto source = VersionSource::Create(options, [&](const AspiredVersions& a) {
+    absl::MutexLock lock(&mu);
+    last = a.versions;
+    ++calls;
+  });
+  ASSERT_TRUE(source.ok());
+  auto wait_for = [&](std::vector<int64_t> want) {
+    absl::MutexLock lock(&mu);
+    auto done = [&] { return last == want; };
+    return mu.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(5));
+  };
+  EXPECT_TRUE(wait_for({}));
+  ASSERT_EQ(mkdir((dir + "/1").c_str(), 0755), 0);
+  EXPECT_TRUE(wait_for({1}));
+  ASSERT_EQ(mkdir((dir + "/2").c_str(), 0755), 0);
+  EXPECT_TRUE(wait_for({2, 1}));
+  ASSERT_EQ(system(("rm -rf " + dir).c_str()), 0);
+  EXPECT_TRUE(wait_for({}));
+  absl::SleepFor(absl::Milliseconds(100));  // The source settles in poll().
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  // The 30 s rescan is far too slow for this wait: the parent's watch sees
+  // the folder come back and the folder's watch is re-armed.
+  ASSERT_EQ(mkdir((dir + "/5").c_str(), 0755), 0);
+  EXPECT_TRUE(wait_for({5})) << "watch not re-armed after delete";
+}
+
+}  // namespace
+}  // namespace facet
