@@ -240,12 +240,13 @@ class Inflater {
     if (lengths[256] == 0) return Corrupt("no end-of-block code");
     Huffman lit, dist;
     int err = BuildHuffman(&lit, lengths, nlen);
-    // An incomplete code is allowed only when it is a single code of one bit.
-    if (err < 0 || (err > 0 && nlen - lit.count[0] != 1)) {
+    // An incomplete code is allowed only when its codes are all of one bit
+    // (a single code) or absent, as zlib's reference decoder (puff) allows.
+    if (err < 0 || (err > 0 && nlen != lit.count[0] + lit.count[1])) {
       return Corrupt("bad literal/length code");
     }
     err = BuildHuffman(&dist, lengths + nlen, ndist);
-    if (err < 0 || (err > 0 && ndist - dist.count[0] != 1)) {
+    if (err < 0 || (err > 0 && ndist != dist.count[0] + dist.count[1])) {
       return Corrupt("bad distance code");
     }
     return Codes(lit, dist);

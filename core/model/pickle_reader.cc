@@ -56,148 +56,45 @@ enum Op : uint8_t {
   kFrame = 0x95,
 };
 
+// Names of all standard opcodes, for error messages; those outside the
+// supported subset are listed too so that a rejection names them.
+// clang-format off
+constexpr struct {
+  uint8_t op;
+  const char* name;
+} kOpNames[] = {
+    {kMark, "MARK"}, {kStop, "STOP"}, {kBinInt, "BININT"},
+    {kBinInt1, "BININT1"}, {kBinInt2, "BININT2"}, {kNone, "NONE"},
+    {kBinPersId, "BINPERSID"}, {kReduce, "REDUCE"}, {kBinString, "BINSTRING"},
+    {kShortBinString, "SHORT_BINSTRING"}, {kBinUnicode, "BINUNICODE"},
+    {kAppend, "APPEND"}, {kBuild, "BUILD"}, {kGlobal, "GLOBAL"},
+    {kDict, "DICT"}, {kEmptyDict, "EMPTY_DICT"}, {kAppends, "APPENDS"},
+    {kBinGet, "BINGET"}, {kLongBinGet, "LONG_BINGET"}, {kList, "LIST"},
+    {kEmptyList, "EMPTY_LIST"}, {kBinPut, "BINPUT"},
+    {kLongBinPut, "LONG_BINPUT"}, {kSetItem, "SETITEM"}, {kTuple, "TUPLE"},
+    {kEmptyTuple, "EMPTY_TUPLE"}, {kSetItems, "SETITEMS"},
+    {kBinFloat, "BINFLOAT"}, {kProto, "PROTO"}, {kTuple1, "TUPLE1"},
+    {kTuple2, "TUPLE2"}, {kTuple3, "TUPLE3"}, {kNewTrue, "NEWTRUE"},
+    {kNewFalse, "NEWFALSE"}, {kLong1, "LONG1"}, {kLong4, "LONG4"},
+    {kBinBytes, "BINBYTES"}, {kShortBinBytes, "SHORT_BINBYTES"},
+    {kShortBinUnicode, "SHORT_BINUNICODE"}, {kBinUnicode8, "BINUNICODE8"},
+    {kStackGlobal, "STACK_GLOBAL"}, {kMemoize, "MEMOIZE"}, {kFrame, "FRAME"},
+    {'0', "POP"}, {'1', "POP_MARK"}, {'2', "DUP"}, {'F', "FLOAT"},
+    {'I', "INT"}, {'L', "LONG"}, {'P', "PERSID"}, {'S', "STRING"},
+    {'V', "UNICODE"}, {'g', "GET"}, {'i', "INST"}, {'o', "OBJ"},
+    {'p', "PUT"}, {0x81, "NEWOBJ"}, {0x82, "EXT1"}, {0x83, "EXT2"},
+    {0x84, "EXT4"}, {0x8e, "BINBYTES8"}, {0x8f, "EMPTY_SET"},
+    {0x90, "ADDITEMS"}, {0x91, "FROZENSET"}, {0x92, "NEWOBJ_EX"},
+    {0x96, "BYTEARRAY8"}, {0x97, "NEXT_BUFFER"}, {0x98, "READONLY_BUFFER"},
+};
+// clang-format on
+
+// Returns the opcode's name, or nullptr for a byte that is no opcode.
 const char* OpName(uint8_t op) {
-  switch (op) {
-    case kMark:
-      return "MARK";
-    case kStop:
-      return "STOP";
-    case kBinInt:
-      return "BININT";
-    case kBinInt1:
-      return "BININT1";
-    case kBinInt2:
-      return "BININT2";
-    case kNone:
-      return "NONE";
-    case kBinPersId:
-      return "BINPERSID";
-    case kReduce:
-      return "REDUCE";
-    case kBinString:
-      return "BINSTRING";
-    case kShortBinString:
-      return "SHORT_BINSTRING";
-    case kBinUnicode:
-      return "BINUNICODE";
-    case kAppend:
-      return "APPEND";
-    case kBuild:
-      return "BUILD";
-    case kGlobal:
-      return "GLOBAL";
-    case kDict:
-      return "DICT";
-    case kEmptyDict:
-      return "EMPTY_DICT";
-    case kAppends:
-      return "APPENDS";
-    case kBinGet:
-      return "BINGET";
-    case kLongBinGet:
-      return "LONG_BINGET";
-    case kList:
-      return "LIST";
-    case kEmptyList:
-      return "EMPTY_LIST";
-    case kBinPut:
-      return "BINPUT";
-    case kLongBinPut:
-      return "LONG_BINPUT";
-    case kSetItem:
-      return "SETITEM";
-    case kTuple:
-      return "TUPLE";
-    case kEmptyTuple:
-      return "EMPTY_TUPLE";
-    case kSetItems:
-      return "SETITEMS";
-    case kBinFloat:
-      return "BINFLOAT";
-    case kProto:
-      return "PROTO";
-    case kTuple1:
-      return "TUPLE1";
-    case kTuple2:
-      return "TUPLE2";
-    case kTuple3:
-      return "TUPLE3";
-    case kNewTrue:
-      return "NEWTRUE";
-    case kNewFalse:
-      return "NEWFALSE";
-    case kLong1:
-      return "LONG1";
-    case kLong4:
-      return "LONG4";
-    case kBinBytes:
-      return "BINBYTES";
-    case kShortBinBytes:
-      return "SHORT_BINBYTES";
-    case kShortBinUnicode:
-      return "SHORT_BINUNICODE";
-    case kBinUnicode8:
-      return "BINUNICODE8";
-    case kStackGlobal:
-      return "STACK_GLOBAL";
-    case kMemoize:
-      return "MEMOIZE";
-    case kFrame:
-      return "FRAME";
-    // Standard opcodes outside the subset, named for the error message.
-    case '0':
-      return "POP";
-    case '1':
-      return "POP_MARK";
-    case '2':
-      return "DUP";
-    case 'F':
-      return "FLOAT";
-    case 'I':
-      return "INT";
-    case 'L':
-      return "LONG";
-    case 'P':
-      return "PERSID";
-    case 'S':
-      return "STRING";
-    case 'V':
-      return "UNICODE";
-    case 'g':
-      return "GET";
-    case 'i':
-      return "INST";
-    case 'o':
-      return "OBJ";
-    case 'p':
-      return "PUT";
-    case 0x81:
-      return "NEWOBJ";
-    case 0x82:
-      return "EXT1";
-    case 0x83:
-      return "EXT2";
-    case 0x84:
-      return "EXT4";
-    case 0x8e:
-      return "BINBYTES8";
-    case 0x8f:
-      return "EMPTY_SET";
-    case 0x90:
-      return "ADDITEMS";
-    case 0x91:
-      return "FROZENSET";
-    case 0x92:
-      return "NEWOBJ_EX";
-    case 0x96:
-      return "BYTEARRAY8";
-    case 0x97:
-      return "NEXT_BUFFER";
-    case 0x98:
-      return "READONLY_BUFFER";
-    default:
-      return nullptr;
+  for (const auto& entry : kOpNames) {
+    if (entry.op == op) return entry.name;
   }
+  return nullptr;
 }
 
 bool IsValidUtf8(std::string_view s) {

@@ -81,6 +81,23 @@ TEST(PthReaderTest, GoldenZipAndLegacyAgreeWithSafetensors) {
   EXPECT_TRUE(tracked.shape.empty());
 }
 
+// The network at the published configuration (238 entries, ~85 MB), saved
+// by torch in both formats, reads back exactly as its safetensors copy.
+TEST(PthReaderTest, PublishedConfigurationMatchesSafetensors) {
+  const std::string dir =
+      pth_testing::GenerateWithPython("pth_published_fixture.py");
+  if (dir.empty()) GTEST_SKIP() << "needs /usr/bin/python3 with torch";
+  ModelResult<SafetensorsContents> expected =
+      ReadSafetensorsFile(dir + "/published.safetensors");
+  ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+  ASSERT_EQ(expected->tensors.size(), 238u);
+  for (const char* file : {"published.zip.pth", "published.legacy.pth"}) {
+    ModelResult<RawTensorMap> got = ReadPthFile(dir + "/" + file);
+    ASSERT_TRUE(got.ok()) << file << ": " << got.status().ToString();
+    ExpectTensorsEqual(*got, expected->tensors, file);
+  }
+}
+
 TEST(PthReaderTest, ReadsTorchWrittenCases) {
   const std::string dir = GeneratedFixturesDir();
   if (dir.empty()) GTEST_SKIP() << "needs /usr/bin/python3 with torch";

@@ -67,36 +67,38 @@ inline int Run(const std::string& command) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-// The folder of fixtures that tests/python/make_pth_fixtures.py writes,
+// The folder that the Python script tests/python/<script> OUT_DIR fills,
 // generated once per version of the script into the test temp dir (so that
 // the many test processes CTest starts share one run), or "" when Python
 // with torch is unavailable. Concurrent callers race benignly: each
 // generates into its own folder and the first rename wins.
+inline std::string GenerateWithPython(const std::string& script_name) {
+  const std::string script = SourceDir() + "/tests/python/" + script_name;
+  if (!PathExists(script)) return std::string();
+  const std::string text = ReadFile(script);
+  uint64_t hash = 1469598103934665603ull;  // FNV-1a.
+  for (char c : text)
+    hash = (hash ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  const std::string final_dir =
+      testing::TempDir() + "facet_pth_" + std::to_string(hash);
+  if (PathExists(final_dir + "/DONE")) return final_dir;
+  if (!HavePythonTorch()) return std::string();
+  const std::string tmp = final_dir + ".tmp" + std::to_string(::getpid());
+  if (Run(std::string(kPython) + " " + script + " " + tmp + " > " + tmp +
+          ".log 2>&1") != 0) {
+    ADD_FAILURE() << script_name << " failed; see " << tmp << ".log";
+    return std::string();
+  }
+  WriteFile(tmp + "/DONE", "");
+  if (::rename(tmp.c_str(), final_dir.c_str()) != 0) {
+    Run("rm -rf '" + tmp + "'");  // Another process won the race.
+  }
+  return PathExists(final_dir + "/DONE") ? final_dir : std::string();
+}
+
+// The fixtures of tests/python/make_pth_fixtures.py (see GenerateWithPython).
 inline std::string GeneratedFixturesDir() {
-  static const std::string dir = [] {
-    const std::string script =
-        SourceDir() + "/tests/python/make_pth_fixtures.py";
-    if (!PathExists(script)) return std::string();
-    const std::string text = ReadFile(script);
-    uint64_t hash = 1469598103934665603ull;  // FNV-1a.
-    for (char c : text)
-      hash = (hash ^ static_cast<uint8_t>(c)) * 1099511628211ull;
-    const std::string final_dir =
-        testing::TempDir() + "facet_pth_fixtures_" + std::to_string(hash);
-    if (PathExists(final_dir + "/DONE")) return final_dir;
-    if (!HavePythonTorch()) return std::string();
-    const std::string tmp = final_dir + ".tmp" + std::to_string(::getpid());
-    if (Run(std::string(kPython) + " " + script + " " + tmp + " > " + tmp +
-            ".log 2>&1") != 0) {
-      ADD_FAILURE() << "make_pth_fixtures.py failed; see " << tmp << ".log";
-      return std::string();
-    }
-    WriteFile(tmp + "/DONE", "");
-    if (::rename(tmp.c_str(), final_dir.c_str()) != 0) {
-      Run("rm -rf '" + tmp + "'");  // Another process won the race.
-    }
-    return PathExists(final_dir + "/DONE") ? final_dir : std::string();
-  }();
+  static const std::string dir = GenerateWithPython("make_pth_fixtures.py");
   return dir;
 }
 
