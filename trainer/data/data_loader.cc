@@ -39,7 +39,7 @@ class DataLoader::Impl {
 
   absl::Status Next(TrainingBatch* batch) {
     if (workers_.empty()) {
-      return Build(next_to_yield_++, batch);
+      return BuildSafely(next_to_yield_++, batch);
     }
     absl::MutexLock lock(&mu_);
     const int64_t wanted = next_to_yield_;
@@ -68,7 +68,7 @@ class DataLoader::Impl {
         number = next_to_claim_++;
       }
       Built built;
-      built.status = Build(number, &built.batch);
+      built.status = BuildSafely(number, &built.batch);
       absl::MutexLock lock(&mu_);
       ready_.emplace(number, std::move(built));
     }
@@ -92,6 +92,17 @@ class DataLoader::Impl {
     orders_[epoch] = order;
     while (orders_.size() > 2) orders_.erase(orders_.begin());
     return order;
+  }
+
+  // Build() with OpenCV's exceptions turned into a status, so that none
+  // ends a worker thread (and with it the process).
+  absl::Status BuildSafely(int64_t number, TrainingBatch* out) {
+    try {
+      return Build(number, out);
+    } catch (const cv::Exception& e) {
+      return absl::InternalError(
+          absl::StrCat("batch ", number, ": OpenCV failed: ", e.what()));
+    }
   }
 
   // Builds batch `number` into `*out`.

@@ -144,6 +144,17 @@ DegradationParams DegradationPipeline::SampleParams(uint64_t seed,
 
 absl::StatusOr<DegradedFace> DegradationPipeline::Apply(
     const cv::Mat& hq_rgb, const DegradationParams& params) const {
+  // OpenCV reports failures by exception; none may leave this module.
+  try {
+    return ApplySteps(hq_rgb, params);
+  } catch (const cv::Exception& e) {
+    return absl::InternalError(absl::StrCat("degradation (", params.ToString(),
+                                            ") failed in OpenCV: ", e.what()));
+  }
+}
+
+absl::StatusOr<DegradedFace> DegradationPipeline::ApplySteps(
+    const cv::Mat& hq_rgb, const DegradationParams& params) const {
   if (hq_rgb.empty()) {
     return absl::InvalidArgumentError("cannot degrade an empty image");
   }

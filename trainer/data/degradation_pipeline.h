@@ -47,7 +47,8 @@ class DegradationPipeline {
 
   // Degrades `hq_rgb` (CV_8UC3, any size; resized to work_size first, area
   // when shrinking, cubic when growing) with `params`. Returns
-  // InvalidArgument naming the problem for an empty or non-CV_8UC3 image.
+  // InvalidArgument naming the problem for an empty or non-CV_8UC3 image;
+  // Internal if OpenCV fails.
   absl::StatusOr<DegradedFace> Apply(const cv::Mat& hq_rgb,
                                      const DegradationParams& params) const;
 
@@ -58,6 +59,9 @@ class DegradationPipeline {
   }
 
  private:
+  absl::StatusOr<DegradedFace> ApplySteps(
+      const cv::Mat& hq_rgb, const DegradationParams& params) const;
+
   explicit DegradationPipeline(const DegradationOptions& options)
       : options_(options) {}
 
