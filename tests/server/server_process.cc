@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <regex>
@@ -25,6 +27,25 @@
 namespace facet {
 namespace server_test {
 
+namespace {
+
+// Every folder MakeTempDir made, removed when the test binary exits.
+struct TempDirs {
+  ~TempDirs() {
+    for (const auto& dir : dirs) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  }
+  std::vector<std::string> dirs;
+};
+TempDirs& AllTempDirs() {
+  static TempDirs dirs;  // Destroyed at exit, after the tests ran.
+  return dirs;
+}
+
+}  // namespace
+
 std::string MakeTempDir(const std::string& prefix) {
   std::string base = ::testing::TempDir();
   if (base.empty() || base.back() != '/') base += '/';
@@ -35,6 +56,7 @@ std::string MakeTempDir(const std::string& prefix) {
     ADD_FAILURE() << "mkdtemp failed under " << base;
     return base;
   }
+  AllTempDirs().dirs.push_back(buffer.data());
   return buffer.data();
 }
 
