@@ -11,11 +11,6 @@
 #include "core/status/model_status_conversion.h"
 #include "trainer/trainer_flags.h"
 
-ABSL_FLAG(std::string, to, "",
-          "Destination: REPO/MODEL (a model folder of a model repository).");
-ABSL_FLAG(std::string, preset, "published",
-          "init-weights: network configuration (published, small, tiny).");
-
 namespace facet {
 
 int RunInitWeightsCommand(const std::vector<std::string>& args) {

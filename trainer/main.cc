@@ -8,8 +8,11 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "glog/logging.h"
 #include "trainer/init_weights_command.h"
 #include "trainer/predict_command.h"
+#include "trainer/synth_faces_command.h"
+#include "trainer/train_command.h"
 
 namespace {
 
@@ -20,10 +23,16 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"train", "--to REPO/MODEL [--preset P] [--data D] [--steps N]: train and publish",
+     facet::RunTrainCommand},
+    {"evaluate", "--weights FILE|VERSION_DIR [--data D]: validation metrics of any weights",
+     facet::RunEvaluateCommand},
     {"predict", "--weights FILE|VERSION_DIR --out DIR IMAGE...: parse faces locally",
      facet::RunPredictCommand},
     {"init-weights", "--to REPO/MODEL [--preset P]: publish a freshly initialised network",
      facet::RunInitWeightsCommand},
+    {"synth-faces", "--out DIR [--faces N]: write built-in synthetic faces and their truth",
+     facet::RunSynthFacesCommand},
 };
 
 std::string Usage() {
@@ -48,6 +57,9 @@ int main(int argc, char** argv) {
   };
   absl::SetFlagsUsageConfig(config);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  // Plain one-line logs on stderr; no log files.
+  FLAGS_logtostderr = true;
+  google::InitGoogleLogging(argv[0]);
   if (positional.size() < 2) {
     std::cerr << Usage() << "\n";
     return 2;

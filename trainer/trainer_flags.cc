@@ -14,3 +14,12 @@ ABSL_FLAG(int32_t, threads, 0,
           "CPU threads for the network (0 = one per core).");
 ABSL_FLAG(std::string, device, "auto",
           "auto (CUDA when available, else CPU), cpu or cuda.");
+ABSL_FLAG(std::string, to, "",
+          "Model folder to publish into: REPO/MODEL (REPO is the model "
+          "repository the servers watch).");
+ABSL_FLAG(std::string, preset, "published",
+          "Network configuration: published (512 px, the paper's), small "
+          "(128 px, the demo's) or tiny (64 px, tests).");
+ABSL_FLAG(std::string, data, "synthetic",
+          "Training data: synthetic (built-in procedural faces) or "
+          "celebamask-hq:ROOT (the CelebAMask-HQ folder).");

@@ -14,5 +14,8 @@ ABSL_DECLARE_FLAG(int64_t, input_size);
 ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(int32_t, threads);
 ABSL_DECLARE_FLAG(std::string, device);
+ABSL_DECLARE_FLAG(std::string, to);
+ABSL_DECLARE_FLAG(std::string, preset);
+ABSL_DECLARE_FLAG(std::string, data);
 
 #endif  // FACET_TRAINER_TRAINER_FLAGS_H_

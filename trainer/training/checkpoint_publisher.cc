@@ -1,0 +1,98 @@
+#include "trainer/training/checkpoint_publisher.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace facet {
+
+namespace fs = std::filesystem;
+
+absl::StatusOr<PublishPolicy> ParsePublishPolicy(const std::string& name) {
+  if (name == "every") return PublishPolicy::kEvery;
+  if (name == "best") return PublishPolicy::kBest;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--publish_policy=", name, ": expected every or best"));
+}
+
+absl::StatusOr<std::unique_ptr<CheckpointPublisher>> CheckpointPublisher::Create(
+    const CheckpointPublisherOptions& options) {
+  if (options.keep < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--keep_versions=", options.keep,
+                                                   ": expected >= 0"));
+  }
+  auto repo = ModelRepository::Create(options.repository, /*create_if_missing=*/true);
+  if (!repo.ok()) return repo.status();
+  std::unique_ptr<CheckpointPublisher> publisher(
+      new CheckpointPublisher(options, *std::move(repo)));
+  ModelRepository& r = *publisher->repo_;
+  if (fs::exists(r.ModelDir(options.model))) {
+    absl::StatusOr<int> cleaned = r.CleanStaging(options.model);
+    if (cleaned.ok() && *cleaned > 0) {
+      LOG(INFO) << "removed " << *cleaned << " staging folder(s) left by a killed publisher in "
+                << r.ModelDir(options.model);
+    }
+    // The best mIoU already published, so `best` never goes backwards.
+    absl::StatusOr<std::vector<int64_t>> versions = r.ListVersions(options.model);
+    if (versions.ok()) {
+      for (int64_t v : *versions) {
+        auto loaded = ModelRepository::LoadVersionDir(r.VersionDir(options.model, v));
+        if (!loaded.ok()) continue;
+        publisher->last_version_ = std::max(publisher->last_version_, v);
+        auto it = loaded->manifest.metrics.find(kValidationMiouMetric);
+        if (it != loaded->manifest.metrics.end()) {
+          publisher->best_miou_ = std::max(publisher->best_miou_, it->second);
+        }
+      }
+    }
+  }
+  return publisher;
+}
+
+absl::StatusOr<int64_t> CheckpointPublisher::MaybePublish(
+    const RawTensorMap& weights, const NetConfig& config, int64_t step,
+    const std::map<std::string, double>& metrics) {
+  double miou = -1;
+  auto it = metrics.find(kValidationMiouMetric);
+  if (it != metrics.end()) miou = it->second;
+  if (options_.policy == PublishPolicy::kBest && (it == metrics.end() || miou <= best_miou_)) {
+    return 0;
+  }
+  Manifest manifest;
+  manifest.model_name = options_.model;
+  manifest.config = config;
+  manifest.step = step;
+  manifest.metrics = metrics;
+  manifest.created_at = FormatRfc3339Utc(std::chrono::system_clock::now());
+  manifest.extra["producer"] = "facet-trainer";
+  absl::StatusOr<int64_t> version = repo_->Publish(options_.model, weights, std::move(manifest));
+  if (!version.ok()) {
+    ++failures_;
+    return version.status();
+  }
+  last_version_ = *version;
+  if (miou > best_miou_) best_miou_ = miou;
+  ApplyRetention();
+  return *version;
+}
+
+void CheckpointPublisher::ApplyRetention() {
+  if (options_.keep <= 0) return;
+  absl::StatusOr<std::vector<int64_t>> versions = repo_->ListVersions(options_.model);
+  if (!versions.ok()) return;
+  // Newest first; the newest (just published, valid) is always kept.
+  for (size_t i = options_.keep; i < versions->size(); ++i) {
+    const int64_t v = (*versions)[i];
+    const fs::path dir = repo_->VersionDir(options_.model, v);
+    const fs::path hidden = fs::path(repo_->ModelDir(options_.model)) /
+                            absl::StrCat(".deleting-", v);
+    std::error_code ec;
+    fs::rename(dir, hidden, ec);
+    if (!ec) fs::remove_all(hidden, ec);
+    if (ec) LOG(WARNING) << "retention: cannot remove " << dir << ": " << ec.message();
+  }
+}
+
+}  // namespace facet

@@ -1,0 +1,302 @@
+#include "trainer/training/fpn_trainer.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "core/model/face_parsing_net.h"
+#include "core/model/safetensors.h"
+#include "core/model/state_dict.h"
+#include "core/repository/file_util.h"
+#include "core/status/model_status_conversion.h"
+#include "nlohmann/json.hpp"
+
+namespace facet {
+
+namespace fs = std::filesystem;
+namespace F = torch::nn::functional;
+
+struct FpnTrainer::Impl {
+  FpnTrainerOptions options;
+  torch::Device device{torch::kCPU};
+  FaceParsingNet net{nullptr};
+  std::unique_ptr<torch::optim::Adam> optimizer;
+  int64_t step = 0;
+
+  double LearningRateAt(int64_t step_index) const {
+    if (options.schedule == LrSchedule::kConstant || options.total_steps <= 0) {
+      return options.learning_rate;
+    }
+    const double t = std::min(1.0, double(step_index) / options.total_steps);
+    return options.min_learning_rate + 0.5 * (options.learning_rate - options.min_learning_rate) *
+                                           (1 + std::cos(M_PI * t));
+  }
+
+  void SetLearningRate(double lr) {
+    for (auto& group : optimizer->param_groups()) {
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    }
+  }
+
+  // The batch's [N, 3, S, S] planes (already in [-1, 1]) on the device.
+  torch::Tensor ImagesToTensor(const std::vector<float>& planes, int64_t n, int64_t s) {
+    return torch::from_blob(const_cast<float*>(planes.data()), {n, 3, s, s}, torch::kFloat32)
+        .to(device);
+  }
+  torch::Tensor LabelsToTensor(const TrainingBatch& b) {
+    return torch::from_blob(const_cast<int64_t*>(b.labels.data()),
+                            {b.batch_size, b.image_size, b.image_size}, torch::kInt64)
+        .to(device);
+  }
+};
+
+namespace {
+
+absl::Status CheckBatch(const TrainingBatch& b) {
+  const int64_t px = int64_t{b.batch_size} * b.image_size * b.image_size;
+  if (b.batch_size <= 0 || b.image_size <= 0 || b.lq.size() != size_t(px * 3) ||
+      b.hq.size() != size_t(px * 3) || b.labels.size() != size_t(px)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "malformed batch: ", b.batch_size, " samples of ", b.image_size, "x", b.image_size,
+        " with ", b.lq.size(), " LQ values, ", b.hq.size(), " HQ values, ", b.labels.size(),
+        " labels"));
+  }
+  return absl::OkStatus();
+}
+
+template <typename Fn>
+auto CatchTorch(const char* what, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(what, " failed: ", e.what()));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FpnTrainer>> FpnTrainer::Create(
+    const FpnTrainerOptions& options, const RawTensorMap* init_weights) {
+  absl::Status valid = ToAbslStatus(options.config.Validate());
+  if (!valid.ok()) return valid;
+  if (options.learning_rate <= 0 || !std::isfinite(options.learning_rate)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("learning rate ", options.learning_rate, ", expected > 0"));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  const std::string& dev = options.device;
+  const bool cuda = torch::cuda::is_available();
+  if (dev == "auto" || dev.empty()) {
+    impl->device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  } else if (dev == "cpu" || dev.rfind("cuda", 0) == 0) {
+    try {
+      impl->device = torch::Device(dev);
+    } catch (const std::exception& e) {
+      return absl::InvalidArgumentError(absl::StrCat("--device=", dev, ": ", e.what()));
+    }
+    if (impl->device.is_cuda() && !cuda) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--device=", dev, " but no CUDA device is available"));
+    }
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--device=", dev, ": expected auto, cpu, cuda or cuda:N"));
+  }
+  if (options.threads > 0) torch::set_num_threads(options.threads);
+  return CatchTorch("building the trainer", [&]() -> absl::StatusOr<std::unique_ptr<FpnTrainer>> {
+    torch::manual_seed(options.seed);
+    impl->net = FaceParsingNet(options.config);
+    if (init_weights != nullptr) {
+      absl::Status loaded = ToAbslStatus(LoadStateDict(*init_weights, impl->net));
+      if (!loaded.ok()) return loaded;
+    }
+    impl->net->to(impl->device);
+    impl->net->train();
+    impl->optimizer = std::make_unique<torch::optim::Adam>(
+        impl->net->parameters(), torch::optim::AdamOptions(options.learning_rate)
+                                     .betas({options.beta1, options.beta2}));
+    return std::unique_ptr<FpnTrainer>(new FpnTrainer(std::move(impl)));
+  });
+}
+
+FpnTrainer::FpnTrainer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FpnTrainer::~FpnTrainer() = default;
+
+int64_t FpnTrainer::step() const { return impl_->step; }
+const NetConfig& FpnTrainer::config() const { return impl_->options.config; }
+std::string FpnTrainer::device() const { return impl_->device.str(); }
+
+absl::StatusOr<StepResult> FpnTrainer::Step(const TrainingBatch& batch) {
+  absl::Status ok = CheckBatch(batch);
+  if (!ok.ok()) return ok;
+  Impl& m = *impl_;
+  return CatchTorch("training step", [&]() -> absl::StatusOr<StepResult> {
+    const double lr = m.LearningRateAt(m.step);
+    m.SetLearningRate(lr);
+    m.net->train();
+    torch::Tensor lq = m.ImagesToTensor(batch.lq, batch.batch_size, batch.image_size);
+    torch::Tensor hq = m.ImagesToTensor(batch.hq, batch.batch_size, batch.image_size);
+    torch::Tensor labels = m.LabelsToTensor(batch);
+    auto [logits, image] = m.net->forward(lq);
+    if (logits.size(2) != batch.image_size) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the network's output is ", logits.size(2), " px but targets are ", batch.image_size,
+          " px (out_size must equal in_size for training)"));
+    }
+    torch::Tensor ce = F::cross_entropy(logits, labels);
+    torch::Tensor pixel = m.options.pixel_loss == PixelLoss::kL2 ? F::mse_loss(image, hq)
+                                                                 : F::l1_loss(image, hq);
+    torch::Tensor loss = m.options.parsing_weight * ce + m.options.pixel_weight * pixel;
+    StepResult r;
+    r.step = m.step + 1;
+    r.loss = loss.item<double>();
+    r.parsing_loss = ce.item<double>();
+    r.pixel_loss = pixel.item<double>();
+    r.learning_rate = lr;
+    if (!std::isfinite(r.loss)) {
+      return absl::DataLossError(
+          absl::StrCat("non-finite loss ", r.loss, " at step ", r.step, " (parsing ",
+                       r.parsing_loss, ", pixel ", r.pixel_loss, "); update skipped"));
+    }
+    m.optimizer->zero_grad();
+    loss.backward();
+    const double max_norm = m.options.grad_clip_norm > 0 ? m.options.grad_clip_norm
+                                                         : std::numeric_limits<double>::infinity();
+    const double norm = torch::nn::utils::clip_grad_norm_(m.net->parameters(), max_norm);
+    if (!std::isfinite(norm)) {
+      m.optimizer->zero_grad();
+      return absl::DataLossError(
+          absl::StrCat("non-finite gradient norm at step ", r.step, "; update skipped"));
+    }
+    m.optimizer->step();
+    ++m.step;
+    return r;
+  });
+}
+
+absl::Status FpnTrainer::Evaluate(const TrainingBatch& batch, SegmentationMetrics* metrics) {
+  absl::Status ok = CheckBatch(batch);
+  if (!ok.ok()) return ok;
+  Impl& m = *impl_;
+  return CatchTorch("evaluation", [&]() -> absl::Status {
+    torch::NoGradGuard no_grad;
+    m.net->eval();
+    auto [logits, image] =
+        m.net->forward(m.ImagesToTensor(batch.lq, batch.batch_size, batch.image_size));
+    m.net->train();
+    auto to_pixels = [](const torch::Tensor& x) {
+      return ((x + 1.0) * 127.5).round().clamp(0, 255).to(torch::kUInt8).to(torch::kCPU).contiguous();
+    };
+    torch::Tensor predicted = logits.argmax(1).to(torch::kUInt8).to(torch::kCPU).contiguous();
+    torch::Tensor truth = m.LabelsToTensor(batch).clamp(0, 255).to(torch::kUInt8).to(torch::kCPU).contiguous();
+    metrics->AddLabels(predicted.data_ptr<uint8_t>(), truth.data_ptr<uint8_t>(), truth.numel());
+    torch::Tensor restored = to_pixels(image);
+    torch::Tensor target = to_pixels(m.ImagesToTensor(batch.hq, batch.batch_size, batch.image_size));
+    metrics->AddImages(restored.data_ptr<uint8_t>(), target.data_ptr<uint8_t>(), target.numel());
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<RawTensorMap> FpnTrainer::Weights() {
+  return CatchTorch("reading weights", [&]() -> absl::StatusOr<RawTensorMap> {
+    for (const auto& p : impl_->net->named_parameters()) {
+      if (!torch::isfinite(p.value()).all().item<bool>()) {
+        return absl::DataLossError(absl::StrCat("weight \"", p.key(), "\" is not finite at step ",
+                                                impl_->step));
+      }
+    }
+    return ExtractStateDict(impl_->net);
+  });
+}
+
+namespace {
+
+constexpr char kLatestFile[] = "LATEST";
+
+std::string CheckpointName(int64_t step) { return absl::StrCat("ckpt-", step); }
+
+}  // namespace
+
+absl::Status FpnTrainer::SaveCheckpoint(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  const std::string name = CheckpointName(impl_->step);
+  const fs::path staging = fs::path(dir) / absl::StrCat(".staging-", name);
+  const fs::path final_dir = fs::path(dir) / name;
+  fs::remove_all(staging, ec);
+  fs::create_directories(staging, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", staging.string(), ": ", ec.message()));
+  absl::Status s = CatchTorch("saving the checkpoint", [&]() -> absl::Status {
+    absl::Status w = ToAbslStatus(WriteSafetensorsFile((staging / "weights.safetensors").string(),
+                                                       ExtractStateDict(impl_->net), {}));
+    if (!w.ok()) return w;
+    torch::serialize::OutputArchive archive;
+    impl_->optimizer->save(archive);
+    archive.save_to((staging / "optimizer.pt").string());
+    nlohmann::json state = {{"format", 1},
+                            {"step", impl_->step},
+                            {"config", impl_->options.config.ToString()}};
+    w = WriteFileSynced((staging / "state.json").string(), state.dump(1));
+    if (!w.ok()) return w;
+    return SyncDir(staging.string());
+  });
+  if (!s.ok()) {
+    fs::remove_all(staging, ec);
+    return s;
+  }
+  fs::remove_all(final_dir, ec);
+  fs::rename(staging, final_dir, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot rename into ", final_dir.string(), ": ", ec.message()));
+  // LATEST flips to the new checkpoint in one rename; older ones go after.
+  const std::string latest_tmp = (fs::path(dir) / ".LATEST.tmp").string();
+  s = WriteFileSynced(latest_tmp, name + "\n");
+  if (s.ok()) {
+    fs::rename(latest_tmp, fs::path(dir) / kLatestFile, ec);
+    if (ec) s = absl::UnavailableError(absl::StrCat("cannot update ", dir, "/LATEST: ", ec.message()));
+  }
+  if (!s.ok()) return s;
+  s = SyncDir(dir);
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string n = entry.path().filename().string();
+    if (n.rfind("ckpt-", 0) == 0 && n != name) fs::remove_all(entry.path(), ec);
+  }
+  return s;
+}
+
+absl::Status FpnTrainer::LoadCheckpoint(const std::string& dir) {
+  std::ifstream latest(fs::path(dir) / kLatestFile);
+  std::string name;
+  if (!latest || !std::getline(latest, name) || name.empty()) {
+    return absl::NotFoundError(absl::StrCat("no training checkpoint in ", dir, " (missing LATEST)"));
+  }
+  const fs::path ckpt = fs::path(dir) / name;
+  std::ifstream state_file(ckpt / "state.json");
+  nlohmann::json state = nlohmann::json::parse(state_file, nullptr, /*allow_exceptions=*/false);
+  if (state.is_discarded() || !state.contains("step") || !state.contains("config")) {
+    return absl::DataLossError(absl::StrCat(ckpt.string(), "/state.json is missing or malformed"));
+  }
+  if (state["config"] != impl_->options.config.ToString()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "checkpoint ", ckpt.string(), " is for network ", state["config"].dump(),
+        ", not ", impl_->options.config.ToString()));
+  }
+  auto weights = ToAbslStatusOr(ReadSafetensorsFile((ckpt / "weights.safetensors").string()));
+  if (!weights.ok()) return weights.status();
+  return CatchTorch("loading the checkpoint", [&]() -> absl::Status {
+    absl::Status s = ToAbslStatus(LoadStateDict(weights->tensors, impl_->net));
+    if (!s.ok()) return s;
+    torch::serialize::InputArchive archive;
+    archive.load_from((ckpt / "optimizer.pt").string(), impl_->device);
+    impl_->optimizer->load(archive);
+    impl_->step = state["step"].get<int64_t>();
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace facet
