@@ -1,10 +1,13 @@
 #include "trainer/data/degradation_pipeline.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <thread>
 #include <vector>
 
+#include "core/image/image_decoder.h"
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
@@ -276,6 +279,32 @@ TEST_F(DegradationApplyTest, EachStepAloneChangesTheImage) {
           most, cv::norm(out->lq, *face_, cv::NORM_L1) / (512.0 * 512 * 3));
     }
     EXPECT_GT(most, 0.5) << name << " changed nothing";
+  }
+}
+
+// A real photo: every degradation keeps the picture's mean colour (blur,
+// resampling and JPEG preserve it, noise is zero-mean) within a few levels.
+TEST(DegradationRealPhotoTest, KeepsTheMeanColourOfTheAstronaut) {
+  std::string shared;
+  if (const char* env = std::getenv("FACET_SHARED_DIR")) {
+    shared = env;
+  } else if (const char* src = std::getenv("FACET_SOURCE_DIR")) {
+    shared = std::string(src) + "/../shared";
+  }
+  const std::string path = shared + "/fixtures/astronaut.png";
+  if (shared.empty() || !std::filesystem::exists(path)) {
+    GTEST_SKIP() << "fixture not found: " << path;
+  }
+  absl::StatusOr<cv::Mat> photo = ReadImageFile(path, DecodeLimits());
+  ASSERT_TRUE(photo.ok()) << photo.status();
+  const DegradationPipeline pipeline = Pipeline();
+  for (int i = 0; i < 12; ++i) {
+    absl::StatusOr<DegradedFace> out = pipeline.Degrade(*photo, 5, i);
+    ASSERT_TRUE(out.ok()) << out.status();
+    const cv::Scalar lq = cv::mean(out->lq), hq = cv::mean(out->hq);
+    for (int c = 0; c < 3; ++c) {
+      EXPECT_NEAR(lq[c], hq[c], 6.0) << out->params.ToString();
+    }
   }
 }
 

@@ -72,47 +72,49 @@ struct Layout {
 };
 
 Layout DrawLayout(SampleRng& rng) {
-  Layout L;
-  L.a = rng.Uniform(98, 122);
-  L.b = rng.Uniform(L.a * 1.2, L.a * 1.38);
-  L.cy = rng.Uniform(236, 256);
-  L.jaw = rng.Uniform(0.05, 0.3);
-  L.yaw = rng.Uniform(-0.1, 0.1) * L.a;
-  L.eye_y = L.cy - L.b * rng.Uniform(0.0, 0.12);
-  L.eye_dx = L.a * rng.Uniform(0.38, 0.48);
-  L.eye_w = L.a * rng.Uniform(0.3, 0.38);
-  L.eye_up = L.eye_w * rng.Uniform(0.2, 0.32);
-  L.eye_lo = L.eye_w * rng.Uniform(0.13, 0.22);
-  L.brow_gap = L.eye_w * rng.Uniform(0.3, 0.55);
-  L.brow_thick = rng.Uniform(4, 11);
-  L.brow_arch = rng.Uniform(0.05, 0.2);
-  L.nose_top = L.eye_y + L.eye_lo * 0.3;
-  L.nose_base = L.cy + L.b * rng.Uniform(0.24, 0.34);
-  L.nose_w = L.a * rng.Uniform(0.32, 0.44);
-  const double chin = L.cy + L.b;
-  L.mouth_y = L.nose_base + (chin - L.nose_base) * rng.Uniform(0.36, 0.46);
-  L.mouth_w = L.a * rng.Uniform(0.55, 0.8);
-  L.lip_up = L.mouth_w * rng.Uniform(0.1, 0.17);
-  L.lip_lo = L.mouth_w * rng.Uniform(0.13, 0.22);
-  L.smile = rng.Uniform(-3, 8);
-  L.open = rng.Bernoulli(0.35) ? rng.Uniform(5, 24) : 0.0;
-  L.ear_w = L.a * rng.Uniform(0.14, 0.19);
-  L.ear_h = L.b * rng.Uniform(0.19, 0.25);
-  L.ear_y = (L.eye_y + L.nose_base) / 2 + rng.Uniform(-6, 6);
-  L.hairline = L.cy - L.b * rng.Uniform(0.56, 0.72);
-  L.temple_y = L.eye_y - L.b * rng.Uniform(0.12, 0.25);
-  L.neck_w = L.a * rng.Uniform(0.95, 1.25);
-  L.shoulder_y = chin + rng.Uniform(22, 60);
-  return L;
+  Layout layout;
+  layout.a = rng.Uniform(98, 122);
+  layout.b = rng.Uniform(layout.a * 1.2, layout.a * 1.38);
+  layout.cy = rng.Uniform(236, 256);
+  layout.jaw = rng.Uniform(0.05, 0.3);
+  layout.yaw = rng.Uniform(-0.1, 0.1) * layout.a;
+  layout.eye_y = layout.cy - layout.b * rng.Uniform(0.0, 0.12);
+  layout.eye_dx = layout.a * rng.Uniform(0.38, 0.48);
+  layout.eye_w = layout.a * rng.Uniform(0.3, 0.38);
+  layout.eye_up = layout.eye_w * rng.Uniform(0.2, 0.32);
+  layout.eye_lo = layout.eye_w * rng.Uniform(0.13, 0.22);
+  layout.brow_gap = layout.eye_w * rng.Uniform(0.3, 0.55);
+  layout.brow_thick = rng.Uniform(4, 11);
+  layout.brow_arch = rng.Uniform(0.05, 0.2);
+  layout.nose_top = layout.eye_y + layout.eye_lo * 0.3;
+  layout.nose_base = layout.cy + layout.b * rng.Uniform(0.24, 0.34);
+  layout.nose_w = layout.a * rng.Uniform(0.32, 0.44);
+  const double chin = layout.cy + layout.b;
+  layout.mouth_y =
+      layout.nose_base + (chin - layout.nose_base) * rng.Uniform(0.36, 0.46);
+  layout.mouth_w = layout.a * rng.Uniform(0.55, 0.8);
+  layout.lip_up = layout.mouth_w * rng.Uniform(0.1, 0.17);
+  layout.lip_lo = layout.mouth_w * rng.Uniform(0.13, 0.22);
+  layout.smile = rng.Uniform(-3, 8);
+  layout.open = rng.Bernoulli(0.35) ? rng.Uniform(5, 24) : 0.0;
+  layout.ear_w = layout.a * rng.Uniform(0.14, 0.19);
+  layout.ear_h = layout.b * rng.Uniform(0.19, 0.25);
+  layout.ear_y = (layout.eye_y + layout.nose_base) / 2 + rng.Uniform(-6, 6);
+  layout.hairline = layout.cy - layout.b * rng.Uniform(0.56, 0.72);
+  layout.temple_y = layout.eye_y - layout.b * rng.Uniform(0.12, 0.25);
+  layout.neck_w = layout.a * rng.Uniform(0.95, 1.25);
+  layout.shoulder_y = chin + rng.Uniform(22, 60);
+  return layout;
 }
 
-Poly FaceOutline(const Layout& L) {
+Poly FaceOutline(const Layout& layout) {
   Poly p;
   for (int i = 0; i < 64; ++i) {
     const double t = 2 * kPi * i / 64;
     const double s = std::sin(t);
-    const double narrow = s > 0 ? 1.0 - L.jaw * s * s : 1.0;
-    p.emplace_back(L.cx + L.a * std::cos(t) * narrow, L.cy + L.b * s);
+    const double narrow = s > 0 ? 1.0 - layout.jaw * s * s : 1.0;
+    p.emplace_back(layout.cx + layout.a * std::cos(t) * narrow,
+                   layout.cy + layout.b * s);
   }
   return p;
 }
@@ -158,13 +160,14 @@ void PaintBackground(SampleRng& rng, FaceCanvas* canvas) {
 
 // Texture of hair: the base colour with strands flowing from the crown, or
 // small rings for curly hair.
-cv::Mat HairLayer(SampleRng& rng, const FaceCanvas& canvas, const Layout& L,
-                  const cv::Scalar& hair, bool curly) {
+cv::Mat HairLayer(SampleRng& rng, const FaceCanvas& canvas,
+                  const Layout& layout, const cv::Scalar& hair, bool curly) {
   cv::Mat layer = canvas.Layer(hair);
-  const cv::Point2d crown(L.cx, L.cy - L.b * 1.05);
+  const cv::Point2d crown(layout.cx, layout.cy - layout.b * 1.05);
   for (int i = 0; i < 110; ++i) {
-    const cv::Point2d p = UniformPoint(rng, L.cx - 1.6 * L.a, L.cx + 1.6 * L.a,
-                                       L.cy - 1.25 * L.b, L.cy + 1.8 * L.b);
+    const cv::Point2d p = UniformPoint(
+        rng, layout.cx - 1.6 * layout.a, layout.cx + 1.6 * layout.a,
+        layout.cy - 1.25 * layout.b, layout.cy + 1.8 * layout.b);
     const cv::Scalar c = Scale(hair, rng.Uniform(0.7, 1.35));
     if (curly) {
       const double rx = rng.Uniform(4, 9);
@@ -203,7 +206,7 @@ struct FaceDrawing {
 
   SampleRng rng;
   FaceCanvas canvas;
-  Layout L;
+  Layout layout;
   cv::Scalar skin, hair;
   double fx = 0;         // Centre line of the inner features.
   double neck_half = 0;  // Half the neck's width.
@@ -227,11 +230,11 @@ FaceCanvas PosedCanvas(SampleRng& rng, int size) {
 FaceDrawing::FaceDrawing(uint64_t seed, uint64_t index, int size)
     : rng(seed, RngStream::kSyntheticFace, index),
       canvas(PosedCanvas(rng, size)) {
-  L = DrawLayout(rng);
+  layout = DrawLayout(rng);
   skin = PickSkin(rng);
   hair = PickHair(rng);
-  fx = L.cx + L.yaw;
-  neck_half = L.neck_w / 2;
+  fx = layout.cx + layout.yaw;
+  neck_half = layout.neck_w / 2;
   // Hair styles: 0..4 short, 5..8 long, 9..11 bob, 12..14 curly, 15 bald.
   const int hair_style = static_cast<int>(rng.UniformInt(0, 15));
   bald = hair_style == 15;
@@ -249,37 +252,38 @@ FaceDrawing::FaceDrawing(uint64_t seed, uint64_t index, int size)
 
 // 1 skin.
 void FaceDrawing::PaintSkin() {
-  face = canvas.Mask(FaceOutline(L));
+  face = canvas.Mask(FaceOutline(layout));
   canvas.Paint(kSkin, face, skin);
 }
 
 // 2 nose: a bridge widening to the nostrils, shaded on one side.
 void FaceDrawing::PaintNose() {
-  const double nx = L.cx + L.yaw * 1.3;
-  const double bridge = L.a * rng.Uniform(0.09, 0.15);
-  const double half = L.nose_w / 2;
-  const double nostril_h = L.nose_w * 0.28;
-  Poly nose = {{nx - bridge / 2, L.nose_top},
-               {nx - half * 0.7, L.nose_base - nostril_h * 1.6}};
-  Append(&nose,
-         Arc({nx, L.nose_base - nostril_h * 0.7}, half, nostril_h, kPi, 0, 16));
-  nose.emplace_back(nx + half * 0.7, L.nose_base - nostril_h * 1.6);
-  nose.emplace_back(nx + bridge / 2, L.nose_top);
+  const double nx = layout.cx + layout.yaw * 1.3;
+  const double bridge = layout.a * rng.Uniform(0.09, 0.15);
+  const double half = layout.nose_w / 2;
+  const double nostril_h = layout.nose_w * 0.28;
+  Poly nose = {{nx - bridge / 2, layout.nose_top},
+               {nx - half * 0.7, layout.nose_base - nostril_h * 1.6}};
+  Append(&nose, Arc({nx, layout.nose_base - nostril_h * 0.7}, half, nostril_h,
+                    kPi, 0, 16));
+  nose.emplace_back(nx + half * 0.7, layout.nose_base - nostril_h * 1.6);
+  nose.emplace_back(nx + bridge / 2, layout.nose_top);
   canvas.Focus({nose});
   cv::Mat layer = canvas.Layer();
   const cv::Scalar base = Scale(skin, rng.Uniform(0.93, 1.02));
   canvas.Fill(&layer, nose, base);
   const double side = rng.Bernoulli(0.5) ? 1.0 : -1.0;
   canvas.Fill(&layer,
-              {{nx + side * bridge / 2, L.nose_top},
-               {nx + side * half * 0.9, L.nose_base - nostril_h},
-               {nx + side * half * 0.45, L.nose_base - nostril_h}},
+              {{nx + side * bridge / 2, layout.nose_top},
+               {nx + side * half * 0.9, layout.nose_base - nostril_h},
+               {nx + side * half * 0.45, layout.nose_base - nostril_h}},
               Scale(skin, 0.82));
   for (double s : {-1.0, 1.0}) {
-    canvas.Fill(&layer,
-                Ellipse({nx + s * half * 0.42, L.nose_base - nostril_h * 0.45},
-                        half * 0.2, nostril_h * 0.35, 12),
-                Scale(skin, 0.45));
+    canvas.Fill(
+        &layer,
+        Ellipse({nx + s * half * 0.42, layout.nose_base - nostril_h * 0.45},
+                half * 0.2, nostril_h * 0.35, 12),
+        Scale(skin, 0.45));
   }
   canvas.PaintLayer(kNose, canvas.Mask(nose), layer);
 }
@@ -287,26 +291,26 @@ void FaceDrawing::PaintNose() {
 // 3 eyeglasses: tinted lenses, frame, bridge and arms towards the ears.
 void FaceDrawing::PaintGlasses() {
   if (!glasses) return;
-  const double lens_w = L.eye_w * rng.Uniform(0.72, 0.9);
+  const double lens_w = layout.eye_w * rng.Uniform(0.72, 0.9);
   const double lens_h =
-      std::max(L.eye_up + L.eye_lo, 14.0) * rng.Uniform(1.1, 1.6);
+      std::max(layout.eye_up + layout.eye_lo, 14.0) * rng.Uniform(1.1, 1.6);
   const double frame = rng.Uniform(2, 5);
   const cv::Scalar frame_color = RandomColor(rng, 0, 200);
   const cv::Scalar tint = RandomColor(rng, 40, 220);
   const double alpha = rng.Uniform(0.05, 0.4);
   Poly lens[2];
   for (int i = 0; i < 2; ++i) {
-    const double ex = fx + (i == 0 ? -L.eye_dx : L.eye_dx);
-    lens[i] = Ellipse({ex, L.eye_y}, lens_w, lens_h, 24);
+    const double ex = fx + (i == 0 ? -layout.eye_dx : layout.eye_dx);
+    lens[i] = Ellipse({ex, layout.eye_y}, lens_w, lens_h, 24);
   }
-  const double inner = L.eye_dx - lens_w;
-  Poly bridge_line = {{fx - inner, L.eye_y - lens_h * 0.3},
-                      {fx, L.eye_y - lens_h * 0.45},
-                      {fx + inner, L.eye_y - lens_h * 0.3}};
-  Poly arms[2] = {{{fx - L.eye_dx - lens_w, L.eye_y - lens_h * 0.3},
-                   {L.cx - L.a * 1.02, L.eye_y - lens_h * 0.2}},
-                  {{fx + L.eye_dx + lens_w, L.eye_y - lens_h * 0.3},
-                   {L.cx + L.a * 1.02, L.eye_y - lens_h * 0.2}}};
+  const double inner = layout.eye_dx - lens_w;
+  Poly bridge_line = {{fx - inner, layout.eye_y - lens_h * 0.3},
+                      {fx, layout.eye_y - lens_h * 0.45},
+                      {fx + inner, layout.eye_y - lens_h * 0.3}};
+  Poly arms[2] = {{{fx - layout.eye_dx - lens_w, layout.eye_y - lens_h * 0.3},
+                   {layout.cx - layout.a * 1.02, layout.eye_y - lens_h * 0.2}},
+                  {{fx + layout.eye_dx + lens_w, layout.eye_y - lens_h * 0.3},
+                   {layout.cx + layout.a * 1.02, layout.eye_y - lens_h * 0.2}}};
   canvas.Focus({lens[0], lens[1], arms[0], arms[1]}, frame);
   cv::Mat lenses = canvas.NewMask();
   for (const Poly& p : lens) canvas.Fill(&lenses, p, 255);
@@ -333,20 +337,21 @@ void FaceDrawing::PaintEyes() {
                                      {80, 120, 160},
                                      {90, 120, 70}}[rng.UniformInt(0, 3)],
              15);
-  const double gaze = rng.Uniform(-0.2, 0.2) * L.eye_w;
+  const double gaze = rng.Uniform(-0.2, 0.2) * layout.eye_w;
   const double tilt = rng.Uniform(-0.12, 0.12);
   for (int i = 0; i < 2; ++i) {
-    const double ex = fx + (i == 0 ? -L.eye_dx : L.eye_dx);
-    const double half = L.eye_w / 2;
+    const double ex = fx + (i == 0 ? -layout.eye_dx : layout.eye_dx);
+    const double half = layout.eye_w / 2;
     const double side = i == 0 ? -1.0 : 1.0;  // Outer corner direction.
     Poly upper, lower;
     for (int k = 0; k <= 16; ++k) {
       const double u = -1.0 + 2.0 * k / 16;
       const double lift = tilt * side * u * half;
-      upper.emplace_back(ex + u * half,
-                         L.eye_y - lift - L.eye_up * std::pow(1 - u * u, 0.8));
+      upper.emplace_back(
+          ex + u * half,
+          layout.eye_y - lift - layout.eye_up * std::pow(1 - u * u, 0.8));
       lower.emplace_back(ex + u * half,
-                         L.eye_y - lift + L.eye_lo * (1 - u * u));
+                         layout.eye_y - lift + layout.eye_lo * (1 - u * u));
     }
     Poly almond = upper;
     Append(&almond, Poly(lower.rbegin(), lower.rend()));
@@ -354,8 +359,9 @@ void FaceDrawing::PaintEyes() {
     cv::Mat mask = canvas.Mask(almond);
     cv::Mat layer = canvas.Layer();
     canvas.Fill(&layer, almond, Jitter(rng, {235, 230, 225}, 10));
-    const double r = (L.eye_up + L.eye_lo) * 0.55;
-    const cv::Point2d iris(ex + gaze, L.eye_y - (L.eye_up - L.eye_lo) * 0.3);
+    const double r = (layout.eye_up + layout.eye_lo) * 0.55;
+    const cv::Point2d iris(
+        ex + gaze, layout.eye_y - (layout.eye_up - layout.eye_lo) * 0.3);
     canvas.Fill(&layer, Ellipse(iris, r, r, 20), iris_color);
     canvas.Fill(&layer, Ellipse(iris, r * 0.45, r * 0.45, 12), {10, 8, 8});
     canvas.Stroke(&layer, upper, 2.5, Scale(hair, 0.5));
@@ -368,16 +374,16 @@ void FaceDrawing::PaintBrows() {
   const cv::Scalar brow =
       bald ? Jitter(rng, {50, 35, 25}, 15) : Scale(hair, rng.Uniform(0.6, 0.9));
   for (int i = 0; i < 2; ++i) {
-    const double ex = fx + (i == 0 ? -L.eye_dx : L.eye_dx);
-    const double len = L.eye_w * rng.Uniform(1.05, 1.35);
-    const double base_y = L.eye_y - L.eye_up - L.brow_gap;
+    const double ex = fx + (i == 0 ? -layout.eye_dx : layout.eye_dx);
+    const double len = layout.eye_w * rng.Uniform(1.05, 1.35);
+    const double base_y = layout.eye_y - layout.eye_up - layout.brow_gap;
     const double outer = i == 0 ? -1.0 : 1.0;
     Poly top, bottom;
     for (int k = 0; k <= 12; ++k) {
       const double u = -1.0 + 2.0 * k / 12;  // -1 inner ... 1 outer.
       const double x = ex + outer * u * len / 2 + outer * len * 0.05;
-      const double arch = L.brow_arch * len * (1 - u * u);
-      const double thick = L.brow_thick * (1.0 - 0.45 * (u + 1) / 2);
+      const double arch = layout.brow_arch * len * (1 - u * u);
+      const double thick = layout.brow_thick * (1.0 - 0.45 * (u + 1) / 2);
       top.emplace_back(x, base_y - arch - thick / 2 + u * 2);
       bottom.emplace_back(x, base_y - arch + thick / 2 + u * 2);
     }
@@ -396,17 +402,18 @@ void FaceDrawing::PaintEars() {
   for (int i = 0; i < 2; ++i) {
     const double side = i == 0 ? -1.0 : 1.0;
     const cv::Point2d c(
-        L.cx + side * (L.a * 0.97 + L.ear_w * 0.3 - L.yaw * side * 0.5),
-        L.ear_y);
-    ear_shape[i] = Ellipse(c, L.ear_w, L.ear_h, 24);
+        layout.cx + side * (layout.a * 0.97 + layout.ear_w * 0.3 -
+                            layout.yaw * side * 0.5),
+        layout.ear_y);
+    ear_shape[i] = Ellipse(c, layout.ear_w, layout.ear_h, 24);
     if (ears_hidden) continue;
     canvas.Focus({ear_shape[i]});
     cv::Mat mask = canvas.Mask(ear_shape[i]);
     cv::Mat layer = canvas.Layer();
     canvas.Fill(&layer, ear_shape[i], Scale(skin, 0.94));
     canvas.Fill(&layer,
-                Ellipse({c.x + side * L.ear_w * 0.15, c.y}, L.ear_w * 0.5,
-                        L.ear_h * 0.6, 16),
+                Ellipse({c.x + side * layout.ear_w * 0.15, c.y},
+                        layout.ear_w * 0.5, layout.ear_h * 0.6, 16),
                 Scale(skin, 0.75));
     canvas.PaintLayer(i == 0 ? kLeftEar : kRightEar, mask, layer);
     cv::Mat ears_here = canvas.View(ears);
@@ -416,37 +423,37 @@ void FaceDrawing::PaintEars() {
 
 // 10 mouth (inner, when open), 11 upper lip, 12 lower lip.
 void FaceDrawing::PaintMouth() {
-  const double half = L.mouth_w / 2;
-  const double mx = L.cx + L.yaw * 1.1;
+  const double half = layout.mouth_w / 2;
+  const double mx = layout.cx + layout.yaw * 1.1;
   Poly ulip_top, ulip_bottom, llip_top, llip_bottom;
   for (int k = 0; k <= 20; ++k) {
     const double u = -1.0 + 2.0 * k / 20;
     const double x = mx + u * half;
-    const double line = L.mouth_y - L.smile * u * u;
-    const double gap = L.open / 2 * (1 - u * u);
+    const double line = layout.mouth_y - layout.smile * u * u;
+    const double gap = layout.open / 2 * (1 - u * u);
     const double cupid = 1.0 - 0.3 * std::exp(-(u / 0.15) * (u / 0.15));
     ulip_top.emplace_back(
-        x, line - gap - L.lip_up * std::pow(1 - u * u, 0.7) * cupid);
+        x, line - gap - layout.lip_up * std::pow(1 - u * u, 0.7) * cupid);
     ulip_bottom.emplace_back(x, line - gap);
     llip_top.emplace_back(x, line + gap);
-    llip_bottom.emplace_back(x,
-                             line + gap + L.lip_lo * std::pow(1 - u * u, 0.6));
+    llip_bottom.emplace_back(
+        x, line + gap + layout.lip_lo * std::pow(1 - u * u, 0.6));
   }
   canvas.Focus({ulip_top, llip_bottom});
   const cv::Scalar lip =
       rng.Bernoulli(0.25) ? Jitter(rng, {180, 30, 60}, 40)
                           : Mix(skin, {200, 90, 100}, rng.Uniform(0.3, 0.55));
-  if (L.open > 0) {
+  if (layout.open > 0) {
     Poly inner = ulip_bottom;
     Append(&inner, Poly(llip_top.rbegin(), llip_top.rend()));
     cv::Mat layer = canvas.Layer();
     canvas.Fill(&layer, inner, Jitter(rng, {70, 20, 25}, 15));
     if (rng.Bernoulli(0.6)) {
       canvas.Fill(&layer,
-                  {{mx - half * 0.6, L.mouth_y - L.open * 0.5},
-                   {mx + half * 0.6, L.mouth_y - L.open * 0.5},
-                   {mx + half * 0.5, L.mouth_y - L.open * 0.1},
-                   {mx - half * 0.5, L.mouth_y - L.open * 0.1}},
+                  {{mx - half * 0.6, layout.mouth_y - layout.open * 0.5},
+                   {mx + half * 0.6, layout.mouth_y - layout.open * 0.5},
+                   {mx + half * 0.5, layout.mouth_y - layout.open * 0.1},
+                   {mx - half * 0.5, layout.mouth_y - layout.open * 0.1}},
                   Jitter(rng, {235, 230, 215}, 10));
     }
     cv::Mat mask = canvas.Mask(inner);
@@ -466,31 +473,33 @@ void FaceDrawing::PaintHair() {
   if (bald) return;
   canvas.Unfocus();
   const double vol = curly ? rng.Uniform(25, 50) : rng.Uniform(4, 16);
-  const cv::Point2d centre(L.cx, L.cy - (curly ? L.b * 0.1 : 0));
-  const double ax = L.a * 1.05 + vol, ay = L.b * 1.04 + vol;
+  const cv::Point2d centre(layout.cx, layout.cy - (curly ? layout.b * 0.1 : 0));
+  const double ax = layout.a * 1.05 + vol, ay = layout.b * 1.04 + vol;
   // The cap: the top of a wider ellipse closed by the hairline curve.
   const double dt =
-      std::asin(std::clamp((L.temple_y - centre.y) / ay, -1.0, 0.3));
+      std::asin(std::clamp((layout.temple_y - centre.y) / ay, -1.0, 0.3));
   Poly cap = Arc(centre, ax, ay, kPi - dt, 2 * kPi + dt, 40);
-  const double part = rng.Uniform(-0.3, 0.3) * L.a;
+  const double part = rng.Uniform(-0.3, 0.3) * layout.a;
   const double power = rng.Uniform(1.5, 3.0);
   for (int k = 0; k <= 20; ++k) {
     const double u = 1.0 - 2.0 * k / 20;  // Right temple to left.
-    const double x = L.cx + u * L.a * 1.02;
-    const double t = std::min(1.0, std::abs(x - L.cx - part) / (L.a * 1.02));
-    cap.emplace_back(
-        x, L.hairline + (L.temple_y - L.hairline) * std::pow(t, power));
+    const double x = layout.cx + u * layout.a * 1.02;
+    const double t =
+        std::min(1.0, std::abs(x - layout.cx - part) / (layout.a * 1.02));
+    cap.emplace_back(x, layout.hairline + (layout.temple_y - layout.hairline) *
+                                              std::pow(t, power));
   }
   cv::Mat mask = canvas.Mask(cap);
   if (long_hair || bob || curly) {
-    const double bottom = long_hair ? L.cy + L.b * rng.Uniform(1.2, 1.9)
-                          : bob     ? L.cy + L.b * rng.Uniform(0.5, 0.85)
-                                    : L.cy + L.b * rng.Uniform(0.5, 1.0);
+    const double bottom = long_hair
+                              ? layout.cy + layout.b * rng.Uniform(1.2, 1.9)
+                          : bob ? layout.cy + layout.b * rng.Uniform(0.5, 0.85)
+                                : layout.cy + layout.b * rng.Uniform(0.5, 1.0);
     const double width = ax * (curly ? 1.1 : rng.Uniform(1.0, 1.25));
     Poly back = Arc(centre, ax, ay, kPi, 2 * kPi, 24);
-    back.emplace_back(L.cx + width, bottom);
+    back.emplace_back(layout.cx + width, bottom);
     for (int k = 0; k <= 10; ++k) {
-      back.emplace_back(L.cx + width - 2 * width * k / 10,
+      back.emplace_back(layout.cx + width - 2 * width * k / 10,
                         bottom + (k % 2) * rng.Uniform(0, 14));
     }
     cv::Mat behind = canvas.Mask(back);
@@ -499,36 +508,40 @@ void FaceDrawing::PaintHair() {
     mask |= behind;
   }
   if (bangs) {
-    const double brow_top = L.eye_y - L.eye_up - L.brow_gap - L.brow_thick -
-                            L.brow_arch * L.eye_w * 1.4;
-    const double low = std::min(brow_top - 6, L.hairline + rng.Uniform(15, 60));
+    const double brow_top = layout.eye_y - layout.eye_up - layout.brow_gap -
+                            layout.brow_thick -
+                            layout.brow_arch * layout.eye_w * 1.4;
+    const double low =
+        std::min(brow_top - 6, layout.hairline + rng.Uniform(15, 60));
     Poly fringe = Arc(centre, ax, ay, kPi * 1.15, kPi * 1.85, 16);
     for (int k = 0; k <= 12; ++k) {
       const double u = 1.0 - 2.0 * k / 12;
-      fringe.emplace_back(L.cx + u * L.a * 0.85,
+      fringe.emplace_back(layout.cx + u * layout.a * 0.85,
                           low - (k % 2) * rng.Uniform(0, 10) - 12 * u * u);
     }
     canvas.Fill(&mask, fringe, 255);
   }
-  canvas.PaintLayer(kHair, mask, HairLayer(rng, canvas, L, hair, curly));
+  canvas.PaintLayer(kHair, mask, HairLayer(rng, canvas, layout, hair, curly));
 }
 
 // 14 hat: a dome with a band, or a cap with a brim; above the brows.
 void FaceDrawing::PaintHat() {
   if (!hat) return;
-  const double brow_top = L.eye_y - L.eye_up - L.brow_gap - L.brow_thick -
-                          L.brow_arch * L.eye_w * 1.4;
-  const double rim = std::min(brow_top - 14, L.hairline + rng.Uniform(-25, 25));
+  const double brow_top = layout.eye_y - layout.eye_up - layout.brow_gap -
+                          layout.brow_thick -
+                          layout.brow_arch * layout.eye_w * 1.4;
+  const double rim =
+      std::min(brow_top - 14, layout.hairline + rng.Uniform(-25, 25));
   const cv::Scalar color = RandomColor(rng, 20, 235);
-  const double half = L.a * rng.Uniform(1.1, 1.3);
-  Poly dome =
-      Arc({L.cx, rim}, half, L.b * rng.Uniform(0.6, 0.85), kPi, 2 * kPi, 24);
-  Poly band = {{L.cx - half, rim - 16},
-               {L.cx + half, rim - 16},
-               {L.cx + half, rim + 4},
-               {L.cx - half, rim + 4}};
+  const double half = layout.a * rng.Uniform(1.1, 1.3);
+  Poly dome = Arc({layout.cx, rim}, half, layout.b * rng.Uniform(0.6, 0.85),
+                  kPi, 2 * kPi, 24);
+  Poly band = {{layout.cx - half, rim - 16},
+               {layout.cx + half, rim - 16},
+               {layout.cx + half, rim + 4},
+               {layout.cx - half, rim + 4}};
   const double dir = rng.Bernoulli(0.5) ? 1.0 : -1.0;
-  Poly brim = Ellipse({L.cx + dir * half * 0.4, rim}, half * 1.05, 8, 20);
+  Poly brim = Ellipse({layout.cx + dir * half * 0.4, rim}, half * 1.05, 8, 20);
   const bool beanie = rng.Bernoulli(0.5);
   const Poly& trim = beanie ? band : brim;
   canvas.Focus({dome, trim});
@@ -548,14 +561,14 @@ void FaceDrawing::PaintEarrings() {
                                : Jitter(rng, {200, 200, 205}, 20);
   const int kind = static_cast<int>(rng.UniformInt(0, 2));
   const double r = rng.Uniform(3.5, 8);
-  const double lobe_y = L.ear_y + L.ear_h * 0.85;
-  const double lobe_dx = L.a * 0.97 + L.ear_w * 0.3;
-  canvas.Focus({{{L.cx - lobe_dx - 4 * r, lobe_y - 2 * r},
-                 {L.cx + lobe_dx + 4 * r, lobe_y + 6 * r}}});
+  const double lobe_y = layout.ear_y + layout.ear_h * 0.85;
+  const double lobe_dx = layout.a * 0.97 + layout.ear_w * 0.3;
+  canvas.Focus({{{layout.cx - lobe_dx - 4 * r, lobe_y - 2 * r},
+                 {layout.cx + lobe_dx + 4 * r, lobe_y + 6 * r}}});
   cv::Mat mask = canvas.NewMask();
   cv::Mat layer = canvas.Layer();
   for (int i = 0; i < 2; ++i) {
-    const cv::Point2d lobe(L.cx + (i == 0 ? -lobe_dx : lobe_dx), lobe_y);
+    const cv::Point2d lobe(layout.cx + (i == 0 ? -lobe_dx : lobe_dx), lobe_y);
     if (kind == 2) {
       Poly hoop = Ellipse({lobe.x, lobe.y + r * 1.6}, r * 1.6, r * 1.8, 20);
       canvas.Stroke(&mask, hoop, 2.5, 255, true);
@@ -579,16 +592,16 @@ void FaceDrawing::PaintNecklace() {
   const cv::Scalar metal = rng.Bernoulli(0.6)
                                ? Jitter(rng, {220, 180, 60}, 25)
                                : Jitter(rng, {235, 230, 225}, 15);
-  const double y0 = L.shoulder_y - rng.Uniform(5, 25);
+  const double y0 = layout.shoulder_y - rng.Uniform(5, 25);
   const double sag = rng.Uniform(15, 50);
   Poly chain;
   for (int k = 0; k <= 16; ++k) {
     const double u = -1.0 + 2.0 * k / 16;
-    chain.emplace_back(L.cx + u * neck_half * 1.1, y0 + sag * (1 - u * u));
+    chain.emplace_back(layout.cx + u * neck_half * 1.1, y0 + sag * (1 - u * u));
   }
   const double thick = rng.Uniform(2.5, 6);
   const bool pendant = rng.Bernoulli(0.4);
-  const Poly drop = Ellipse({L.cx, y0 + sag + 6}, 6, 8, 12);
+  const Poly drop = Ellipse({layout.cx, y0 + sag + 6}, 6, 8, 12);
   canvas.Focus({chain, drop}, thick);
   cv::Mat mask = canvas.NewMask();
   cv::Mat layer = canvas.Layer();
@@ -606,16 +619,16 @@ void FaceDrawing::PaintNecklace() {
 // 17 neck: from behind the jaw down into the chest skin of the neckline,
 // behind the face and the jewellery.
 void FaceDrawing::PaintNeck() {
-  const double top = L.cy + L.b * 0.3;
+  const double top = layout.cy + layout.b * 0.3;
   const double spread = neck_half * rng.Uniform(1.6, 2.2);
-  Poly neck = {{L.cx - neck_half, top},
-               {L.cx + neck_half, top},
-               {L.cx + neck_half * 1.05, L.shoulder_y - 20},
-               {L.cx + spread, L.shoulder_y + 30},
-               {L.cx + spread, kCanonicalSide + 120},
-               {L.cx - spread, kCanonicalSide + 120},
-               {L.cx - spread, L.shoulder_y + 30},
-               {L.cx - neck_half * 1.05, L.shoulder_y - 20}};
+  Poly neck = {{layout.cx - neck_half, top},
+               {layout.cx + neck_half, top},
+               {layout.cx + neck_half * 1.05, layout.shoulder_y - 20},
+               {layout.cx + spread, layout.shoulder_y + 30},
+               {layout.cx + spread, kCanonicalSide + 120},
+               {layout.cx - spread, kCanonicalSide + 120},
+               {layout.cx - spread, layout.shoulder_y + 30},
+               {layout.cx - neck_half * 1.05, layout.shoulder_y - 20}};
   canvas.Focus({neck});
   cv::Mat mask = canvas.Mask(neck);
   mask.setTo(0, canvas.View(face));
@@ -623,32 +636,33 @@ void FaceDrawing::PaintNeck() {
   cv::Mat layer = canvas.Layer(Scale(skin, 0.97));
   // The jaw's shadow on the neck.
   canvas.Fill(&layer,
-              Ellipse({L.cx, L.cy + L.b * 0.95}, neck_half * 1.1, 22, 20),
+              Ellipse({layout.cx, layout.cy + layout.b * 0.95}, neck_half * 1.1,
+                      22, 20),
               Scale(skin, 0.78));
   canvas.PaintLayer(kNeck, mask, layer);
 }
 
 // 18 cloth: shoulders with a round or V neckline, plain, striped or folded.
 void FaceDrawing::PaintCloth() {
-  const double sw = L.a * rng.Uniform(1.7, 2.3);
-  const double y = L.shoulder_y;
-  Poly body = {{L.cx - neck_half * 1.1, y - 8},
-               {L.cx - sw * 0.7, y + 10},
-               {L.cx - sw, y + 55},
-               {L.cx - sw - 40, kCanonicalSide + 150},
-               {L.cx + sw + 40, kCanonicalSide + 150},
-               {L.cx + sw, y + 55},
-               {L.cx + sw * 0.7, y + 10},
-               {L.cx + neck_half * 1.1, y - 8}};
+  const double sw = layout.a * rng.Uniform(1.7, 2.3);
+  const double y = layout.shoulder_y;
+  Poly body = {{layout.cx - neck_half * 1.1, y - 8},
+               {layout.cx - sw * 0.7, y + 10},
+               {layout.cx - sw, y + 55},
+               {layout.cx - sw - 40, kCanonicalSide + 150},
+               {layout.cx + sw + 40, kCanonicalSide + 150},
+               {layout.cx + sw, y + 55},
+               {layout.cx + sw * 0.7, y + 10},
+               {layout.cx + neck_half * 1.1, y - 8}};
   canvas.Focus({body});
   cv::Mat mask = canvas.Mask(body);
   const double depth = rng.Uniform(15, 90);
   const double open = neck_half * rng.Uniform(0.8, 1.4);
   Poly neckline = rng.Bernoulli(0.5)
-                      ? Poly{{L.cx - open, y - 20},
-                             {L.cx + open, y - 20},
-                             {L.cx, y + depth}}
-                      : Arc({L.cx, y - 20}, open, depth + 20, 0, kPi, 16);
+                      ? Poly{{layout.cx - open, y - 20},
+                             {layout.cx + open, y - 20},
+                             {layout.cx, y + depth}}
+                      : Arc({layout.cx, y - 20}, open, depth + 20, 0, kPi, 16);
   canvas.Fill(&mask, neckline, 0);
   const cv::Scalar color = RandomColor(rng, 10, 240);
   cv::Mat layer = canvas.Layer(color);
@@ -664,7 +678,7 @@ void FaceDrawing::PaintCloth() {
     }
   }
   for (int k = 0; k < 4; ++k) {
-    const double x = L.cx + rng.Uniform(-1.0, 1.0) * sw;
+    const double x = layout.cx + rng.Uniform(-1.0, 1.0) * sw;
     const double top = y + rng.Uniform(10, 40);
     const double drift = rng.Uniform(-40, 40);
     const double width = rng.Uniform(2, 6);
