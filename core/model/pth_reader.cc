@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <set>
@@ -34,7 +35,7 @@ ModelStatus Loss(const std::string& m) { return ModelStatus::DataLoss(m); }
 // bytes (already checked to be root_numel elements long).
 ModelResult<RawTensorMap> Assemble(
     const PickleValue& root, const StateDictResolver& resolver,
-    const std::map<std::string, std::string>& root_bytes,
+    const std::map<std::string, std::string_view>& root_bytes,
     const std::string& source) {
   // Tensors may take more bytes than their storages only when they share
   // or broadcast them; bound that by the storages' own size.
@@ -121,7 +122,8 @@ ModelResult<RawTensorMap> ParseZip(std::string_view bytes,
     return Loss(pickle_source + ": " + std::to_string(pickle->size() - pos) +
                 " bytes follow the pickle's STOP");
   }
-  std::map<std::string, std::string> storages;
+  std::map<std::string, std::string_view> storages;
+  std::deque<std::string> inflated;  // Backs views of deflated storages.
   for (const auto& [key, index] : resolver.roots()) {
     const TorchStorageRef& s = resolver.storages()[index];
     const std::string name = root + "data/" + key;
@@ -136,9 +138,10 @@ ModelResult<RawTensorMap> ParseZip(std::string_view bytes,
                   std::to_string(s.root_numel) + " " + DTypeName(s.dtype) +
                   " elements need " + std::to_string(StorageBytes(s)));
     }
-    ModelResult<std::string> data = zip->Read(*entry);
+    inflated.emplace_back();
+    ModelResult<std::string_view> data = zip->View(*entry, &inflated.back());
     if (!data.ok()) return Loss(source + ": " + data.status().message());
-    storages.emplace(key, std::move(data).value());
+    storages.emplace(key, *data);
   }
   return Assemble(**value, resolver, storages, source);
 }
@@ -198,7 +201,7 @@ ModelResult<RawTensorMap> ParseLegacy(std::string_view bytes,
   if ((*keys)->kind != PickleKind::kList) {
     return Invalid(source + ": legacy storage keys are not a list");
   }
-  std::map<std::string, std::string> storages;
+  std::map<std::string, std::string_view> storages;
   for (const PickleValue* key : (*keys)->items) {
     if (key->kind != PickleKind::kString) {
       return Invalid(source + ": legacy storage key is not a str");
@@ -231,7 +234,7 @@ ModelResult<RawTensorMap> ParseLegacy(std::string_view bytes,
                   " bytes needed, " + std::to_string(bytes.size() - pos) +
                   " left");
     }
-    storages.emplace(key->text, std::string(bytes.substr(pos, size)));
+    storages.emplace(key->text, bytes.substr(pos, size));
     pos += size;
   }
   if (pos != bytes.size()) {

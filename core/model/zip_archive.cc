@@ -235,24 +235,31 @@ const ZipEntry* ZipReader::Find(const std::string& name) const {
 }
 
 ModelResult<std::string> ZipReader::Read(const ZipEntry& entry) const {
-  std::string_view raw =
+  std::string scratch;
+  ModelResult<std::string_view> view = View(entry, &scratch);
+  if (!view.ok()) return view.status();
+  if (entry.method != 0) return scratch;
+  return std::string(*view);
+}
+
+ModelResult<std::string_view> ZipReader::View(const ZipEntry& entry,
+                                              std::string* scratch) const {
+  std::string_view data =
       bytes_.substr(entry.data_offset, entry.compressed_size);
-  std::string data;
-  if (entry.method == 0) {
-    data.assign(raw);
-  } else {
-    ModelResult<std::string> inflated = Inflate(raw, entry.uncompressed_size);
+  if (entry.method != 0) {
+    ModelResult<std::string> inflated = Inflate(data, entry.uncompressed_size);
     if (!inflated.ok()) {
       return ModelStatus::DataLoss("zip entry '" + entry.name +
                                    "': " + inflated.status().message());
     }
-    data = std::move(inflated).value();
-    if (data.size() != entry.uncompressed_size) {
+    *scratch = std::move(inflated).value();
+    if (scratch->size() != entry.uncompressed_size) {
       return ModelStatus::DataLoss(
           "zip entry '" + entry.name + "' inflates to " +
-          std::to_string(data.size()) + " bytes, not the " +
+          std::to_string(scratch->size()) + " bytes, not the " +
           std::to_string(entry.uncompressed_size) + " its header says");
     }
+    data = *scratch;
   }
   if (Crc32(data) != entry.crc32) {
     return ModelStatus::DataLoss("zip entry '" + entry.name +

@@ -69,6 +69,12 @@ class ZipReader {
   // DataLoss for corrupt data or a CRC mismatch.
   ModelResult<std::string> Read(const ZipEntry& entry) const;
 
+  // As Read, without copying stored entries: returns a view into the
+  // archive bytes, or for a deflated entry a view of `*scratch`, which
+  // receives the inflated bytes. The view lives as long as both.
+  ModelResult<std::string_view> View(const ZipEntry& entry,
+                                     std::string* scratch) const;
+
  private:
   ZipReader(std::string_view bytes, ZipLimits limits)
       : bytes_(bytes), limits_(limits) {}
