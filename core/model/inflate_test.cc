@@ -50,6 +50,72 @@ TEST(InflateTest, DecodesHandMadeBlocks) {
   EXPECT_EQ(*padded, "a");
 }
 
+// Packs values least-significant bit first, as DEFLATE does.
+class BitWriter {
+ public:
+  void Put(uint32_t value, int bits) {
+    for (int i = 0; i < bits; ++i) {
+      if (count_ % 8 == 0) out_.push_back('\0');
+      out_.back() =
+          static_cast<char>(out_.back() | (((value >> i) & 1) << (count_ % 8)));
+      ++count_;
+    }
+  }
+  const std::string& bytes() const { return out_; }
+
+ private:
+  std::string out_;
+  int count_ = 0;
+};
+
+// A dynamic block writing "aa": literal/length code {'a': 0, end: 1} and
+// one distance code of length `dist_length` (0: none at all).
+std::string DynamicBlock(int dist_length) {
+  BitWriter w;
+  w.Put(1, 1);   // Final block.
+  w.Put(2, 2);   // Dynamic Huffman.
+  w.Put(0, 5);   // 257 literal/length codes.
+  w.Put(0, 5);   // 1 distance code.
+  w.Put(14, 4);  // 18 code-length code lengths, in the RFC's order:
+  // 16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1. Symbols
+  // 0, 1 and 2 get one-bit, two-bit and two-bit codes (0, 10, 11).
+  const int lengths[18] = {0, 0, 0, 1, 0, 0, 0, 0, 0,
+                           0, 0, 0, 0, 0, 0, 2, 0, 2};
+  for (int len : lengths) w.Put(len, 3);
+  // Code-length symbol `len` (0, 1 or 2), sent most significant bit first.
+  auto put_length = [&w](int len) {
+    if (len == 0) {
+      w.Put(0, 1);
+    } else {
+      w.Put(1, 1);
+      w.Put(len - 1, 1);
+    }
+  };
+
+  for (int symbol = 0; symbol < 257; ++symbol) {
+    put_length(symbol == 'a' || symbol == 256 ? 1 : 0);
+  }
+  put_length(dist_length);
+  w.Put(0, 1);  // 'a'
+  w.Put(0, 1);  // 'a'
+  w.Put(1, 1);  // End of block.
+  return w.bytes();
+}
+
+TEST(InflateTest, AcceptsOnlyDegenerateIncompleteCodesThatZlibAllows) {
+  // No distance code at all, or a single one-bit code: both valid.
+  for (int dist_length : {0, 1}) {
+    ModelResult<std::string> got = Inflate(DynamicBlock(dist_length), 100);
+    ASSERT_TRUE(got.ok()) << dist_length << ": " << got.status().ToString();
+    EXPECT_EQ(*got, "aa");
+  }
+  // A single two-bit code is an incomplete code zlib rejects.
+  ModelResult<std::string> got = Inflate(DynamicBlock(2), 100);
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("bad distance code"), std::string::npos)
+      << got.status().message();
+}
+
 TEST(InflateTest, RejectsMalformedStreams) {
   struct Case {
     const char* what;
