@@ -320,6 +320,11 @@ int Serve() {
   });
   server->Wait();
   signal_thread.join();
+  {
+    // The health service dies with the server; the reporter outlives it.
+    absl::MutexLock lock(&health_mu);
+    health_service = nullptr;
+  }
   (*batcher)->Stop();
   LOG(INFO) << "event=stopped";
   return 0;

@@ -32,6 +32,7 @@ namespace {
 // Every folder MakeTempDir made, removed when the test binary exits.
 struct TempDirs {
   ~TempDirs() {
+    if (std::getenv("FACET_KEEP_TEST_DIRS") != nullptr) return;  // Debugging.
     for (const auto& dir : dirs) {
       std::error_code ignored;
       std::filesystem::remove_all(dir, ignored);
