@@ -3,6 +3,7 @@
 // publishes into.
 #include <atomic>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -221,6 +222,61 @@ TEST(ReloadTest, LoadsReloadsRejectsPinsAndRollsBack) {
   EXPECT_GE(MetricValue(*metrics, "facet_model_loads_total{result=\"success\"}"),
             5);
   EXPECT_EQ(MetricValue(*metrics, "facet_model_version"), 4);
+}
+
+// Each reload frees the version it replaces: resident memory after many
+// reloads stays well below what keeping every version would cost.
+TEST(ReloadTest, RepeatedReloadsDoNotGrowMemory) {
+  const NetConfig small = NetConfigPreset("small").value();
+  int64_t weight_bytes = 0;
+  for (const ParamSpec& spec : ExpectedStateDict(small)) {
+    int64_t n = 1;
+    for (int64_t d : spec.shape) n *= d;
+    weight_bytes += n * 4;
+  }
+  const std::string repo = MakeTempDir("facet_memory_repo");
+  ASSERT_EQ(PublishVersion(repo, kModel, 1, 1.0f, small), 1);
+  auto started = ServerProcess::Start(
+      {"--model_repository=" + repo, std::string("--model_name=") + kModel,
+       "--device=cpu", "--max_batch_size=2", "--max_queue_delay_us=0",
+       "--rescan_interval_ms=300", "--intra_op_threads=1"});
+  ASSERT_TRUE(started.ok()) << started.status();
+  ServerProcess& server = **started;
+  auto stub = server.NewStub();
+  v1::ParseRequest request;
+  request.mutable_image()->set_encoded(PngBytes(MakeFace(64, 64, 1)));
+  auto rss = [&] {
+    auto metrics = HttpGet(server.metrics_port(), "/metrics");
+    return metrics.ok()
+               ? MetricValue(*metrics, "facet_process_resident_memory_bytes")
+               : -1;
+  };
+  constexpr int kReloads = 8;
+  constexpr int kSettled = 3;  // Allocator pools have grown by then.
+  double settled_rss = 0;
+  for (int v = 1; v <= kReloads; ++v) {
+    if (v > 1) ASSERT_EQ(PublishVersion(repo, kModel, v, 1.0f, small), v);
+    ASSERT_EQ(WaitForInfo(stub.get(), [v](const auto& i) {
+                return i.version() == v;
+              }).version(),
+              v)
+        << server.Log();
+    grpc::ClientContext context;
+    v1::ParseResponse response;
+    ASSERT_TRUE(stub->Parse(&context, request, &response).ok());
+    EXPECT_EQ(response.info().model_version(), v);
+    if (v == kSettled) settled_rss = rss();
+  }
+  const double growth = rss() - settled_rss;
+  const double kept_all = static_cast<double>(weight_bytes) *
+                          (kReloads - kSettled);
+  std::cout << "rss growth " << growth << " bytes over " << kReloads - kSettled
+            << " reloads; keeping every version would add ~" << kept_all
+            << "\n";
+  EXPECT_LT(growth, kept_all / 2)
+      << "resident memory grew " << growth << " bytes over "
+      << kReloads - kSettled << " reloads of " << weight_bytes
+      << "-byte versions";
 }
 
 }  // namespace

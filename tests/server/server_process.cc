@@ -101,16 +101,16 @@ RawTensorMap RandomWeights(const NetConfig& config, uint32_t seed,
 }
 
 int64_t PublishVersion(const std::string& repo, const std::string& model,
-                       uint32_t seed, float scale) {
+                       uint32_t seed, float scale, const NetConfig& config) {
   auto repository = ModelRepository::Create(repo, /*create_if_missing=*/true);
   EXPECT_TRUE(repository.ok()) << repository.status();
   if (!repository.ok()) return -1;
   Manifest manifest;
-  manifest.config = TinyConfig();
+  manifest.config = config;
   manifest.step = seed;
   manifest.metrics["val_miou"] = 0.5;
   auto version = (*repository)
-                     ->Publish(model, RandomWeights(TinyConfig(), seed, scale),
+                     ->Publish(model, RandomWeights(config, seed, scale),
                                manifest);
   EXPECT_TRUE(version.ok()) << version.status();
   return version.ok() ? *version : -1;

@@ -39,10 +39,11 @@ NetConfig TinyConfig();
 RawTensorMap RandomWeights(const NetConfig& config, uint32_t seed,
                            float scale = 1.0f);
 
-// Publishes RandomWeights(TinyConfig(), seed, scale) as the next version of
+// Publishes RandomWeights(config, seed, scale) as the next version of
 // `model` under `repo`; returns the version. Fails the test on error.
 int64_t PublishVersion(const std::string& repo, const std::string& model,
-                       uint32_t seed, float scale = 1.0f);
+                       uint32_t seed, float scale = 1.0f,
+                       const NetConfig& config = TinyConfig());
 
 // RGB test images: smooth, seeded, any size.
 cv::Mat MakeFace(int width, int height, uint32_t seed);
