@@ -12,6 +12,7 @@
 
 #include "core/image/image_decoder.h"
 #include "core/model/face_parser.h"
+#include "core/model/pth_reader.h"
 #include "core/model/safetensors.h"
 #include "tests/util/test_paths.h"
 
@@ -180,6 +181,39 @@ TEST(PublishedParityTest, MatchesPythonReferenceAt512) {
   EXPECT_LE(logits.max_abs_error, 1e-4 * std::max(1.0, logits.ref_abs_max));
   EXPECT_LE(image.max_abs_error, 1e-4 * std::max(1.0, image.ref_abs_max));
   fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace facet
+
+namespace facet {
+namespace {
+
+// Upstream .pth files (zip and legacy) reach the golden outputs directly.
+TEST(GoldenParityTest, UpstreamPthFilesMatchGoldenOutputs) {
+  const std::string golden = testing::FixturesDir() + "/golden";
+  if (!fs::exists(golden + "/small.zip.pth")) GTEST_SKIP() << "no fixtures";
+  absl::StatusOr<cv::Mat> input = ReadImageFile(golden + "/input.png", DecodeLimits());
+  ASSERT_TRUE(input.ok());
+  std::vector<float> ref = ReadFloats(golden + "/logits.f32");
+  for (const char* file : {"small.zip.pth", "small.legacy.pth"}) {
+    ModelResult<RawTensorMap> raw = ReadPthFile(golden + "/" + file);
+    ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+    ModelResult<RawTensorMap> tensors = NormalizeUpstreamStateDict(*std::move(raw));
+    ASSERT_TRUE(tensors.ok());
+    FaceParserOptions options;
+    options.config = *NetConfigPreset("tiny");
+    options.device = "cpu";
+    options.fold_batch_norm = false;
+    auto parser = FaceParser::Create(*tensors, options);
+    ASSERT_TRUE(parser.ok()) << parser.status().ToString();
+    ParseOptions parse;
+    parse.want_raw = true;
+    auto results = (*parser)->Parse({{input->data, input->rows, input->cols}}, parse);
+    ASSERT_TRUE(results.ok());
+    Comparison c = Compare(results->front().logits, ref);
+    EXPECT_LE(c.max_abs_error, 1e-5 * std::max(1.0, c.ref_abs_max)) << file;
+  }
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <random>
 #include <regex>
 
+#include "core/image/image_decoder.h"
+#include "opencv2/core.hpp"
 #include "core/repository/model_repository.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/test_paths.h"
@@ -154,6 +156,60 @@ TEST_F(TrainerCliTest, BadFlagsAreClearErrors) {
     EXPECT_TRUE(rc == 1 || rc == 2) << c.message << ": rc " << rc;
     EXPECT_NE(p.Log().find(c.message), std::string::npos) << p.Log();
   }
+}
+
+}  // namespace
+}  // namespace facet
+
+namespace facet {
+namespace {
+
+// Upstream weights in, our repository version out, upstream weights back:
+// the exported file loads strictly in Debian's torch with identical tensors,
+// and predicts the same label maps as the original.
+TEST_F(TrainerCliTest, ImportExportRoundTripThroughUpstreamFormat) {
+  const std::string golden = testing::FixturesDir() + "/golden";
+  if (!fs::exists(golden + "/small.legacy.pth")) GTEST_SKIP() << "no fixtures";
+  testing::Subprocess imp({TrainerPath(), "import-weights", "--from=" + golden + "/small.legacy.pth",
+                           "--to=" + dir_ + "/repo/fpn", "--input_size=64"},
+                          dir_ + "/import.log");
+  ASSERT_EQ(imp.Wait(seconds(60)), 0) << imp.Log();
+  ASSERT_TRUE(ModelRepository::ValidateVersionDir(dir_ + "/repo/fpn/1").ok());
+  testing::Subprocess exp({TrainerPath(), "export-weights", "--from=" + dir_ + "/repo/fpn/1",
+                           "--to=" + dir_ + "/out.pth"},
+                          dir_ + "/export.log");
+  ASSERT_EQ(exp.Wait(seconds(60)), 0) << exp.Log();
+  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0) {
+    const std::string check = "/usr/bin/python3 " + testing::SourceDir() +
+                              "/tests/python/pth_check_load.py " + dir_ + "/out.pth --reference " +
+                              golden + "/small.zip.pth";
+    EXPECT_EQ(std::system(check.c_str()), 0) << check;
+  }
+  std::vector<cv::Mat> predicted;
+  for (const std::string& weights : {golden + "/small.zip.pth", dir_ + "/out.pth"}) {
+    const std::string out = dir_ + "/pred" + std::to_string(predicted.size());
+    testing::Subprocess p({TrainerPath(), "predict", "--weights=" + weights, "--input_size=64",
+                           "--fold_batch_norm=false", "--out=" + out, golden + "/input.png"},
+                          dir_ + "/predict.log");
+    ASSERT_EQ(p.Wait(seconds(60)), 0) << p.Log();
+    auto labels = ReadImageFile(out + "/input.labels.png", DecodeLimits());
+    ASSERT_TRUE(labels.ok()) << labels.status();
+    predicted.push_back(*labels);
+  }
+  auto truth = ReadImageFile(golden + "/labels.png", DecodeLimits());
+  ASSERT_TRUE(truth.ok());
+  EXPECT_EQ(cv::norm(predicted[0], predicted[1], cv::NORM_INF), 0);
+  EXPECT_EQ(cv::norm(predicted[0], *truth, cv::NORM_INF), 0);
+}
+
+TEST_F(TrainerCliTest, ImportRejectsForeignFilesWithTheReason) {
+  std::ofstream(dir_ + "/random.pth") << "this is not a checkpoint at all";
+  testing::Subprocess imp({TrainerPath(), "import-weights", "--from=" + dir_ + "/random.pth",
+                           "--to=" + dir_ + "/repo/fpn"},
+                          dir_ + "/import.log");
+  EXPECT_EQ(imp.Wait(seconds(60)), 1);
+  EXPECT_NE(imp.Log().find(dir_ + "/random.pth"), std::string::npos) << imp.Log();
+  EXPECT_FALSE(fs::exists(dir_ + "/repo/fpn/1"));
 }
 
 }  // namespace

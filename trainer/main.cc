@@ -9,10 +9,12 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "glog/logging.h"
+#include "trainer/degrade_command.h"
 #include "trainer/init_weights_command.h"
 #include "trainer/predict_command.h"
 #include "trainer/synth_faces_command.h"
 #include "trainer/train_command.h"
+#include "trainer/weights_commands.h"
 
 namespace {
 
@@ -31,6 +33,12 @@ constexpr Command kCommands[] = {
      facet::RunPredictCommand},
     {"init-weights", "--to REPO/MODEL [--preset P]: publish a freshly initialised network",
      facet::RunInitWeightsCommand},
+    {"degrade", "--seed S --count N [--contact_sheet] IN [OUT]: show the training degradation",
+     facet::RunDegradeCommand},
+    {"import-weights", "--from FILE.pth --to REPO/MODEL: publish upstream PyTorch weights",
+     facet::RunImportWeightsCommand},
+    {"export-weights", "--from VERSION_DIR|FILE --to FILE.pth: weights for upstream PyTorch code",
+     facet::RunExportWeightsCommand},
     {"synth-faces", "--out DIR [--faces N]: write built-in synthetic faces and their truth",
      facet::RunSynthFacesCommand},
 };

@@ -153,8 +153,38 @@ ModelResult<NetConfig> NetConfigPreset(const std::string& name) {
     c.ch_hi = 16;
     return c;
   }
-  return ModelStatus::InvalidArgument("unknown network preset \"" + name +
-                                      "\" (expected published, small or tiny)");
+  // Explicit: "in,out,min_feat,base,parsing,depth,lo,hi".
+  std::vector<int64_t> v;
+  size_t pos = 0;
+  while (pos <= name.size() && v.size() < 9) {
+    size_t end = name.find(',', pos);
+    if (end == std::string::npos) end = name.size();
+    const std::string field = name.substr(pos, end - pos);
+    if (field.empty() || field.size() > 6 ||
+        field.find_first_not_of("0123456789") != std::string::npos) {
+      v.clear();
+      break;
+    }
+    v.push_back(std::stoll(field));
+    pos = end + 1;
+  }
+  if (v.size() != 8) {
+    return ModelStatus::InvalidArgument(
+        "unknown network preset \"" + name +
+        "\" (expected published, small, tiny or "
+        "in,out,min_feat,base,parsing,depth,lo,hi)");
+  }
+  c.in_size = v[0];
+  c.out_size = v[1];
+  c.min_feat_size = v[2];
+  c.base_ch = v[3];
+  c.parsing_ch = v[4];
+  c.res_depth = v[5];
+  c.ch_lo = v[6];
+  c.ch_hi = v[7];
+  ModelStatus valid = c.Validate();
+  if (!valid.ok()) return valid;
+  return c;
 }
 
 std::vector<ParamSpec> ExpectedStateDict(const NetConfig& c) {

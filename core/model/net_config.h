@@ -52,7 +52,9 @@ struct NetConfig {
 // Named configurations: "published" (the default, 512 px, ~21.3M
 // parameters), "small" (128 px, base 16, range [16, 64], depth 2: the
 // demo's, trains on a CPU in minutes) and "tiny" (the golden fixtures' 64 px
-// network with 32,766 parameters: tests). InvalidArgument for other names.
+// network with 32,766 parameters: tests), or an explicit
+// "in,out,min_feat,base,parsing,depth,lo,hi" (validated). InvalidArgument
+// otherwise.
 ModelResult<NetConfig> NetConfigPreset(const std::string& name);
 
 // One state-dict entry the network holds: name, shape and dtype, in the

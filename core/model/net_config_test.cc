@@ -125,6 +125,12 @@ TEST(NetConfigTest, PresetsAreValid) {
     EXPECT_TRUE(c->Validate().ok()) << name;
   }
   EXPECT_EQ(*NetConfigPreset("tiny"), Golden());
+  ModelResult<NetConfig> explicit_config = NetConfigPreset("64,64,16,8,19,2,8,16");
+  ASSERT_TRUE(explicit_config.ok()) << explicit_config.status().ToString();
+  EXPECT_EQ(*explicit_config, Golden());
+  EXPECT_FALSE(NetConfigPreset("64,64,16,8,19,2,8").ok());
+  EXPECT_FALSE(NetConfigPreset("64,64,16,8,19,2,8,x").ok());
+  EXPECT_FALSE(NetConfigPreset("60,64,16,8,19,2,8,16").ok());  // Not a power of two.
   ModelResult<NetConfig> bad = NetConfigPreset("huge");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("huge"), std::string::npos);
