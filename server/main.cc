@@ -184,7 +184,8 @@ int Serve() {
   const int execution_threads = absl::GetFlag(FLAGS_execution_threads);
   int intra_op = absl::GetFlag(FLAGS_intra_op_threads);
   if (intra_op <= 0) {
-    intra_op = std::max(1, (cores - io_threads) / std::max(1, execution_threads));
+    intra_op =
+        std::max(1, (cores - io_threads) / std::max(1, execution_threads));
   }
   const std::string host = absl::GetFlag(FLAGS_host);
 
@@ -257,7 +258,8 @@ int Serve() {
   Batcher* b = batcher->get();
   health_options.batcher_alive = [b] { return b->alive(); };
   health_options.on_change = [&](bool serving) {
-    LOG(INFO) << "event=health serving=" << (serving ? "SERVING" : "NOT_SERVING");
+    LOG(INFO) << "event=health serving="
+              << (serving ? "SERVING" : "NOT_SERVING");
     publish(serving);
   };
   HealthReporter health(health_options);
@@ -267,7 +269,8 @@ int Serve() {
   service_options.limits.max_side = absl::GetFlag(FLAGS_max_side);
   service_options.limits.max_pixels = absl::GetFlag(FLAGS_max_pixels);
   service_options.io_threads = io_threads;
-  service_options.stream_max_inflight = absl::GetFlag(FLAGS_stream_max_inflight);
+  service_options.stream_max_inflight =
+      absl::GetFlag(FLAGS_stream_max_inflight);
   service_options.batcher = b;
   service_options.manager = m;
   service_options.health = &health;
@@ -314,9 +317,9 @@ int Serve() {
     absl::SleepFor(absl::Milliseconds(absl::GetFlag(FLAGS_drain_delay_ms)));
     // Waits for in-flight RPCs (and so their queued tasks) up to the grace
     // period, then cancels what is left.
-    server->Shutdown(std::chrono::system_clock::now() +
-                     std::chrono::milliseconds(
-                         absl::GetFlag(FLAGS_drain_grace_ms)));
+    server->Shutdown(
+        std::chrono::system_clock::now() +
+        std::chrono::milliseconds(absl::GetFlag(FLAGS_drain_grace_ms)));
   });
   server->Wait();
   signal_thread.join();

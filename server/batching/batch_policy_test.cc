@@ -38,11 +38,10 @@ TEST(BatchPolicyTest, DecidesFromQueueAndTime) {
   for (const Case& c : cases) {
     BatchPolicy policy(c.max_batch, c.delay);
     BatchDecision d = policy.Decide(c.queued, t0, t0 + c.waited);
-    EXPECT_EQ(d.close_now, c.close_now)
-        << "max " << c.max_batch << " queued " << c.queued << " waited "
-        << c.waited;
-    EXPECT_EQ(d.wait, c.wait) << "max " << c.max_batch << " queued "
-                              << c.queued << " waited " << c.waited;
+    EXPECT_EQ(d.close_now, c.close_now) << "max " << c.max_batch << " queued "
+                                        << c.queued << " waited " << c.waited;
+    EXPECT_EQ(d.wait, c.wait) << "max " << c.max_batch << " queued " << c.queued
+                              << " waited " << c.waited;
   }
 }
 

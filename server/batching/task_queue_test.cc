@@ -41,12 +41,12 @@ TEST(TaskQueueTest, SetsAsideExpiredAndCancelledTasks) {
   const absl::Time now = absl::FromUnixSeconds(100);
   TaskQueue queue(10);
   std::vector<std::unique_ptr<ParseTask>> tasks;
-  tasks.push_back(Task(now - absl::Seconds(1)));         // expired
-  tasks.push_back(Task(absl::InfiniteFuture()));         // live
-  tasks.push_back(Task(absl::InfiniteFuture(), true));   // cancelled
-  tasks.push_back(Task(now));                            // expires now
-  tasks.push_back(Task(now + absl::Seconds(1)));         // live
-  tasks.push_back(Task(now + absl::Seconds(1)));         // live, left over
+  tasks.push_back(Task(now - absl::Seconds(1)));        // expired
+  tasks.push_back(Task(absl::InfiniteFuture()));        // live
+  tasks.push_back(Task(absl::InfiniteFuture(), true));  // cancelled
+  tasks.push_back(Task(now));                           // expires now
+  tasks.push_back(Task(now + absl::Seconds(1)));        // live
+  tasks.push_back(Task(now + absl::Seconds(1)));        // live, left over
   for (auto& t : tasks) ASSERT_TRUE(queue.Push(t).ok());
   std::vector<std::unique_ptr<ParseTask>> batch, expired, cancelled;
   queue.TakeBatch(2, now, &batch, &expired, &cancelled);
@@ -67,8 +67,7 @@ TEST(TaskQueueTest, WaitForWorkWakesOnPushAndTimesOut) {
     task->enqueued = absl::FromUnixSeconds(7);
     ASSERT_TRUE(queue.Push(task).ok());
   });
-  EXPECT_EQ(queue.WaitForWork(0, absl::Now() + absl::Seconds(10), &oldest),
-            1u);
+  EXPECT_EQ(queue.WaitForWork(0, absl::Now() + absl::Seconds(10), &oldest), 1u);
   EXPECT_EQ(oldest, absl::FromUnixSeconds(7));
   pusher.join();
 }

@@ -22,7 +22,7 @@
 namespace facet {
 
 struct HealthReporterOptions {
-  std::function<bool()> model_loaded;  // Required.
+  std::function<bool()> model_loaded;   // Required.
   std::function<bool()> batcher_alive;  // Required.
   // Called with the new state on every change, and once at start.
   std::function<void(bool serving)> on_change;

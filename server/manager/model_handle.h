@@ -23,11 +23,11 @@
 namespace facet {
 
 struct ServableModel {
-  std::string name;                  // Model folder name, or the file stem.
-  int64_t version = 0;               // Version folder; 0 for --model FILE.
-  std::string source;                // Folder or file loaded.
-  NetConfig config;                  // Architecture of `parser`.
-  std::optional<Manifest> manifest;  // Set for repository versions.
+  std::string name;                    // Model folder name, or the file stem.
+  int64_t version = 0;                 // Version folder; 0 for --model FILE.
+  std::string source;                  // Folder or file loaded.
+  NetConfig config;                    // Architecture of `parser`.
+  std::optional<Manifest> manifest;    // Set for repository versions.
   std::unique_ptr<FaceParser> parser;  // Never null.
 };
 

@@ -41,24 +41,26 @@ absl::Status CheckGoldenOutputs(const FaceParser& parser,
   for (size_t i = 0; i < out.logits.size(); ++i) {
     if (!std::isfinite(out.logits[i])) {
       return absl::DataLossError(absl::StrCat(
-          path, ": the built-in golden input gives a non-finite parsing logit "
-                "(",
+          path,
+          ": the built-in golden input gives a non-finite parsing logit "
+          "(",
           out.logits[i], " at element ", i, "); refusing this version"));
     }
   }
   for (size_t i = 0; i < out.image.size(); ++i) {
     if (!std::isfinite(out.image[i])) {
       return absl::DataLossError(absl::StrCat(
-          path, ": the built-in golden input gives a non-finite restored "
-                "image value (",
+          path,
+          ": the built-in golden input gives a non-finite restored "
+          "image value (",
           out.image[i], " at element ", i, "); refusing this version"));
     }
   }
   for (uint8_t label : out.labels) {
     if (label >= config.parsing_ch) {
-      return absl::DataLossError(absl::StrCat(
-          path, ": label ", label, " out of range [0, ", config.parsing_ch,
-          ") on the golden input"));
+      return absl::DataLossError(
+          absl::StrCat(path, ": label ", label, " out of range [0, ",
+                       config.parsing_ch, ") on the golden input"));
     }
   }
   return absl::OkStatus();
@@ -69,8 +71,7 @@ absl::Status CheckGoldenOutputs(const FaceParser& parser,
 absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
                                       const std::string& name, int64_t version,
                                       const ModelLoaderOptions& options) {
-  absl::StatusOr<LoadedWeights> weights =
-      LoadWeights(path, options.input_size);
+  absl::StatusOr<LoadedWeights> weights = LoadWeights(path, options.input_size);
   if (!weights.ok()) return weights.status();
   FaceParserOptions parser_options;
   parser_options.config = weights->config;
@@ -90,14 +91,13 @@ absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
   const std::vector<uint8_t> input = GoldenInput(size);
   for (int batch : options.warmup_batch_sizes) {
     if (batch < 1) continue;
-    std::vector<RgbImageView> views(
-        static_cast<size_t>(batch), RgbImageView{input.data(), size, size});
+    std::vector<RgbImageView> views(static_cast<size_t>(batch),
+                                    RgbImageView{input.data(), size, size});
     auto warm = ToAbslStatusOr((*parser)->Parse(views));
     if (!warm.ok()) {
-      return absl::Status(
-          warm.status().code(),
-          absl::StrCat(path, ": warm-up at batch size ", batch,
-                       " failed: ", warm.status().message()));
+      return absl::Status(warm.status().code(),
+                          absl::StrCat(path, ": warm-up at batch size ", batch,
+                                       " failed: ", warm.status().message()));
     }
   }
 

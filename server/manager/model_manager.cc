@@ -36,13 +36,10 @@ absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(
     return manager;
   }
   VersionSourceOptions source_options;
-  source_options.model_dir =
-      options.repository_root + "/" + options.model_name;
+  source_options.model_dir = options.repository_root + "/" + options.model_name;
   source_options.rescan_interval = options.rescan_interval;
-  absl::StatusOr<std::unique_ptr<VersionSource>> source =
-      VersionSource::Create(source_options, [m](const AspiredVersions& a) {
-        m->OnAspired(a);
-      });
+  absl::StatusOr<std::unique_ptr<VersionSource>> source = VersionSource::Create(
+      source_options, [m](const AspiredVersions& a) { m->OnAspired(a); });
   if (!source.ok()) return source.status();
   m->source_ = std::move(source).value();
   return manager;
@@ -99,8 +96,8 @@ bool ModelManager::TryLoad(const std::string& path, int64_t version) {
   const std::string name = options_.model_file.empty()
                                ? options_.model_name
                                : FileStem(options_.model_file);
-  LOG(INFO) << "event=model_load_start model=" << name
-            << " version=" << version << " path=" << path;
+  LOG(INFO) << "event=model_load_start model=" << name << " version=" << version
+            << " path=" << path;
   const absl::Time start = absl::Now();
   absl::StatusOr<ModelHandle> model =
       LoadModel(path, name, version, options_.loader);
@@ -109,7 +106,8 @@ bool ModelManager::TryLoad(const std::string& path, int64_t version) {
     LOG(ERROR) << "event=model_load_failed model=" << name
                << " version=" << version << " seconds=" << seconds
                << " error=\"" << model.status().ToString() << "\"";
-    if (options_.metrics) options_.metrics->ObserveModelLoad("failure", seconds);
+    if (options_.metrics)
+      options_.metrics->ObserveModelLoad("failure", seconds);
     absl::MutexLock lock(&mu_);
     failed_.insert(version);
     return false;
@@ -126,9 +124,8 @@ bool ModelManager::TryLoad(const std::string& path, int64_t version) {
   }
   LOG(INFO) << "event=model_serving model=" << name << " version=" << version
             << " previous=" << (old ? old->version : -1)
-            << " device=" << (*model)->parser->device()
-            << " config=\"" << (*model)->config.ToString()
-            << "\" load_seconds=" << seconds;
+            << " device=" << (*model)->parser->device() << " config=\""
+            << (*model)->config.ToString() << "\" load_seconds=" << seconds;
   // `old` is released here; in-flight batches holding it finish first.
   return true;
 }

@@ -35,7 +35,7 @@
 namespace facet {
 
 struct ModelManagerOptions {
-  std::string repository_root;  // Repository mode: the repository root.
+  std::string repository_root;       // Repository mode: the repository root.
   std::string model_name = "facet";  // Repository mode: the model folder.
   std::string model_file;  // File mode: weights to serve; wins if set.
   ModelLoaderOptions loader;

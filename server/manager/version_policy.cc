@@ -30,9 +30,9 @@ absl::StatusOr<VersionPolicy> ParseVersionPolicy(absl::string_view text) {
     line = absl::StripAsciiWhitespace(line);
     if (line.empty()) continue;
     if (seen) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          kPolicyFileName, ": more than one directive (\"", line,
-          "\"); write exactly one of: latest | pin N | rollback"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(kPolicyFileName, ": more than one directive (\"", line,
+                       "\"); write exactly one of: latest | pin N | rollback"));
     }
     seen = true;
     std::vector<absl::string_view> words =

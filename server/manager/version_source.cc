@@ -49,8 +49,8 @@ absl::StatusOr<AspiredVersions> VersionSource::Scan(
       out.policy = *policy;
     } else {
       LOG(WARNING) << "event=policy_error path=" << policy_path
-                   << " keeping=" << previous.ToString()
-                   << " error=\"" << policy.status().message() << "\"";
+                   << " keeping=" << previous.ToString() << " error=\""
+                   << policy.status().message() << "\"";
     }
   }
   return out;
@@ -94,10 +94,10 @@ VersionSource::~VersionSource() {
 
 void VersionSource::ArmWatch() {
   if (watch_ >= 0) return;
-  watch_ = inotify_add_watch(
-      inotify_fd_, options_.model_dir.c_str(),
-      IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE |
-          IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+  watch_ = inotify_add_watch(inotify_fd_, options_.model_dir.c_str(),
+                             IN_CREATE | IN_DELETE | IN_MOVED_TO |
+                                 IN_MOVED_FROM | IN_CLOSE_WRITE |
+                                 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
   if (watch_ < 0 && parent_watch_ < 0) {
     // The model folder does not exist (yet): watch the repository root so
     // its creation is seen at once, not at the next rescan.
@@ -130,9 +130,10 @@ void VersionSource::Run() {
       continue;  // Rescan at once: the callback may have taken long.
     }
     struct pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_read_, POLLIN, 0}};
-    const int timeout_ms = static_cast<int>(
-        absl::ToInt64Milliseconds(options_.rescan_interval));
-    if (poll(fds, 2, std::max(timeout_ms, 1)) > 0 && (fds[0].revents & POLLIN)) {
+    const int timeout_ms =
+        static_cast<int>(absl::ToInt64Milliseconds(options_.rescan_interval));
+    if (poll(fds, 2, std::max(timeout_ms, 1)) > 0 &&
+        (fds[0].revents & POLLIN)) {
       // Drain; a burst of events (a publish is several) makes one scan.
       alignas(struct inotify_event) char buffer[4096];
       ssize_t n;

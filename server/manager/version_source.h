@@ -59,8 +59,8 @@ class VersionSource {
                                               const VersionPolicy& previous);
 
  private:
-  VersionSource(VersionSourceOptions options, Callback callback,
-                int inotify_fd, int wake_read, int wake_write);
+  VersionSource(VersionSourceOptions options, Callback callback, int inotify_fd,
+                int wake_read, int wake_write);
   void Run();
   void ArmWatch();
 

@@ -35,7 +35,8 @@ TEST(VersionSourceTest, ScanListsNumericFoldersNewestFirst) {
   EXPECT_EQ(state->policy.ToString(), "pinned:3");
   // A bad file keeps the previous policy.
   std::ofstream(dir + "/" + kPolicyFileName) << "pin three\n";
-  state = VersionSource::Scan(dir, VersionPolicy{VersionPolicy::Kind::kPinned, 3});
+  state =
+      VersionSource::Scan(dir, VersionPolicy{VersionPolicy::Kind::kPinned, 3});
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->policy.ToString(), "pinned:3");
 

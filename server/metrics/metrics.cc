@@ -33,8 +33,8 @@ Histogram::BucketBoundaries LatencyBuckets() {
   return b;
 }
 
-prometheus::MetricFamily Gauge(const std::string& name,
-                               const std::string& help, double value) {
+prometheus::MetricFamily Gauge(const std::string& name, const std::string& help,
+                               double value) {
   prometheus::MetricFamily family;
   family.name = name;
   family.help = help;
@@ -58,9 +58,8 @@ class ProcessCollector : public prometheus::Collectable {
       // Fields after the parenthesised command name; utime and stime are
       // fields 14 and 15, num_threads 20, rss 24 (1-based, man 5 proc).
       const size_t close = line.rfind(')');
-      std::istringstream rest(close == std::string::npos
-                                  ? std::string()
-                                  : line.substr(close + 2));
+      std::istringstream rest(
+          close == std::string::npos ? std::string() : line.substr(close + 2));
       std::vector<std::string> f;
       std::string tok;
       while (rest >> tok) f.push_back(tok);
@@ -70,8 +69,8 @@ class ProcessCollector : public prometheus::Collectable {
                             "User and system CPU time of the server.", cpu));
         out.back().type = prometheus::MetricType::Counter;
         out.back().metric[0].counter.value = cpu;
-        out.push_back(Gauge("facet_process_threads", "OS threads.",
-                            std::stod(f[17])));
+        out.push_back(
+            Gauge("facet_process_threads", "OS threads.", std::stod(f[17])));
         out.push_back(Gauge("facet_process_resident_memory_bytes",
                             "Resident set size.", std::stod(f[21]) * page));
       }
@@ -198,8 +197,7 @@ int Metrics::port() const {
   return ports.empty() ? 0 : ports[0];
 }
 
-void Metrics::ObserveRequest(const std::string& method,
-                             const std::string& code,
+void Metrics::ObserveRequest(const std::string& method, const std::string& code,
                              const PhaseSeconds* phases) {
   impl_->requests->Add({{"method", method}, {"code", code}}).Increment();
   if (phases == nullptr) return;
@@ -229,8 +227,10 @@ void Metrics::SetModel(const std::string& name, int64_t version,
   if (impl_->current_info != nullptr) {
     impl_->model_info->Remove(impl_->current_info);
   }
-  impl_->current_info = &impl_->model_info->Add(
-      {{"model", name}, {"version", absl::StrCat(version)}, {"device", device}});
+  impl_->current_info =
+      &impl_->model_info->Add({{"model", name},
+                               {"version", absl::StrCat(version)},
+                               {"device", device}});
   impl_->current_info->Set(1);
 }
 

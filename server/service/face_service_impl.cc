@@ -43,9 +43,8 @@ namespace {
 class SlotLock {
  public:
   template <typename S>
-  explicit SlotLock(S* s) : acquire_([s] { s->Acquire(); }), release_([s] {
-      s->Release();
-    }) {
+  explicit SlotLock(S* s)
+      : acquire_([s] { s->Acquire(); }), release_([s] { s->Release(); }) {
     acquire_();
   }
   ~SlotLock() { release_(); }
@@ -101,16 +100,16 @@ absl::Status FaceServiceImpl::Submit(
       return decoded.status();
     }
     *original = std::move(decoded).value();
-    task->input = ResizeForNet(*original, static_cast<int>(
-                                              model->config.in_size));
+    task->input =
+        ResizeForNet(*original, static_cast<int>(model->config.in_size));
   }
   model.reset();  // The batcher takes its own handle per batch.
   task->want_restored = want_restored;
   task->deadline = Deadline(context);
   task->is_cancelled = [context] { return context->IsCancelled(); };
   task->arrival = arrival;
-  task->done = [original, done = std::move(done)](
-                   std::unique_ptr<ParseTask> finished) {
+  task->done = [original,
+                done = std::move(done)](std::unique_ptr<ParseTask> finished) {
     auto job = std::make_unique<Job>();
     job->original = std::move(*original);
     job->task = std::move(finished);
@@ -130,12 +129,11 @@ absl::StatusOr<std::unique_ptr<FaceServiceImpl::Job>> FaceServiceImpl::Run(
     absl::Time arrival) {
   absl::Notification finished;
   std::unique_ptr<Job> result;
-  absl::Status status =
-      Submit(context, image, want_restored, arrival,
-             [&](std::unique_ptr<Job> job) {
-               result = std::move(job);
-               finished.Notify();
-             });
+  absl::Status status = Submit(context, image, want_restored, arrival,
+                               [&](std::unique_ptr<Job> job) {
+                                 result = std::move(job);
+                                 finished.Notify();
+                               });
   if (!status.ok()) return status;
   finished.WaitForNotification();
   if (!result->task->status.ok()) return result->task->status;
@@ -155,7 +153,8 @@ void FaceServiceImpl::Finish(const Job& job, absl::Time post_start,
   info->set_model_name(t.model->name);
   info->set_model_version(t.model->version);
   v1::PhaseTimings* timings = info->mutable_timings();
-  timings->set_queue_us(absl::ToInt64Microseconds(t.compute_start - t.enqueued));
+  timings->set_queue_us(
+      absl::ToInt64Microseconds(t.compute_start - t.enqueued));
   timings->set_preprocess_us(absl::ToInt64Microseconds(t.enqueued - t.arrival));
   timings->set_compute_us(
       absl::ToInt64Microseconds(t.compute_end - t.compute_start));
@@ -176,8 +175,8 @@ absl::Status FaceServiceImpl::ParseOne(grpc::ServerContext* context,
   const absl::Time post_start = absl::Now();
   {
     SlotLock slot(io_slots_.get());
-    status = BuildParseResponse(request, (*job)->original,
-                                (*job)->task->result, response);
+    status = BuildParseResponse(request, (*job)->original, (*job)->task->result,
+                                response);
   }
   if (!status.ok()) return status;
   Finish(**job, post_start, response->mutable_info());
@@ -332,8 +331,8 @@ grpc::Status FaceServiceImpl::ParseStream(
                response.mutable_response()->mutable_info());
         const v1::PhaseTimings& t = response.response().info().timings();
         PhaseSeconds phases = {t.queue_us() * 1e-6, t.preprocess_us() * 1e-6,
-                               t.compute_us() * 1e-6,
-                               t.postprocess_us() * 1e-6, t.total_us() * 1e-6};
+                               t.compute_us() * 1e-6, t.postprocess_us() * 1e-6,
+                               t.total_us() * 1e-6};
         options_.metrics->ObserveRequest("ParseStream", "OK", &phases);
       } else {
         response.clear_response();
@@ -357,21 +356,21 @@ grpc::Status FaceServiceImpl::ParseStream(
       ++inflight;
     }
     const absl::Time arrival = absl::Now();
-    auto request = std::make_shared<v1::ParseRequest>(
-        std::move(*in.mutable_request()));
+    auto request =
+        std::make_shared<v1::ParseRequest>(std::move(*in.mutable_request()));
     std::string tag = in.tag();
     // Moved out so the request the writer reads is never modified later.
     const v1::Image image = std::move(*request->mutable_image());
     request->clear_image();
     absl::Status status = CheckParseOptions(*request);
     if (status.ok()) {
-      status = Submit(context, image, request->want_restored(),
-                      arrival, [&mu, &completions, tag, request](
-                                   std::unique_ptr<Job> job) {
-                        absl::MutexLock lock(&mu);
-                        completions.push_back(
-                            {tag, request, absl::OkStatus(), std::move(job)});
-                      });
+      status =
+          Submit(context, image, request->want_restored(), arrival,
+                 [&mu, &completions, tag, request](std::unique_ptr<Job> job) {
+                   absl::MutexLock lock(&mu);
+                   completions.push_back(
+                       {tag, request, absl::OkStatus(), std::move(job)});
+                 });
     }
     if (!status.ok()) {
       absl::MutexLock lock(&mu);

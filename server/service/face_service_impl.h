@@ -56,8 +56,8 @@ class FaceServiceImpl final : public v1::FaceService::Service {
                             v1::GetModelInfoResponse* response) override;
   grpc::Status ParseStream(
       grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::ParseStreamResponse,
-                               v1::ParseStreamRequest>* stream) override;
+      grpc::ServerReaderWriter<v1::ParseStreamResponse, v1::ParseStreamRequest>*
+          stream) override;
 
  private:
   class Slots;

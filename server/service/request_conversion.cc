@@ -99,10 +99,10 @@ absl::StatusOr<cv::Mat> DecodeRequestImage(const v1::Image& image,
           layout = PixelLayout::kGray;
           break;
         default:
-          return absl::InvalidArgumentError(absl::StrCat(
-              "raw image: pixel format ", raw.format(),
-              " is not one of PIXEL_FORMAT_RGB, PIXEL_FORMAT_BGR, "
-              "PIXEL_FORMAT_GRAY"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("raw image: pixel format ", raw.format(),
+                           " is not one of PIXEL_FORMAT_RGB, PIXEL_FORMAT_BGR, "
+                           "PIXEL_FORMAT_GRAY"));
       }
       return ImageFromRawPixels(raw.data(), raw.width(), raw.height(), layout,
                                 limits);
@@ -150,8 +150,8 @@ absl::Status BuildParseResponse(const v1::ParseRequest& request,
   cv::Mat labels = (s.width == net_labels.cols && s.height == net_labels.rows)
                        ? net_labels
                        : ResizeLabels(net_labels, s.width, s.height);
-  absl::Status status = Encode(labels, request.label_encoding(), 95,
-                               response->mutable_labels());
+  absl::Status status =
+      Encode(labels, request.label_encoding(), 95, response->mutable_labels());
   if (!status.ok()) return status;
   const int quality = Quality(request.jpeg_quality());
   if (request.want_color()) {
@@ -160,10 +160,9 @@ absl::Status BuildParseResponse(const v1::ParseRequest& request,
     if (!status.ok()) return status;
   }
   if (request.want_overlay()) {
-    status = Encode(OverlayLabels(ResizeImage(original, s.width, s.height),
-                                  labels),
-                    request.image_encoding(), quality,
-                    response->mutable_overlay());
+    status =
+        Encode(OverlayLabels(ResizeImage(original, s.width, s.height), labels),
+               request.image_encoding(), quality, response->mutable_overlay());
     if (!status.ok()) return status;
   }
   if (request.want_class_counts()) {

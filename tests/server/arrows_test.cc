@@ -47,8 +47,8 @@ TEST(ServerArrowsTest, IncludesFollowTheLayering) {
         "server/service/", "server/health/"}},
       {"server/batching",
        {"grpcpp/", "facet/v1/", "prometheus/", "torch/", "server/service/"}},
-      {"server/health", {"grpcpp/", "facet/v1/", "prometheus/", "torch/",
-                         "server/"}},
+      {"server/health",
+       {"grpcpp/", "facet/v1/", "prometheus/", "torch/", "server/"}},
       {"server/service", {"prometheus/", "torch/"}},
   };
   const std::regex include("#include [<\"]([^>\"]+)[>\"]");

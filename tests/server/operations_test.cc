@@ -46,8 +46,8 @@ v1::ParseRequest SmallRequest() {
 double Rejections(const ServerProcess& server, const std::string& reason) {
   auto metrics = HttpGet(server.metrics_port(), "/metrics");
   if (!metrics.ok()) return -2;
-  return MetricValue(
-      *metrics, absl::StrCat("facet_rejections_total{reason=\"", reason, "\"}"));
+  return MetricValue(*metrics, absl::StrCat("facet_rejections_total{reason=\"",
+                                            reason, "\"}"));
 }
 
 bool WaitForRejections(const ServerProcess& server, const std::string& reason,
@@ -81,7 +81,8 @@ TEST(OperationsTest, FullQueueIsRefusedAtOnce) {
     auto m = HttpGet(server->metrics_port(), "/metrics");
     return m.ok() ? MetricValue(*m, "facet_queue_depth") : -1;
   };
-  while (depth() < 2 && absl::Now() < end) absl::SleepFor(absl::Milliseconds(5));
+  while (depth() < 2 && absl::Now() < end)
+    absl::SleepFor(absl::Milliseconds(5));
   ASSERT_EQ(depth(), 2);
   auto stub = server->NewStub();
   grpc::ClientContext context;
@@ -100,8 +101,8 @@ TEST(OperationsTest, FullQueueIsRefusedAtOnce) {
 // A request whose deadline passes while it waits is dropped, not computed;
 // so is one whose client cancels.
 TEST(OperationsTest, ExpiredAndCancelledWorkIsDropped) {
-  auto server = StartServing({"--max_batch_size=8",
-                              "--max_queue_delay_us=700000"});
+  auto server =
+      StartServing({"--max_batch_size=8", "--max_queue_delay_us=700000"});
   ASSERT_NE(server, nullptr);
   auto stub = server->NewStub();
   auto batches = [&] {
@@ -136,8 +137,8 @@ TEST(OperationsTest, ExpiredAndCancelledWorkIsDropped) {
 // SIGTERM: NOT_SERVING and UNAVAILABLE during the drain delay, in-flight
 // work still answered, exit code 0.
 TEST(OperationsTest, SigtermDrainsAndExitsZero) {
-  auto server = StartServing({"--max_queue_delay_us=600000",
-                              "--drain_delay_ms=1200"});
+  auto server =
+      StartServing({"--max_queue_delay_us=600000", "--drain_delay_ms=1200"});
   ASSERT_NE(server, nullptr);
   std::atomic<int> code{-1};
   std::thread inflight([&] {

@@ -28,8 +28,9 @@ std::string SourceDir() {
 }
 
 bool HaveTool(const char* tool) {
-  return std::system(absl::StrCat("command -v ", tool, " >/dev/null 2>&1")
-                         .c_str()) == 0;
+  return std::system(
+             absl::StrCat("command -v ", tool, " >/dev/null 2>&1").c_str()) ==
+         0;
 }
 
 // Runs `command`; returns its exit code and fills *output (stdout+stderr).
@@ -61,9 +62,9 @@ int FreePort() {
 std::unique_ptr<ServerProcess> StartServer() {
   const std::string repo = MakeTempDir("facet_prom_repo");
   EXPECT_EQ(PublishVersion(repo, "faces", 1), 1);
-  auto server = ServerProcess::Start({"--model_repository=" + repo,
-                                      "--model_name=faces", "--device=cpu",
-                                      "--intra_op_threads=1"});
+  auto server =
+      ServerProcess::Start({"--model_repository=" + repo, "--model_name=faces",
+                            "--device=cpu", "--intra_op_threads=1"});
   EXPECT_TRUE(server.ok()) << server.status();
   if (!server.ok()) return nullptr;
   auto stub = (*server)->NewStub();
@@ -147,9 +148,10 @@ TEST(PrometheusTest, PrometheusScrapesTheServer) {
   const absl::Time end = absl::Now() + absl::Seconds(40);
   while (!seen && absl::Now() < end) {
     absl::SleepFor(absl::Milliseconds(300));
-    RunCommand(absl::StrCat("promtool query instant http://127.0.0.1:", port,
-                            " 'facet_requests_total{method=\"Parse\",code=\"OK\"}'"),
-               &output);
+    RunCommand(
+        absl::StrCat("promtool query instant http://127.0.0.1:", port,
+                     " 'facet_requests_total{method=\"Parse\",code=\"OK\"}'"),
+        &output);
     seen = output.find("facet_requests_total") != std::string::npos;
   }
   kill(-pid, SIGTERM);

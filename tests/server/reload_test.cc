@@ -114,10 +114,10 @@ TEST(ReloadTest, LoadsReloadsRejectsPinsAndRollsBack) {
 
   // First version: loaded, SERVING.
   ASSERT_EQ(PublishVersion(repo, kModel, 1), 1);
-  EXPECT_EQ(WaitForInfo(stub.get(), [](const auto& i) {
-              return i.version() == 1;
-            }).version(),
-            1)
+  EXPECT_EQ(
+      WaitForInfo(stub.get(), [](const auto& i) { return i.version() == 1; })
+          .version(),
+      1)
       << server.Log();
   const absl::Time end = absl::Now() + absl::Seconds(5);
   while (HealthStatus(server) != 1 && absl::Now() < end) {
@@ -128,10 +128,10 @@ TEST(ReloadTest, LoadsReloadsRejectsPinsAndRollsBack) {
   Traffic traffic(server);
   // Hot reload under traffic: no request fails, answers move to version 2.
   ASSERT_EQ(PublishVersion(repo, kModel, 2), 2);
-  EXPECT_EQ(WaitForInfo(stub.get(), [](const auto& i) {
-              return i.version() == 2;
-            }).version(),
-            2)
+  EXPECT_EQ(
+      WaitForInfo(stub.get(), [](const auto& i) { return i.version() == 2; })
+          .version(),
+      2)
       << server.Log();
   absl::Time until = absl::Now() + absl::Seconds(5);
   while (traffic.last_version() != 2 && absl::Now() < until) {
@@ -142,37 +142,40 @@ TEST(ReloadTest, LoadsReloadsRejectsPinsAndRollsBack) {
   // Pin to 1, then roll back (= newest but one = 1 again after unpinning
   // to latest = 2).
   WritePolicy(repo, "pin 1  # operator pinned");
-  EXPECT_EQ(WaitForInfo(stub.get(), [](const auto& i) {
-              return i.version() == 1;
-            }).version_policy(),
-            "pinned:1");
+  EXPECT_EQ(
+      WaitForInfo(stub.get(), [](const auto& i) { return i.version() == 1; })
+          .version_policy(),
+      "pinned:1");
   WritePolicy(repo, "latest");
-  EXPECT_EQ(WaitForInfo(stub.get(), [](const auto& i) {
-              return i.version() == 2;
-            }).version(),
-            2);
+  EXPECT_EQ(
+      WaitForInfo(stub.get(), [](const auto& i) { return i.version() == 2; })
+          .version(),
+      2);
   WritePolicy(repo, "rollback");
-  v1::GetModelInfoResponse info = WaitForInfo(
-      stub.get(), [](const auto& i) { return i.version() == 1; });
+  v1::GetModelInfoResponse info =
+      WaitForInfo(stub.get(), [](const auto& i) { return i.version() == 1; });
   EXPECT_EQ(info.version(), 1);
   EXPECT_EQ(info.version_policy(), "rollback");
   // A broken policy file keeps the previous policy.
   WritePolicy(repo, "serve whatever");
   EXPECT_TRUE(server.WaitForLog("event=policy_error", absl::Seconds(10)));
   WritePolicy(repo, "latest");
-  EXPECT_EQ(WaitForInfo(stub.get(), [](const auto& i) {
-              return i.version() == 2 && i.version_policy() == "latest";
-            }).version(),
+  EXPECT_EQ(WaitForInfo(stub.get(),
+                        [](const auto& i) {
+                          return i.version() == 2 &&
+                                 i.version_policy() == "latest";
+                        })
+                .version(),
             2);
 
   // A corrupt version (checksum mismatch) and one whose outputs are not
   // finite are rejected, remembered, and the newest good one keeps serving.
   ASSERT_EQ(PublishVersion(repo, kModel, 3), 3);
   ASSERT_EQ(PublishVersion(repo, kModel, 4), 4);
-  EXPECT_EQ(WaitForInfo(stub.get(), [](const auto& i) {
-              return i.version() == 4;
-            }).version(),
-            4);
+  EXPECT_EQ(
+      WaitForInfo(stub.get(), [](const auto& i) { return i.version() == 4; })
+          .version(),
+      4);
   // Version 5: a copy of 4 with its manifest renumbered and its weights
   // damaged after the checksum was taken, renamed into place atomically.
   const std::string model_dir = repo + "/" + kModel;
@@ -202,9 +205,8 @@ TEST(ReloadTest, LoadsReloadsRejectsPinsAndRollsBack) {
 
   // Non-finite outputs from finite, huge weights.
   ASSERT_EQ(PublishVersion(repo, kModel, 6, 1e30f), 6);
-  info = WaitForInfo(stub.get(), [](const auto& i) {
-    return i.failed_versions_size() == 2;
-  });
+  info = WaitForInfo(
+      stub.get(), [](const auto& i) { return i.failed_versions_size() == 2; });
   ASSERT_EQ(info.failed_versions_size(), 2) << server.Log();
   EXPECT_EQ(info.failed_versions(1), 6);
   EXPECT_EQ(info.version(), 4);
@@ -217,10 +219,10 @@ TEST(ReloadTest, LoadsReloadsRejectsPinsAndRollsBack) {
 
   auto metrics = HttpGet(server.metrics_port(), "/metrics");
   ASSERT_TRUE(metrics.ok());
-  EXPECT_EQ(MetricValue(*metrics, "facet_model_loads_total{result=\"failure\"}"),
-            2);
-  EXPECT_GE(MetricValue(*metrics, "facet_model_loads_total{result=\"success\"}"),
-            5);
+  EXPECT_EQ(
+      MetricValue(*metrics, "facet_model_loads_total{result=\"failure\"}"), 2);
+  EXPECT_GE(
+      MetricValue(*metrics, "facet_model_loads_total{result=\"success\"}"), 5);
   EXPECT_EQ(MetricValue(*metrics, "facet_model_version"), 4);
 }
 
@@ -256,10 +258,10 @@ TEST(ReloadTest, RepeatedReloadsDoNotGrowMemory) {
   double settled_rss = 0;
   for (int v = 1; v <= kReloads; ++v) {
     if (v > 1) ASSERT_EQ(PublishVersion(repo, kModel, v, 1.0f, small), v);
-    ASSERT_EQ(WaitForInfo(stub.get(), [v](const auto& i) {
-                return i.version() == v;
-              }).version(),
-              v)
+    ASSERT_EQ(
+        WaitForInfo(stub.get(), [v](const auto& i) { return i.version() == v; })
+            .version(),
+        v)
         << server.Log();
     grpc::ClientContext context;
     v1::ParseResponse response;
@@ -268,8 +270,8 @@ TEST(ReloadTest, RepeatedReloadsDoNotGrowMemory) {
     if (v == kSettled) settled_rss = rss();
   }
   const double growth = rss() - settled_rss;
-  const double kept_all = static_cast<double>(weight_bytes) *
-                          (kReloads - kSettled);
+  const double kept_all =
+      static_cast<double>(weight_bytes) * (kReloads - kSettled);
   std::cout << "rss growth " << growth << " bytes over " << kReloads - kSettled
             << " reloads; keeping every version would add ~" << kept_all
             << "\n";

@@ -109,9 +109,9 @@ int64_t PublishVersion(const std::string& repo, const std::string& model,
   manifest.config = config;
   manifest.step = seed;
   manifest.metrics["val_miou"] = 0.5;
-  auto version = (*repository)
-                     ->Publish(model, RandomWeights(config, seed, scale),
-                               manifest);
+  auto version =
+      (*repository)
+          ->Publish(model, RandomWeights(config, seed, scale), manifest);
   EXPECT_TRUE(version.ok()) << version.status();
   return version.ok() ? *version : -1;
 }
@@ -151,11 +151,12 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
     setpgid(0, 0);
-    const int fd = open(server->log_path_.c_str(),
-                        O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int fd =
+        open(server->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
-    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
+    for (const auto& [name, value] : env)
+      setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> cargs;
     for (auto& a : argv) cargs.push_back(a.data());
     cargs.push_back(nullptr);
@@ -182,8 +183,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
-  return absl::DeadlineExceededError(absl::StrCat(
-      "facet-server not ready in time; log:\n", server->Log()));
+  return absl::DeadlineExceededError(
+      absl::StrCat("facet-server not ready in time; log:\n", server->Log()));
 }
 
 ServerProcess::~ServerProcess() {
@@ -257,8 +258,9 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
     close(fd);
     return absl::UnavailableError(absl::StrCat("cannot connect to ", port));
   }
-  const std::string request = absl::StrCat(
-      "GET ", path, " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  const std::string request =
+      absl::StrCat("GET ", path,
+                   " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   if (write(fd, request.data(), request.size()) !=
       static_cast<ssize_t>(request.size())) {
     close(fd);
@@ -272,8 +274,8 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
   const size_t body = response.find("\r\n\r\n");
   if (response.compare(0, 12, "HTTP/1.1 200") != 0 &&
       response.compare(0, 12, "HTTP/1.0 200") != 0) {
-    return absl::InternalError(absl::StrCat("HTTP error: ",
-                                            response.substr(0, 100)));
+    return absl::InternalError(
+        absl::StrCat("HTTP error: ", response.substr(0, 100)));
   }
   return body == std::string::npos ? "" : response.substr(body + 4);
 }
@@ -282,7 +284,8 @@ double MetricValue(const std::string& metrics, const std::string& series) {
   std::istringstream in(metrics);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+    if (line.size() > series.size() &&
+        line.compare(0, series.size(), series) == 0 &&
         line[series.size()] == ' ') {
       return std::stod(line.substr(series.size() + 1));
     }

@@ -193,7 +193,8 @@ TEST_F(ServingTest, BatchedOutputsEqualSingleOutputs) {
     for (auto& t : threads) t.join();
     ASSERT_EQ(failures, 0);
     for (int i = 0; i < kN; ++i) {
-      max_batch = std::max(max_batch, together[i].info().timings().batch_size());
+      max_batch =
+          std::max(max_batch, together[i].info().timings().batch_size());
     }
   }
   EXPECT_GE(max_batch, 2) << "requests were never batched together";
@@ -298,7 +299,8 @@ TEST_F(ServingTest, BadRequestsGetCodeAndMessage) {
   }
   // Still serving after all of that.
   v1::ParseResponse response;
-  EXPECT_TRUE(Parse(stub_.get(), PngRequest(MakeFace(8, 8, 1)), &response).ok());
+  EXPECT_TRUE(
+      Parse(stub_.get(), PngRequest(MakeFace(8, 8, 1)), &response).ok());
 }
 
 TEST_F(ServingTest, OddButValidImagesAreAnswered) {
@@ -383,7 +385,8 @@ TEST_F(ServingTest, MetricsSeriesArePresentAndMove) {
       "facet_requests_total{code=\"OK\",method=\"Parse\"}";
   const double count = std::max(0.0, MetricValue(*before, ok_parse));
   v1::ParseResponse response;
-  ASSERT_TRUE(Parse(stub_.get(), PngRequest(MakeFace(8, 8, 1)), &response).ok());
+  ASSERT_TRUE(
+      Parse(stub_.get(), PngRequest(MakeFace(8, 8, 1)), &response).ok());
   auto after = HttpGet(server_->metrics_port(), "/metrics");
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(MetricValue(*after, ok_parse), count + 1);
@@ -392,9 +395,8 @@ TEST_F(ServingTest, MetricsSeriesArePresentAndMove) {
         "facet_queue_duration_seconds_count",
         "facet_preprocess_duration_seconds_count",
         "facet_compute_duration_seconds_count",
-        "facet_postprocess_duration_seconds_count",
-        "facet_batch_size_count", "facet_queue_depth",
-        "facet_inflight_requests", "facet_model_version",
+        "facet_postprocess_duration_seconds_count", "facet_batch_size_count",
+        "facet_queue_depth", "facet_inflight_requests", "facet_model_version",
         "facet_process_resident_memory_bytes", "facet_process_open_fds",
         "facet_process_threads", "facet_process_cpu_seconds_total",
         "facet_model_load_duration_seconds_count"}) {
@@ -409,7 +411,8 @@ TEST_F(ServingTest, MetricsSeriesArePresentAndMove) {
                         "version=\"1\"} 1"),
             std::string::npos);
   // A bad request moves the rejection counter and the error code's series.
-  const std::string invalid = "facet_rejections_total{reason=\"invalid_input\"}";
+  const std::string invalid =
+      "facet_rejections_total{reason=\"invalid_input\"}";
   const std::string bad_parse =
       "facet_requests_total{code=\"INVALID_ARGUMENT\",method=\"Parse\"}";
   const double invalid_before = std::max(0.0, MetricValue(*after, invalid));
@@ -435,8 +438,8 @@ TEST_F(ServingTest, ReflectionAndHealthAreServed) {
                        std::chrono::seconds(5));
   grpc::CompletionQueue cq;
   auto call = generic.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      &cq);
+      &context,
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
   call->StartCall(reinterpret_cast<void*>(1));
   void* tag;
   bool ok;
