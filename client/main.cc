@@ -61,8 +61,7 @@ int main(int argc, char** argv) {
     return facet::kExitUsage;
   }
   const std::string command = positional[1];
-  const std::vector<std::string> args(positional.begin() + 2,
-                                      positional.end());
+  const std::vector<std::string> args(positional.begin() + 2, positional.end());
   if (command == "parse") return facet::RunParse(args);
   if (command == "enhance") return facet::RunEnhance(args);
   if (command == "photo") return facet::RunPhoto(args);

@@ -49,10 +49,10 @@ std::string SyntheticImage() {
   cv::Mat rgb(256, 256, CV_8UC3);
   for (int y = 0; y < rgb.rows; ++y) {
     for (int x = 0; x < rgb.cols; ++x) {
-      rgb.at<cv::Vec3b>(y, x) = cv::Vec3b(
-          static_cast<uchar>(128 + 100 * std::sin(x / 20.0)),
-          static_cast<uchar>(128 + 100 * std::cos(y / 25.0)),
-          static_cast<uchar>((x + y) / 2));
+      rgb.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(static_cast<uchar>(128 + 100 * std::sin(x / 20.0)),
+                    static_cast<uchar>(128 + 100 * std::cos(y / 25.0)),
+                    static_cast<uchar>((x + y) / 2));
     }
   }
   return *EncodePng(rgb);
@@ -73,13 +73,12 @@ LevelResult RunLevel(const FaceClient& client, bool enhance,
     workers.emplace_back([&] {
       while (!stop.load()) {
         const absl::Time begin = absl::Now();
-        absl::Status status =
-            enhance ? client.Enhance(enhance_request).status()
-                    : client.Parse(parse).status();
+        absl::Status status = enhance ? client.Enhance(enhance_request).status()
+                                      : client.Parse(parse).status();
         const absl::Time end = absl::Now();
         std::lock_guard<std::mutex> lock(mutex);
-        completions.push_back({end, absl::ToDoubleMilliseconds(end - begin),
-                               status.code()});
+        completions.push_back(
+            {end, absl::ToDoubleMilliseconds(end - begin), status.code()});
       }
     });
   }
@@ -237,10 +236,9 @@ int RunBench(const std::vector<std::string>& args) {
       }
     }
   }
-  const int exit_code =
-      total_errors == 0                       ? kExitOk
-      : total_ok == 0 && only_unreachable ? kExitUnreachable
-                                              : kExitSomeFailed;
+  const int exit_code = total_errors == 0                   ? kExitOk
+                        : total_ok == 0 && only_unreachable ? kExitUnreachable
+                                                            : kExitSomeFailed;
 
   const std::string csv_path = absl::GetFlag(FLAGS_csv);
   if (!csv_path.empty()) {
@@ -253,9 +251,9 @@ int RunBench(const std::vector<std::string>& args) {
       absl::StrAppend(&csv,
                       absl::StrFormat("%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%d,"
                                       "%d,%d\n",
-                                      r.concurrency, r.throughput, r.p50,
-                                      r.p90, r.p95, r.p99, r.mean, r.ok,
-                                      errors, r.stable ? 1 : 0, r.windows));
+                                      r.concurrency, r.throughput, r.p50, r.p90,
+                                      r.p95, r.p99, r.mean, r.ok, errors,
+                                      r.stable ? 1 : 0, r.windows));
     }
     if (absl::Status s = WriteFileBytes(csv_path, csv); !s.ok()) {
       std::cerr << "facet-client bench: " << s.message() << "\n";
@@ -287,10 +285,9 @@ int RunBench(const std::vector<std::string>& args) {
   } else {
     std::cout << absl::StrFormat("bench %s against %s\n", method,
                                  options->target);
-    std::cout << absl::StrFormat("%11s %12s %9s %9s %9s %9s  %-8s %s\n",
-                                 "concurrency", "throughput/s", "p50 ms",
-                                 "p90 ms", "p95 ms", "p99 ms", "stable",
-                                 "errors");
+    std::cout << absl::StrFormat(
+        "%11s %12s %9s %9s %9s %9s  %-8s %s\n", "concurrency", "throughput/s",
+        "p50 ms", "p90 ms", "p95 ms", "p99 ms", "stable", "errors");
     for (const LevelResult& r : results) {
       std::cout << absl::StrFormat(
           "%11d %12.1f %9.2f %9.2f %9.2f %9.2f  %-8s %s\n", r.concurrency,

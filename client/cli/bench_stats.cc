@@ -57,8 +57,8 @@ absl::StatusOr<std::vector<int>> ParseSweep(const std::string& spec,
     std::vector<std::string> parts = absl::StrSplit(spec, ':');
     int start = 0, end = 0, step = 0;
     if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &start) ||
-        !absl::SimpleAtoi(parts[1], &end) || !absl::SimpleAtoi(parts[2], &step) ||
-        step < 1 || end < start) {
+        !absl::SimpleAtoi(parts[1], &end) ||
+        !absl::SimpleAtoi(parts[2], &step) || step < 1 || end < start) {
       return absl::InvalidArgumentError(absl::StrCat(
           "sweep \"", spec,
           "\" is not start:end:step with step >= 1 and end >= start"));
@@ -73,8 +73,8 @@ absl::StatusOr<std::vector<int>> ParseSweep(const std::string& spec,
        std::vector<std::string>(absl::StrSplit(spec, ','))) {
     int v = 0;
     if (!absl::SimpleAtoi(part, &v)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "sweep \"", spec, "\": \"", part, "\" is not a number"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("sweep \"", spec, "\": \"", part, "\" is not a number"));
     }
     if (absl::Status s = check(v, part); !s.ok()) return s;
     levels.push_back(v);

@@ -19,11 +19,11 @@ namespace facet {
 double Percentile(std::vector<double> values, double q);
 
 struct WindowStats {
-  double seconds = 0;      // Length of the window.
-  int64_t ok = 0;          // Requests that completed OK in it.
-  int64_t errors = 0;      // Requests that failed in it.
-  double throughput = 0;   // ok / seconds.
-  double p95_ms = 0;       // Of the OK requests.
+  double seconds = 0;     // Length of the window.
+  int64_t ok = 0;         // Requests that completed OK in it.
+  int64_t errors = 0;     // Requests that failed in it.
+  double throughput = 0;  // ok / seconds.
+  double p95_ms = 0;      // Of the OK requests.
 };
 
 // True if the last `count` windows each have OK requests and their

@@ -25,9 +25,9 @@ void ListFolder(const std::string& dir, bool recursive,
                 std::vector<InputFile>* out) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) {
-    out->push_back({dir, absl::PermissionDeniedError(absl::StrCat(
-                             "cannot list folder ", dir, ": ",
-                             std::strerror(errno)))});
+    out->push_back(
+        {dir, absl::PermissionDeniedError(absl::StrCat(
+                  "cannot list folder ", dir, ": ", std::strerror(errno)))});
     return;
   }
   std::vector<std::string> names;
@@ -106,8 +106,7 @@ absl::Status ReadFileBytes(const std::string& path, std::string* bytes) {
   return absl::OkStatus();
 }
 
-absl::Status WriteFileBytes(const std::string& path,
-                            const std::string& bytes) {
+absl::Status WriteFileBytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
@@ -139,8 +138,8 @@ void ProgressBar::Update(size_t done, size_t failed) {
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
   const std::string bar =
       std::string(filled, '#') + std::string(kWidth - filled, '.');
-  std::fprintf(stderr, "\r%s [%s] %zu/%zu", label_.c_str(), bar.c_str(),
-               done, total_);
+  std::fprintf(stderr, "\r%s [%s] %zu/%zu", label_.c_str(), bar.c_str(), done,
+               total_);
   if (failed > 0) std::fprintf(stderr, " (%zu failed)", failed);
   if (seconds > 0) std::fprintf(stderr, " %.1f/s ", done / seconds);
   std::fflush(stderr);

@@ -40,8 +40,7 @@ ABSL_FLAG(bool, restored, false,
 ABSL_FLAG(std::string, output_size, "input",
           "parse/enhance: outputs at the input's size (input) or the "
           "network's (network, 512).");
-ABSL_FLAG(std::string, format, "png",
-          "enhance: restored face as png or jpg.");
+ABSL_FLAG(std::string, format, "png", "enhance: restored face as png or jpg.");
 
 ABSL_FLAG(std::string, service, "",
           "health: service to check (\"\" = the whole server, or "
@@ -54,8 +53,7 @@ ABSL_FLAG(std::string, mask, "ellipse",
           "face labels, feathered).");
 ABSL_FLAG(double, feather, 0.03,
           "photo: mask edge softness as a fraction of the 512 crop.");
-ABSL_FLAG(int32_t, min_face, 64,
-          "photo: smallest face to find, in pixels.");
+ABSL_FLAG(int32_t, min_face, 64, "photo: smallest face to find, in pixels.");
 ABSL_FLAG(std::string, landmark_model,
           "/usr/share/dlib/shape_predictor_68_face_landmarks.dat",
           "photo: dlib 68-point landmark model (Debian libdlib-data); "
@@ -94,9 +92,8 @@ absl::StatusOr<ClientOptions> ClientOptionsFromFlags() {
   options.deadline = absl::Milliseconds(deadline_ms);
   options.max_attempts = absl::GetFlag(FLAGS_max_attempts);
   if (options.max_attempts < 1 || options.max_attempts > 100) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--max_attempts is ", options.max_attempts,
-                     "; expected 1 to 100"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_attempts is ", options.max_attempts, "; expected 1 to 100"));
   }
   options.tls = absl::GetFlag(FLAGS_tls);
   options.tls_ca = absl::GetFlag(FLAGS_tls_ca);

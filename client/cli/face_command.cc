@@ -94,8 +94,7 @@ void RunOne(Kind kind, const FaceClient& client, v1::OutputSize size,
       item->status = WriteOutput(base, "overlay", response->overlay(), item);
     }
     if (item->status.ok() && response->has_restored()) {
-      item->status =
-          WriteOutput(base, "restored", response->restored(), item);
+      item->status = WriteOutput(base, "restored", response->restored(), item);
     }
   } else {
     v1::EnhanceRequest request;
@@ -137,8 +136,8 @@ int RunFaceCommand(Kind kind, const std::vector<std::string>& args) {
   }
   const int concurrency = absl::GetFlag(FLAGS_concurrency);
   if (concurrency < 1 || concurrency > 1024) {
-    std::cerr << "facet-client " << name << ": --concurrency is "
-              << concurrency << "; expected 1 to 1024\n";
+    std::cerr << "facet-client " << name << ": --concurrency is " << concurrency
+              << "; expected 1 to 1024\n";
     return kExitUsage;
   }
   absl::StatusOr<ClientOptions> options = ClientOptionsFromFlags();
@@ -195,7 +194,7 @@ int RunFaceCommand(Kind kind, const std::vector<std::string>& args) {
       all_unreachable = false;
     }
   }
-  const int exit_code = failed == 0        ? kExitOk
+  const int exit_code = failed == 0       ? kExitOk
                         : all_unreachable ? kExitUnreachable
                                           : kExitSomeFailed;
 
@@ -235,8 +234,8 @@ int RunFaceCommand(Kind kind, const std::vector<std::string>& args) {
     for (const ItemResult& item : items) {
       if (item.status.ok()) continue;
       std::cout << "  FAILED " << item.input << ": "
-                << CodeName(item.status.code()) << ": "
-                << item.status.message() << "\n";
+                << CodeName(item.status.code()) << ": " << item.status.message()
+                << "\n";
     }
   }
   return exit_code;

@@ -43,8 +43,8 @@ int RunInfo(const std::vector<std::string>& args) {
   }
   absl::StatusOr<v1::GetModelInfoResponse> info = (*client)->GetModelInfo();
   if (!info.ok()) {
-    std::cerr << "facet-client info: " << CodeName(info.status().code())
-              << ": " << info.status().message() << "\n";
+    std::cerr << "facet-client info: " << CodeName(info.status().code()) << ": "
+              << info.status().message() << "\n";
     return ExitForRpcError(info.status());
   }
   if (absl::GetFlag(FLAGS_json)) {
@@ -65,10 +65,9 @@ int RunInfo(const std::vector<std::string>& args) {
       "network    in %d, out %d, base_ch %d, parsing_ch %d, res_depth %d, "
       "ch %d..%d, min_feat %d\n",
       info->model_name(), info->version(), info->version_policy(),
-      info->source(), info->device(), info->precision(),
-      info->max_batch_size(), c.in_size(), c.out_size(), c.base_ch(),
-      c.parsing_ch(), c.res_depth(), c.ch_lo(), c.ch_hi(),
-      c.min_feat_size());
+      info->source(), info->device(), info->precision(), info->max_batch_size(),
+      c.in_size(), c.out_size(), c.base_ch(), c.parsing_ch(), c.res_depth(),
+      c.ch_lo(), c.ch_hi(), c.min_feat_size());
   if (info->step() > 0 || !info->created_at().empty()) {
     std::cout << absl::StrFormat("trained    step %d, created %s\n",
                                  info->step(), info->created_at());

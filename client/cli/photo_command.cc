@@ -26,10 +26,9 @@ namespace {
 // Wraps a RAW EncodedImage as a Mat (copied), checking its size.
 absl::StatusOr<cv::Mat> FromRaw(const v1::EncodedImage& image, int channels) {
   if (image.encoding() != v1::IMAGE_ENCODING_RAW ||
-      image.channels() != channels || image.width() < 1 ||
-      image.height() < 1 ||
-      image.data().size() != static_cast<size_t>(image.width()) *
-                                 image.height() * channels) {
+      image.channels() != channels || image.width() < 1 || image.height() < 1 ||
+      image.data().size() !=
+          static_cast<size_t>(image.width()) * image.height() * channels) {
     return absl::DataLossError(absl::StrCat(
         "server answered a malformed raw image (", image.width(), "x",
         image.height(), "x", image.channels(), ", ", image.data().size(),
@@ -44,49 +43,49 @@ absl::StatusOr<cv::Mat> FromRaw(const v1::EncodedImage& image, int channels) {
 // PNG round trips on either side).
 CropProcessor ServerProcessor(const FaceClient& client, int concurrency,
                               bool show_progress) {
-  return [&client, concurrency, show_progress](
-             const std::vector<cv::Mat>& crops) {
-    std::vector<v1::ParseRequest> requests(crops.size());
-    for (size_t i = 0; i < crops.size(); ++i) {
-      const cv::Mat& crop = crops[i];
-      v1::RawImage* raw = requests[i].mutable_image()->mutable_raw();
-      raw->set_data(reinterpret_cast<const char*>(crop.data),
-                    crop.total() * crop.elemSize());
-      raw->set_width(crop.cols);
-      raw->set_height(crop.rows);
-      raw->set_format(v1::PIXEL_FORMAT_RGB);
-      requests[i].set_output_size(v1::OUTPUT_SIZE_INPUT);
-      requests[i].set_label_encoding(v1::IMAGE_ENCODING_RAW);
-      requests[i].set_image_encoding(v1::IMAGE_ENCODING_RAW);
-      requests[i].set_want_restored(true);
-    }
-    ProgressBar progress("faces", crops.size(), show_progress);
-    size_t done = 0, failed = 0;
-    auto responses = client.ParseMany(
-        requests, concurrency,
-        [&](size_t, const absl::StatusOr<v1::ParseResponse>& r) {
-          ++done;
-          if (!r.ok()) ++failed;
-          progress.Update(done, failed);
-        });
-    std::vector<absl::StatusOr<FaceOutputs>> outputs;
-    for (auto& response : responses) {
-      if (!response.ok()) {
-        outputs.push_back(response.status());
-        continue;
-      }
-      absl::StatusOr<cv::Mat> labels = FromRaw(response->labels(), 1);
-      absl::StatusOr<cv::Mat> restored = FromRaw(response->restored(), 3);
-      if (!labels.ok()) {
-        outputs.push_back(labels.status());
-      } else if (!restored.ok()) {
-        outputs.push_back(restored.status());
-      } else {
-        outputs.push_back(FaceOutputs{*restored, *labels});
-      }
-    }
-    return outputs;
-  };
+  return
+      [&client, concurrency, show_progress](const std::vector<cv::Mat>& crops) {
+        std::vector<v1::ParseRequest> requests(crops.size());
+        for (size_t i = 0; i < crops.size(); ++i) {
+          const cv::Mat& crop = crops[i];
+          v1::RawImage* raw = requests[i].mutable_image()->mutable_raw();
+          raw->set_data(reinterpret_cast<const char*>(crop.data),
+                        crop.total() * crop.elemSize());
+          raw->set_width(crop.cols);
+          raw->set_height(crop.rows);
+          raw->set_format(v1::PIXEL_FORMAT_RGB);
+          requests[i].set_output_size(v1::OUTPUT_SIZE_INPUT);
+          requests[i].set_label_encoding(v1::IMAGE_ENCODING_RAW);
+          requests[i].set_image_encoding(v1::IMAGE_ENCODING_RAW);
+          requests[i].set_want_restored(true);
+        }
+        ProgressBar progress("faces", crops.size(), show_progress);
+        size_t done = 0, failed = 0;
+        auto responses = client.ParseMany(
+            requests, concurrency,
+            [&](size_t, const absl::StatusOr<v1::ParseResponse>& r) {
+              ++done;
+              if (!r.ok()) ++failed;
+              progress.Update(done, failed);
+            });
+        std::vector<absl::StatusOr<FaceOutputs>> outputs;
+        for (auto& response : responses) {
+          if (!response.ok()) {
+            outputs.push_back(response.status());
+            continue;
+          }
+          absl::StatusOr<cv::Mat> labels = FromRaw(response->labels(), 1);
+          absl::StatusOr<cv::Mat> restored = FromRaw(response->restored(), 3);
+          if (!labels.ok()) {
+            outputs.push_back(labels.status());
+          } else if (!restored.ok()) {
+            outputs.push_back(restored.status());
+          } else {
+            outputs.push_back(FaceOutputs{*restored, *labels});
+          }
+        }
+        return outputs;
+      };
 }
 
 }  // namespace
@@ -119,9 +118,9 @@ int RunPhoto(const std::vector<std::string>& args) {
   }
   absl::StatusOr<ClientOptions> options = ClientOptionsFromFlags();
   absl::StatusOr<std::unique_ptr<FaceClient>> client =
-      options.ok() ? FaceClient::Create(*options)
-                   : absl::StatusOr<std::unique_ptr<FaceClient>>(
-                         options.status());
+      options.ok()
+          ? FaceClient::Create(*options)
+          : absl::StatusOr<std::unique_ptr<FaceClient>>(options.status());
   if (!client.ok()) {
     std::cerr << "facet-client: " << client.status().message() << "\n";
     return kExitUsage;
@@ -160,11 +159,11 @@ int RunPhoto(const std::vector<std::string>& args) {
     return kExitLocalError;
   }
   const double find_seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  absl::StatusOr<PhotoResult> result = RestorePhoto(
-      *photo, *faces,
-      ServerProcessor(**client, concurrency,
-                      absl::GetFlag(FLAGS_progress) && !json),
-      photo_options);
+  absl::StatusOr<PhotoResult> result =
+      RestorePhoto(*photo, *faces,
+                   ServerProcessor(**client, concurrency,
+                                   absl::GetFlag(FLAGS_progress) && !json),
+                   photo_options);
   if (!result.ok()) {
     std::cerr << "facet-client photo: " << result.status().message() << "\n";
     return kExitUsage;
@@ -173,7 +172,8 @@ int RunPhoto(const std::vector<std::string>& args) {
 
   // Files: the two photos, then per face its crop and outputs.
   absl::Status written = absl::OkStatus();
-  const std::string restored_path = absl::StrCat(out, "/", stem, ".restored.png");
+  const std::string restored_path =
+      absl::StrCat(out, "/", stem, ".restored.png");
   const std::string overlay_path = absl::StrCat(out, "/", stem, ".overlay.png");
   written.Update(WriteImageFile(restored_path, result->restored));
   written.Update(WriteImageFile(overlay_path, result->overlay));
@@ -197,12 +197,11 @@ int RunPhoto(const std::vector<std::string>& args) {
       ++failed;
     }
     const cv::Rect2f& b = face.found.box;
-    const char* alignment =
-        face.found.from_landmarks ? "landmarks" : "box";
-    const std::string status =
-        face.status.ok() ? "OK"
-                         : absl::StrCat(CodeName(face.status.code()), ": ",
-                                        face.status.message());
+    const char* alignment = face.found.from_landmarks ? "landmarks" : "box";
+    const std::string status = face.status.ok()
+                                   ? "OK"
+                                   : absl::StrCat(CodeName(face.status.code()),
+                                                  ": ", face.status.message());
     tsv += absl::StrFormat("%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.3f\t%s\t%s\n", i + 1,
                            b.x, b.y, b.width, b.height, face.found.score,
                            alignment, status);
@@ -227,7 +226,7 @@ int RunPhoto(const std::vector<std::string>& args) {
       all_unreachable = false;
     }
   }
-  const int exit_code = failed == 0        ? kExitOk
+  const int exit_code = failed == 0       ? kExitOk
                         : all_unreachable ? kExitUnreachable
                                           : kExitSomeFailed;
   if (json) {

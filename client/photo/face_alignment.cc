@@ -53,11 +53,10 @@ absl::StatusOr<cv::Mat> EstimateAlignment(
   return transform;
 }
 
-cv::Mat WarpToCrop(const cv::Mat& photo, const cv::Mat& transform,
-                   int size) {
+cv::Mat WarpToCrop(const cv::Mat& photo, const cv::Mat& transform, int size) {
   cv::Mat crop;
-  cv::warpAffine(photo, crop, transform, cv::Size(size, size),
-                 cv::INTER_CUBIC, cv::BORDER_REFLECT101);
+  cv::warpAffine(photo, crop, transform, cv::Size(size, size), cv::INTER_CUBIC,
+                 cv::BORDER_REFLECT101);
   return crop;
 }
 

@@ -173,8 +173,8 @@ absl::StatusOr<std::vector<FoundFace>> FaceFinder::Find(
     std::lock_guard<std::mutex> lock(impl_->detector_mutex);
     impl_->detector(image, detections, options.score_threshold);
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("face detection failed: ",
-                                            e.what()));
+    return absl::InternalError(
+        absl::StrCat("face detection failed: ", e.what()));
   }
 
   cv::Mat full_gray;
@@ -183,8 +183,8 @@ absl::StatusOr<std::vector<FoundFace>> FaceFinder::Find(
   for (const dlib::rect_detection& d : detections) {
     FoundFace face;
     const dlib::rectangle& r = d.rect;
-    face.box = cv::Rect2f(r.left() / scale, r.top() / scale,
-                          r.width() / scale, r.height() / scale);
+    face.box = cv::Rect2f(r.left() / scale, r.top() / scale, r.width() / scale,
+                          r.height() / scale);
     face.score = d.detection_confidence;
     if (impl_->has_predictor) {
       const dlib::full_object_detection shape = impl_->predictor(image, r);
@@ -200,8 +200,8 @@ absl::StatusOr<std::vector<FoundFace>> FaceFinder::Find(
       if (impl_->has_eye_cascade) {
         {
           std::lock_guard<std::mutex> lock(impl_->detector_mutex);
-          face.eyes = CountEyes(impl_->eye_cascade, full_gray, face.box,
-                                face.points);
+          face.eyes =
+              CountEyes(impl_->eye_cascade, full_gray, face.box, face.points);
         }
         if (face.eyes < (face.score >= 0 ? 1 : 2)) continue;
       } else if (face.score < 0) {

@@ -43,11 +43,11 @@ inline constexpr char kDefaultLandmarkModel[] =
     "/usr/share/dlib/shape_predictor_68_face_landmarks.dat";
 
 struct FoundFace {
-  cv::Rect2f box;  // In photo pixels; roughly brows to chin.
+  cv::Rect2f box;    // In photo pixels; roughly brows to chin.
   double score = 0;  // Detector confidence; higher is surer.
   int eyes = -1;     // Eyes the cascade found; -1 if not checked.
   std::array<cv::Point2f, 5> points;  // Spec order, photo pixels.
-  bool from_landmarks = false;  // False: points estimated from the box.
+  bool from_landmarks = false;        // False: points estimated from the box.
 };
 
 class FaceFinder {

@@ -15,8 +15,7 @@ namespace {
 // warped footprint's own edge never shows.
 cv::Mat Soften(cv::Mat hard, double sigma) {
   cv::Mat soft;
-  cv::GaussianBlur(hard, soft, cv::Size(), sigma, sigma,
-                   cv::BORDER_CONSTANT);
+  cv::GaussianBlur(hard, soft, cv::Size(), sigma, sigma, cv::BORDER_CONSTANT);
   const int size = soft.cols;
   const int edge = std::max(2, size / 128);
   soft.rowRange(0, edge).setTo(0);
@@ -32,8 +31,9 @@ absl::StatusOr<MaskKind> ParseMaskKind(std::string_view name) {
   const std::string lower = absl::AsciiStrToLower(std::string(name));
   if (lower == "ellipse") return MaskKind::kEllipse;
   if (lower == "parsing") return MaskKind::kParsing;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown mask \"", std::string(name), "\"; expected \"ellipse\" or \"parsing\""));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown mask \"", std::string(name),
+                   "\"; expected \"ellipse\" or \"parsing\""));
 }
 
 cv::Mat MakeEllipseMask(int size, double feather) {
@@ -46,9 +46,11 @@ cv::Mat MakeEllipseMask(int size, double feather) {
   const cv::Size2d axes(std::max(1.0, 145.0 * k - 2 * sigma),
                         std::max(1.0, 180.0 * k - 2 * sigma));
   cv::Mat hard = cv::Mat::zeros(size, size, CV_32FC1);
-  cv::ellipse(hard, cv::RotatedRect(cv::Point2f(center), cv::Size2f(axes.width * 2, axes.height * 2),
-                                    0.0f),
-              cv::Scalar(1.0), cv::FILLED, cv::LINE_AA);
+  cv::ellipse(
+      hard,
+      cv::RotatedRect(cv::Point2f(center),
+                      cv::Size2f(axes.width * 2, axes.height * 2), 0.0f),
+      cv::Scalar(1.0), cv::FILLED, cv::LINE_AA);
   return Soften(hard, sigma);
 }
 
@@ -62,9 +64,8 @@ cv::Mat MakeParsingMask(const cv::Mat& labels, int size, double feather) {
   const int shrink = static_cast<int>(std::lround(2 * sigma));
   if (shrink > 0) {
     cv::erode(face, face,
-              cv::getStructuringElement(cv::MORPH_ELLIPSE,
-                                        cv::Size(2 * shrink + 1,
-                                                 2 * shrink + 1)));
+              cv::getStructuringElement(
+                  cv::MORPH_ELLIPSE, cv::Size(2 * shrink + 1, 2 * shrink + 1)));
   }
   cv::Mat hard;
   face.convertTo(hard, CV_32FC1, 1.0 / 255.0);
@@ -80,9 +81,9 @@ absl::Status PasteCrop(const cv::Mat& crop, const cv::Mat& mask,
     return absl::InvalidArgumentError("PasteCrop: crop must be 8-bit RGB");
   }
   if (mask.type() != CV_32FC1 || mask.size() != crop.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "PasteCrop: mask must be float and of the crop's size ",
-        crop.cols, "x", crop.rows));
+    return absl::InvalidArgumentError(
+        absl::StrCat("PasteCrop: mask must be float and of the crop's size ",
+                     crop.cols, "x", crop.rows));
   }
   if (transform.rows != 2 || transform.cols != 3 ||
       transform.type() != CV_64F) {
@@ -108,10 +109,10 @@ absl::Status PasteCrop(const cv::Mat& crop, const cv::Mat& mask,
 
   // Photo->crop map for the ROI's own coordinates: shift by its origin.
   cv::Mat shifted = transform.clone();
-  shifted.at<double>(0, 2) += transform.at<double>(0, 0) * roi.x +
-                              transform.at<double>(0, 1) * roi.y;
-  shifted.at<double>(1, 2) += transform.at<double>(1, 0) * roi.x +
-                              transform.at<double>(1, 1) * roi.y;
+  shifted.at<double>(0, 2) +=
+      transform.at<double>(0, 0) * roi.x + transform.at<double>(0, 1) * roi.y;
+  shifted.at<double>(1, 2) +=
+      transform.at<double>(1, 0) * roi.x + transform.at<double>(1, 1) * roi.y;
   cv::Mat face, weight;
   cv::warpAffine(crop, face, shifted, roi.size(),
                  cv::INTER_CUBIC | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);

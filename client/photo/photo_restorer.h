@@ -57,16 +57,16 @@ struct PhotoOptions {
 
 struct PhotoFace {
   FoundFace found;
-  cv::Mat transform;  // Photo -> crop (2x3 CV_64F).
-  cv::Mat crop;       // The aligned input, crop_size square RGB.
+  cv::Mat transform;    // Photo -> crop (2x3 CV_64F).
+  cv::Mat crop;         // The aligned input, crop_size square RGB.
   absl::Status status;  // Alignment or processing error; OK otherwise.
   FaceOutputs outputs;  // Resampled to crop_size; empty unless OK.
 };
 
 struct PhotoResult {
   std::vector<PhotoFace> faces;  // In the order given.
-  cv::Mat restored;  // The photo with restored faces pasted back.
-  cv::Mat overlay;   // The photo with each face's parsing overlaid.
+  cv::Mat restored;              // The photo with restored faces pasted back.
+  cv::Mat overlay;               // The photo with each face's parsing overlaid.
 };
 
 // Runs alignment, `process` and paste-back for `faces` of `photo`

@@ -45,8 +45,8 @@ inline bool MakeAstronautGroup(AstronautGroup* group) {
   const cv::Point2f source_center(group->astronaut.cols / 2.0f,
                                   group->astronaut.rows / 2.0f);
   for (GroupCopy& copy : group->copies) {
-    cv::Mat t = cv::getRotationMatrix2D(source_center, copy.angle_degrees,
-                                        copy.scale);
+    cv::Mat t =
+        cv::getRotationMatrix2D(source_center, copy.angle_degrees, copy.scale);
     t.at<double>(0, 2) += copy.center.x - source_center.x;
     t.at<double>(1, 2) += copy.center.y - source_center.y;
     copy.transform = t;

@@ -71,6 +71,17 @@ TEST_F(ClientE2eTest, HealthAndInfo) {
       Client({"health", "--service=facet.v1.FaceService", "--json"});
   EXPECT_EQ(service.exit_code, 0) << Describe(service);
   EXPECT_EQ(ParseJson(service.out)["status"], "SERVING");
+  // Any gRPC target form reaches it (round_robin over what resolves).
+  const std::string port =
+      server_->target().substr(server_->target().find(':') + 1);
+  for (const std::string& target :
+       {"ipv4:127.0.0.1:" + port,
+        "ipv4:127.0.0.1:" + port + ",127.0.0.1:" + port,
+        "dns:///127.0.0.1:" + port}) {
+    CommandResult r = RunCommand(
+        {client_test::ClientBinary(), "health", "--target=" + target}, 30);
+    EXPECT_EQ(r.exit_code, 0) << target << "\n" << Describe(r);
+  }
   CommandResult unknown = Client({"health", "--service=no.such.Service"});
   EXPECT_EQ(unknown.exit_code, 1) << Describe(unknown);
   EXPECT_EQ(unknown.out, "SERVICE_UNKNOWN\n");
@@ -94,8 +105,8 @@ TEST_F(ClientE2eTest, ParseWritesLabelsColourOverlayAndRestored) {
   WriteFace(in + "/a.png", 96);
   WriteFace(in + "/b.jpg", 80);
   const std::string out = dir_ + "/out";
-  CommandResult r = Client({"parse", in, "--out=" + out, "--restored",
-                            "--concurrency=2", "--json"});
+  CommandResult r = Client(
+      {"parse", in, "--out=" + out, "--restored", "--concurrency=2", "--json"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   const nlohmann::json doc = ParseJson(r.out);
   EXPECT_EQ(doc["done"], 2);
@@ -117,8 +128,8 @@ TEST_F(ClientE2eTest, ParseWritesLabelsColourOverlayAndRestored) {
     }
   }
   // Human text: the summary line.
-  CommandResult text = Client({"parse", in + "/a.png", "--out=" + out,
-                               "--output_size=network"});
+  CommandResult text =
+      Client({"parse", in + "/a.png", "--out=" + out, "--output_size=network"});
   EXPECT_EQ(text.exit_code, 0) << Describe(text);
   EXPECT_NE(text.out.find("parse: 1 done, 0 failed"), std::string::npos)
       << text.out;
@@ -148,8 +159,8 @@ TEST_F(ClientE2eTest, FolderWithBadFilesReportsThemAndDoesTheRest) {
   EXPECT_TRUE(IsFile(out + "/good.labels.png"));
   EXPECT_FALSE(IsFile(out + "/corrupt.labels.png"));
 
-  CommandResult missing = Client({"parse", dir_ + "/nope.png", "--json",
-                                  "--out=" + out});
+  CommandResult missing =
+      Client({"parse", dir_ + "/nope.png", "--json", "--out=" + out});
   EXPECT_EQ(missing.exit_code, 1) << Describe(missing);
   EXPECT_EQ(ParseJson(missing.out)["items"][0]["code"], "NOT_FOUND");
 }
@@ -177,8 +188,8 @@ TEST_F(ClientE2eTest, PhotoFindsRestoresAndPastesBack) {
   cv::cvtColor(group.photo, bgr, cv::COLOR_RGB2BGR);
   ASSERT_TRUE(cv::imwrite(dir_ + "/group.png", bgr));
   const std::string out = dir_ + "/out";
-  CommandResult r = Client(
-      {"photo", dir_ + "/group.png", "--out=" + out, "--json"}, 150);
+  CommandResult r =
+      Client({"photo", dir_ + "/group.png", "--out=" + out, "--json"}, 150);
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   const nlohmann::json doc = ParseJson(r.out);
   EXPECT_EQ(doc["faces_found"], 3);
@@ -200,8 +211,8 @@ TEST_F(ClientE2eTest, PhotoFindsRestoresAndPastesBack) {
   }
   EXPECT_TRUE(IsFile(out + "/group.faces.tsv"));
 
-  CommandResult text = Client({"photo", dir_ + "/group.png", "--out=" + out,
-                               "--mask=parsing"}, 150);
+  CommandResult text = Client(
+      {"photo", dir_ + "/group.png", "--out=" + out, "--mask=parsing"}, 150);
   EXPECT_EQ(text.exit_code, 0) << Describe(text);
   EXPECT_NE(text.out.find("photo: 3 faces found"), std::string::npos)
       << text.out;
@@ -210,10 +221,10 @@ TEST_F(ClientE2eTest, PhotoFindsRestoresAndPastesBack) {
 TEST_F(ClientE2eTest, BenchReportsThroughputAndPercentiles) {
   WriteFace(dir_ + "/face.png", 64);
   const std::string csv = dir_ + "/bench.csv";
-  CommandResult r = Client({"bench", dir_ + "/face.png", "--sweep=1,2",
-                            "--warmup_s=0.2", "--window_s=0.4",
-                            "--stable_windows=2", "--max_windows=4",
-                            "--stability=0.5", "--json", "--csv=" + csv});
+  CommandResult r =
+      Client({"bench", dir_ + "/face.png", "--sweep=1,2", "--warmup_s=0.2",
+              "--window_s=0.4", "--stable_windows=2", "--max_windows=4",
+              "--stability=0.5", "--json", "--csv=" + csv});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   const nlohmann::json doc = ParseJson(r.out);
   ASSERT_EQ(doc["levels"].size(), 2u) << r.out;
@@ -238,9 +249,10 @@ TEST_F(ClientE2eTest, PythonClientRoundTrip) {
   const std::string script =
       client_test::SourceDir() + "/client/python/facet_client.py";
   auto python = [&](std::vector<std::string> args) {
-    std::vector<std::string> argv = {"/usr/bin/python3", script, "--stubs",
-                                     client_test::PythonStubsDir(),
-                                     "--target", server_->target()};
+    std::vector<std::string> argv = {
+        "/usr/bin/python3", script,
+        "--stubs",          client_test::PythonStubsDir(),
+        "--target",         server_->target()};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, 60);
   };
@@ -252,8 +264,8 @@ TEST_F(ClientE2eTest, PythonClientRoundTrip) {
   ASSERT_EQ(parse.exit_code, 0) << Describe(parse);
   const nlohmann::json doc = ParseJson(parse.out);
   EXPECT_GE(doc["model_version"].get<int>(), 1);
-  const cv::Mat labels = cv::imread(out + "/face.labels.png",
-                                    cv::IMREAD_UNCHANGED);
+  const cv::Mat labels =
+      cv::imread(out + "/face.labels.png", cv::IMREAD_UNCHANGED);
   ASSERT_FALSE(labels.empty());
   EXPECT_EQ(labels.size(), cv::Size(80, 80));
   CommandResult enhance = python({"enhance", dir_ + "/face.png", "--out", out});
@@ -267,6 +279,74 @@ TEST_F(ClientE2eTest, PythonClientRoundTrip) {
   CommandResult bad = python({"parse", dir_ + "/bad.png", "--out", out});
   EXPECT_EQ(bad.exit_code, 1) << Describe(bad);
   EXPECT_NE(bad.err.find("INVALID_ARGUMENT"), std::string::npos) << bad.err;
+}
+
+// Makes a CA, a server certificate for the name facet.test and a client
+// certificate under `dir` with the openssl tool; false if it is missing.
+bool MakeCertificates(const std::string& dir) {
+  if (!IsFile("/usr/bin/openssl")) return false;
+  client_test::WriteFile(dir + "/ext.cnf", "subjectAltName=DNS:facet.test\n");
+  const std::string o = "/usr/bin/openssl";
+  const std::vector<std::vector<std::string>> steps = {
+      {o, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+       dir + "/ca.key", "-out", dir + "/ca.pem", "-days", "2", "-subj",
+       "/CN=facet-test-ca"},
+      {o, "req", "-newkey", "rsa:2048", "-nodes", "-keyout",
+       dir + "/server.key", "-out", dir + "/server.csr", "-subj",
+       "/CN=facet.test"},
+      {o, "x509", "-req", "-in", dir + "/server.csr", "-CA", dir + "/ca.pem",
+       "-CAkey", dir + "/ca.key", "-CAcreateserial", "-out",
+       dir + "/server.pem", "-days", "2", "-extfile", dir + "/ext.cnf"},
+      {o, "req", "-newkey", "rsa:2048", "-nodes", "-keyout",
+       dir + "/client.key", "-out", dir + "/client.csr", "-subj",
+       "/CN=facet-test-client"},
+      {o, "x509", "-req", "-in", dir + "/client.csr", "-CA", dir + "/ca.pem",
+       "-CAkey", dir + "/ca.key", "-CAcreateserial", "-out",
+       dir + "/client.pem", "-days", "2"},
+  };
+  for (const std::vector<std::string>& step : steps) {
+    CommandResult r = RunCommand(step, 60);
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    if (r.exit_code != 0) return false;
+  }
+  return true;
+}
+
+TEST(ClientTlsTest, MutualTlsRoundTrip) {
+  const std::string dir = client_test::MakeTempDir("facet_client_tls");
+  if (!MakeCertificates(dir)) GTEST_SKIP() << "openssl not available";
+  const std::vector<std::string> mtls = {"--tls", "--tls_ca=" + dir + "/ca.pem",
+                                         "--tls_cert=" + dir + "/client.pem",
+                                         "--tls_key=" + dir + "/client.key",
+                                         "--tls_server_name=facet.test"};
+  auto server = client_test::ServerLauncher::Start(
+      dir,
+      {"--tls_cert=" + dir + "/server.pem", "--tls_key=" + dir + "/server.key",
+       "--tls_ca=" + dir + "/ca.pem"},
+      mtls);
+  ASSERT_TRUE(server.ok()) << server.status();
+  WriteFace(dir + "/face.png", 64);
+  auto client = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {
+        client_test::ClientBinary(), "parse",
+        dir + "/face.png",           "--out=" + dir + "/out",
+        "--max_attempts=1",          "--target=" + (*server)->target()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunCommand(argv, 60);
+  };
+  CommandResult ok = client(mtls);
+  EXPECT_EQ(ok.exit_code, 0) << Describe(ok);
+  EXPECT_TRUE(IsFile(dir + "/out/face.labels.png"));
+  // Without the client certificate, or without TLS, the server refuses.
+  CommandResult no_cert = client({"--tls", "--tls_ca=" + dir + "/ca.pem"});
+  EXPECT_EQ(no_cert.exit_code, 3) << Describe(no_cert);
+  CommandResult plain = client({});
+  EXPECT_EQ(plain.exit_code, 3) << Describe(plain);
+  // The certificate names facet.test, not 127.0.0.1: without the
+  // override the client rejects the server.
+  std::vector<std::string> unnamed(mtls.begin(), mtls.end() - 1);
+  CommandResult wrong_name = client(unnamed);
+  EXPECT_EQ(wrong_name.exit_code, 3) << Describe(wrong_name);
 }
 
 // ------------------------------------------------------- without a server
@@ -326,11 +406,11 @@ TEST(ClientWithoutServerTest, SilentServerStopsAtTheDeadline) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   const std::string dir = client_test::MakeTempDir("facet_client_silent");
   WriteFace(dir + "/face.png", 64);
-  CommandResult r = RunCommand(
-      {client_test::ClientBinary(), "parse", dir + "/face.png",
-       "--out=" + dir + "/out", "--deadline_ms=1500",
-       "--target=127.0.0.1:" + std::to_string(ntohs(addr.sin_port))},
-      30);
+  CommandResult r =
+      RunCommand({client_test::ClientBinary(), "parse", dir + "/face.png",
+                  "--out=" + dir + "/out", "--deadline_ms=1500",
+                  "--target=127.0.0.1:" + std::to_string(ntohs(addr.sin_port))},
+                 30);
   close(fd);
   EXPECT_EQ(r.exit_code, 3) << Describe(r);
   EXPECT_GE(r.seconds, 1.4);

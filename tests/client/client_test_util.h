@@ -83,9 +83,9 @@ inline cv::Mat MakeSmoothImage(int width, int height) {
       const double r = 128 + 90 * std::sin(x / 37.0) * std::cos(y / 53.0);
       const double g = 128 + 90 * std::cos((x + y) / 61.0);
       const double b = 128 + 90 * std::sin((x - 2 * y) / 71.0);
-      rgb.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::saturate_cast<uchar>(r),
-                                          cv::saturate_cast<uchar>(g),
-                                          cv::saturate_cast<uchar>(b));
+      rgb.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(cv::saturate_cast<uchar>(r), cv::saturate_cast<uchar>(g),
+                    cv::saturate_cast<uchar>(b));
     }
   }
   return rgb;

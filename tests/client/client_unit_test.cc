@@ -53,10 +53,13 @@ TEST(WindowsStableTest, Table) {
        {Window(10, 90), Window(100, 10), Window(104, 10.5), Window(98, 9.8)},
        true},
       {"throughput drifts",
-       {Window(80, 10), Window(100, 10), Window(120, 10)}, false},
-      {"latency drifts", {Window(100, 8), Window(100, 10), Window(100, 13)},
+       {Window(80, 10), Window(100, 10), Window(120, 10)},
        false},
-      {"no successes", {Window(0, 0, 0), Window(0, 0, 0), Window(0, 0, 0)},
+      {"latency drifts",
+       {Window(100, 8), Window(100, 10), Window(100, 13)},
+       false},
+      {"no successes",
+       {Window(0, 0, 0), Window(0, 0, 0), Window(0, 0, 0)},
        false},
   };
   for (const Case& c : cases) {
@@ -70,9 +73,9 @@ TEST(ParseSweepTest, Table) {
     std::vector<int> levels;  // Empty: an error is expected.
   };
   const std::vector<Case> cases = {
-      {"", {4}},          {"1,2,8", {1, 2, 8}}, {"1:7:2", {1, 3, 5, 7}},
-      {"3:3:1", {3}},     {"0,2", {}},          {"1:5:0", {}},
-      {"5:1:1", {}},      {"a,b", {}},          {"1:2", {}},
+      {"", {4}},      {"1,2,8", {1, 2, 8}}, {"1:7:2", {1, 3, 5, 7}},
+      {"3:3:1", {3}}, {"0,2", {}},          {"1:5:0", {}},
+      {"5:1:1", {}},  {"a,b", {}},          {"1:2", {}},
       {"1,2000", {}},
   };
   for (const Case& c : cases) {
@@ -157,8 +160,7 @@ TEST(FaceClientTest, RejectsBadOptions) {
   for (const Case& c : cases) {
     auto client = FaceClient::Create(c.options);
     EXPECT_FALSE(client.ok()) << c.name;
-    EXPECT_NE(client.status().message().find(c.in_message),
-              std::string::npos)
+    EXPECT_NE(client.status().message().find(c.in_message), std::string::npos)
         << c.name << ": " << client.status();
   }
 }

@@ -124,8 +124,7 @@ TEST(FaceFinderTest, FindsEachCopyInAComposedPhoto) {
   ASSERT_TRUE(faces.ok()) << faces.status();
   EXPECT_EQ(faces->size(), group.copies.size()) << Describe(*faces);
   for (const client_test::GroupCopy& copy : group.copies) {
-    const cv::Point2f expected =
-        TransformPoint(copy.transform, source_center);
+    const cv::Point2f expected = TransformPoint(copy.transform, source_center);
     const double expected_side = source.width * copy.scale;
     bool found = false;
     for (const FoundFace& face : *faces) {
@@ -144,9 +143,9 @@ TEST(FaceFinderTest, FindsEachCopyInAComposedPhoto) {
         }
       }
     }
-    EXPECT_TRUE(found) << "no face near (" << expected.x << ", "
-                       << expected.y << ") for the copy at scale "
-                       << copy.scale << ", angle " << copy.angle_degrees;
+    EXPECT_TRUE(found) << "no face near (" << expected.x << ", " << expected.y
+                       << ") for the copy at scale " << copy.scale << ", angle "
+                       << copy.angle_degrees;
   }
 }
 
@@ -161,9 +160,8 @@ TEST(FaceFinderTest, FindsNothingInAFacelessImage) {
 TEST(FaceFinderTest, RejectsBadImages) {
   auto finder = FaceFinder::Create(DefaultOptions());
   ASSERT_TRUE(finder.ok()) << finder.status();
-  for (const cv::Mat& bad :
-       {cv::Mat(), cv::Mat(64, 64, CV_8UC1, cv::Scalar(0)),
-        cv::Mat(64, 64, CV_32FC3, cv::Scalar(0))}) {
+  for (const cv::Mat& bad : {cv::Mat(), cv::Mat(64, 64, CV_8UC1, cv::Scalar(0)),
+                             cv::Mat(64, 64, CV_32FC3, cv::Scalar(0))}) {
     auto faces = (*finder)->Find(bad);
     EXPECT_EQ(faces.status().code(), absl::StatusCode::kInvalidArgument);
   }
@@ -197,8 +195,7 @@ TEST(FaceFinderTest, RejectsBadOptions) {
   for (const Case& c : cases) {
     auto finder = FaceFinder::Create(c.options);
     EXPECT_EQ(finder.status().code(), c.code) << finder.status();
-    EXPECT_NE(finder.status().message().find(c.in_message),
-              std::string::npos)
+    EXPECT_NE(finder.status().message().find(c.in_message), std::string::npos)
         << finder.status();
   }
 }

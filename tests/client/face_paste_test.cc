@@ -1,6 +1,7 @@
 #include "client/photo/face_paste.h"
 
 #include <cmath>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,7 @@ namespace {
 
 // Photo -> crop: rotation by `degrees`, scale, and `at` (photo pixels)
 // landing at the crop's centre.
-cv::Mat MakeTransform(double degrees, double scale, cv::Point2f at,
-                      int size) {
+cv::Mat MakeTransform(double degrees, double scale, cv::Point2f at, int size) {
   cv::Mat t = cv::getRotationMatrix2D(at, degrees, scale);
   t.at<double>(0, 2) += size / 2.0 - at.x;
   t.at<double>(1, 2) += size / 2.0 - at.y;
@@ -63,6 +63,8 @@ TEST_P(PasteTest, UnchangedCropPastesBackInvisibly) {
   const cv::Mat band = BandInPhoto(mask, t, photo.size());
   ASSERT_GT(cv::countNonZero(band), 100);
   // Two bicubic resamplings of a smooth image: a few levels at most.
+  std::cout << c.name << ": band error " << cv::norm(diff, cv::NORM_INF, band)
+            << ", anywhere " << cv::norm(diff, cv::NORM_INF) << "\n";
   EXPECT_LE(cv::norm(diff, cv::NORM_INF, band), 4.0);
   EXPECT_LE(cv::norm(diff, cv::NORM_INF), 6.0);
   EXPECT_LT(cv::mean(diff)[0], 0.5);
@@ -93,19 +95,20 @@ TEST_P(PasteTest, ChangedCropLeavesNoSeam) {
   const cv::Point2f centre = TransformPoint(InvertTransform(t), {256, 280});
   EXPECT_NEAR(soft.at<cv::Vec3f>(centre)[0], 60, 3);
   // ... and ramps in: a hard mask makes a ~60 step, the feather a few.
+  std::cout << c.name << ": neighbour step " << MaxNeighbourStep(soft)
+            << " feathered, " << MaxNeighbourStep(hard) << " hard\n";
   EXPECT_GT(MaxNeighbourStep(hard), 35);
   EXPECT_LT(MaxNeighbourStep(soft), 60.0 / (0.03 * 512 / c.scale) * 1.5);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Transforms, PasteTest,
-    testing::Values(PasteCase{"Identity", 0, 1.0},
-                    PasteCase{"Rotated", 17, 1.0},
-                    PasteCase{"Enlarged", -8, 2.5},
-                    PasteCase{"Shrunk", 25, 0.6}),
-    [](const testing::TestParamInfo<PasteCase>& info) {
-      return info.param.name;
-    });
+INSTANTIATE_TEST_SUITE_P(Transforms, PasteTest,
+                         testing::Values(PasteCase{"Identity", 0, 1.0},
+                                         PasteCase{"Rotated", 17, 1.0},
+                                         PasteCase{"Enlarged", -8, 2.5},
+                                         PasteCase{"Shrunk", 25, 0.6}),
+                         [](const testing::TestParamInfo<PasteCase>& info) {
+                           return info.param.name;
+                         });
 
 TEST(PasteCropTest, ParsingMaskFollowsTheLabels) {
   cv::Mat labels(512, 512, CV_8UC1, cv::Scalar(0));
@@ -184,8 +187,7 @@ TEST(MaskKindTest, ParsesNames) {
 TEST(AlignmentTest, TemplatePointsGiveTheIdentity) {
   auto t = EstimateAlignment(TemplatePoints512(), 512);
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_LT(cv::norm(*t, cv::Mat(cv::Matx23d(1, 0, 0, 0, 1, 0)),
-                     cv::NORM_INF),
+  EXPECT_LT(cv::norm(*t, cv::Mat(cv::Matx23d(1, 0, 0, 0, 1, 0)), cv::NORM_INF),
             1e-3);
 }
 

@@ -54,8 +54,7 @@ class PhotoRestorerTest : public testing::Test {
     for (const client_test::GroupCopy& copy : group_.copies) {
       FoundFace face;
       for (int k = 0; k < 5; ++k) {
-        face.points[k] =
-            TransformPoint(copy.transform, (*alone)[0].points[k]);
+        face.points[k] = TransformPoint(copy.transform, (*alone)[0].points[k]);
       }
       const cv::Point2f c = TransformPoint(copy.transform, source_centre);
       const float side = source.width * copy.scale;
@@ -105,15 +104,19 @@ TEST_F(PhotoRestorerTest, ChangedFacesLandAtTheirPlaces) {
       EXPECT_NEAR(after[c], 255 - before[c], 12) << "face " << i;
     }
     // The overlay is coloured at the face (skin, label 1) ...
-    EXPECT_GT(cv::norm(result->overlay(around), group_.photo(around),
-                       cv::NORM_L1) / around.area(), 10.0);
+    EXPECT_GT(
+        cv::norm(result->overlay(around), group_.photo(around), cv::NORM_L1) /
+            around.area(),
+        10.0);
   }
   // ... and untouched far from every face (top-left background).
   const cv::Rect corner(0, 0, 60, 60);
-  EXPECT_EQ(cv::norm(result->restored(corner), group_.photo(corner),
-                     cv::NORM_INF), 0.0);
-  EXPECT_EQ(cv::norm(result->overlay(corner), group_.photo(corner),
-                     cv::NORM_INF), 0.0);
+  EXPECT_EQ(
+      cv::norm(result->restored(corner), group_.photo(corner), cv::NORM_INF),
+      0.0);
+  EXPECT_EQ(
+      cv::norm(result->overlay(corner), group_.photo(corner), cv::NORM_INF),
+      0.0);
 }
 
 TEST_F(PhotoRestorerTest, ParsingMaskPastesOnlyTheLabelledFace) {
@@ -122,8 +125,10 @@ TEST_F(PhotoRestorerTest, ParsingMaskPastesOnlyTheLabelledFace) {
   auto result = RestorePhoto(group_.photo, faces_, Invert, options);
   ASSERT_TRUE(result.ok()) << result.status();
   const cv::Rect around(FaceCentre(1) - cv::Point(5, 5), cv::Size(10, 10));
-  EXPECT_GT(cv::norm(result->restored(around), group_.photo(around),
-                     cv::NORM_L1) / around.area(), 30.0);
+  EXPECT_GT(
+      cv::norm(result->restored(around), group_.photo(around), cv::NORM_L1) /
+          around.area(),
+      30.0);
 }
 
 TEST_F(PhotoRestorerTest, OneFailedFaceLeavesTheOthers) {
@@ -132,15 +137,15 @@ TEST_F(PhotoRestorerTest, OneFailedFaceLeavesTheOthers) {
     out[1] = absl::UnavailableError("server went away");
     return out;
   };
-  auto result = RestorePhoto(group_.photo, faces_, fail_second,
-                             PhotoOptions());
+  auto result = RestorePhoto(group_.photo, faces_, fail_second, PhotoOptions());
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_TRUE(result->faces[0].status.ok());
   EXPECT_EQ(result->faces[1].status.code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(result->faces[2].status.ok());
   const cv::Rect around(FaceCentre(1) - cv::Point(10, 10), cv::Size(20, 20));
-  EXPECT_EQ(cv::norm(result->restored(around), group_.photo(around),
-                     cv::NORM_INF), 0.0);
+  EXPECT_EQ(
+      cv::norm(result->restored(around), group_.photo(around), cv::NORM_INF),
+      0.0);
 }
 
 TEST_F(PhotoRestorerTest, DegeneratePointsFailOnlyThatFace) {
@@ -153,8 +158,7 @@ TEST_F(PhotoRestorerTest, DegeneratePointsFailOnlyThatFace) {
   auto result = RestorePhoto(group_.photo, faces_, count, PhotoOptions());
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(crops_seen, 2);
-  EXPECT_EQ(result->faces[0].status.code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result->faces[0].status.code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(RestorePhotoTest, RejectsBadInputs) {
@@ -163,10 +167,9 @@ TEST(RestorePhotoTest, RejectsBadInputs) {
   PhotoOptions sharp;
   sharp.feather = 0;
   const cv::Mat photo(100, 100, CV_8UC3, cv::Scalar(0));
-  EXPECT_EQ(RestorePhoto(cv::Mat(), {}, Identity, PhotoOptions())
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      RestorePhoto(cv::Mat(), {}, Identity, PhotoOptions()).status().code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(RestorePhoto(photo, {}, Identity, small).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(RestorePhoto(photo, {}, Identity, sharp).status().code(),

@@ -30,16 +30,17 @@ std::string Slurp(const std::string& path) {
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
             const std::string& err_path) {
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const pid_t pid = fork();
   if (pid == 0) {
     setpgid(0, 0);
     const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = err_path == out_path
-                        ? out
-                        : open(err_path.c_str(),
-                               O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err =
+        err_path == out_path
+            ? out
+            : open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int null = open("/dev/null", O_RDONLY);
     dup2(null, 0);
     dup2(out, 1);
@@ -58,8 +59,7 @@ std::string ServerBinary() { return FACET_SERVER_BINARY; }
 std::string TrainerBinary() { return FACET_TRAINER_BINARY; }
 std::string PythonStubsDir() { return FACET_PYTHON_STUBS; }
 
-CommandResult RunCommand(const std::vector<std::string>& argv,
-                         int timeout_s) {
+CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_s) {
   CommandResult result;
   char templ[] = "/tmp/facet_cmd_XXXXXX";
   const std::string dir = mkdtemp(templ) ? templ : "/tmp";
@@ -80,12 +80,12 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  result.seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   if (result.exit_code != 124) {
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
-                                         : 128 + WTERMSIG(status);
+    result.exit_code =
+        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   result.out = Slurp(out);
   result.err = Slurp(err);
@@ -96,25 +96,27 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 }
 
 absl::StatusOr<std::unique_ptr<ServerLauncher>> ServerLauncher::Start(
-    const std::string& dir, const std::vector<std::string>& extra_args) {
+    const std::string& dir, const std::vector<std::string>& server_args,
+    const std::vector<std::string>& probe_args) {
   const std::string repo = dir + "/repo";
-  CommandResult init = RunCommand(
-      {TrainerBinary(), "init-weights", "--to", repo + "/facet", "--preset",
-       "tiny"},
-      120);
+  CommandResult init = RunCommand({TrainerBinary(), "init-weights", "--to",
+                                   repo + "/facet", "--preset", "tiny"},
+                                  120);
   if (init.exit_code != 0) {
     return absl::InternalError(
-        absl::StrCat("facet-trainer init-weights failed (exit ",
-                     init.exit_code, "): ", init.out, init.err));
+        absl::StrCat("facet-trainer init-weights failed (exit ", init.exit_code,
+                     "): ", init.out, init.err));
   }
   std::unique_ptr<ServerLauncher> server(new ServerLauncher());
   server->log_path_ = dir + "/server.log";
-  std::vector<std::string> argv = {
-      ServerBinary(),         "--port=0",
-      "--metrics_port=0",     "--host=127.0.0.1",
-      "--model_repository=" + repo, "--model_name=facet",
-      "--device=cpu"};
-  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  std::vector<std::string> argv = {ServerBinary(),
+                                   "--port=0",
+                                   "--metrics_port=0",
+                                   "--host=127.0.0.1",
+                                   "--model_repository=" + repo,
+                                   "--model_name=facet",
+                                   "--device=cpu"};
+  argv.insert(argv.end(), server_args.begin(), server_args.end());
   server->pid_ = Spawn(argv, server->log_path_, server->log_path_);
   if (server->pid_ < 0) return absl::InternalError("fork failed");
 
@@ -128,10 +130,11 @@ absl::StatusOr<std::unique_ptr<ServerLauncher>> ServerLauncher::Start(
       server->port_ = std::stoi(match[1]);
     }
     if (server->port_ != 0) {
-      CommandResult health = RunCommand(
-          {ClientBinary(), "health", "--target=" + server->target(),
-           "--wait_s=60"},
-          70);
+      std::vector<std::string> probe = {ClientBinary(), "health",
+                                        "--target=" + server->target(),
+                                        "--wait_s=60"};
+      probe.insert(probe.end(), probe_args.begin(), probe_args.end());
+      CommandResult health = RunCommand(probe, 70);
       if (health.exit_code == 0) return server;
       return absl::UnavailableError(
           absl::StrCat("facet-server never became SERVING: ", health.out,

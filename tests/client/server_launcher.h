@@ -34,10 +34,12 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 class ServerLauncher {
  public:
   // Publishes a tiny model under `dir`/repo (facet-trainer init-weights),
-  // starts facet-server on it and waits (up to 90 s) until it is ready
-  // and SERVING. Errors carry the server's log.
+  // starts facet-server on it with `server_args` added and waits (up to
+  // 90 s) until it is ready and SERVING, probing with facet-client health
+  // plus `probe_args` (e.g. TLS flags). Errors carry the server's log.
   static absl::StatusOr<std::unique_ptr<ServerLauncher>> Start(
-      const std::string& dir, const std::vector<std::string>& extra_args = {});
+      const std::string& dir, const std::vector<std::string>& server_args = {},
+      const std::vector<std::string>& probe_args = {});
   ~ServerLauncher();
 
   std::string target() const;  // "127.0.0.1:<port>"
