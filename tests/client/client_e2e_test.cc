@@ -319,11 +319,12 @@ TEST(ClientTlsTest, MutualTlsRoundTrip) {
                                          "--tls_cert=" + dir + "/client.pem",
                                          "--tls_key=" + dir + "/client.key",
                                          "--tls_server_name=facet.test"};
-  auto server = client_test::ServerLauncher::Start(
-      dir,
-      {"--tls_cert=" + dir + "/server.pem", "--tls_key=" + dir + "/server.key",
-       "--tls_ca=" + dir + "/ca.pem"},
-      mtls);
+  client_test::ServerLauncher::Options options;
+  options.server_args = {"--tls_cert=" + dir + "/server.pem",
+                         "--tls_key=" + dir + "/server.key",
+                         "--tls_ca=" + dir + "/ca.pem"};
+  options.probe_args = mtls;
+  auto server = client_test::ServerLauncher::Start(dir, options);
   ASSERT_TRUE(server.ok()) << server.status();
   WriteFace(dir + "/face.png", 64);
   auto client = [&](std::vector<std::string> extra) {
@@ -347,6 +348,27 @@ TEST(ClientTlsTest, MutualTlsRoundTrip) {
   std::vector<std::string> unnamed(mtls.begin(), mtls.end() - 1);
   CommandResult wrong_name = client(unnamed);
   EXPECT_EQ(wrong_name.exit_code, 3) << Describe(wrong_name);
+}
+
+TEST(ClientNoModelTest, NotServingAndUnavailableWithoutAModel) {
+  const std::string dir = client_test::MakeTempDir("facet_client_nomodel");
+  client_test::ServerLauncher::Options options;
+  options.publish_model = false;
+  auto server = client_test::ServerLauncher::Start(dir, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string target = "--target=" + (*server)->target();
+  CommandResult health =
+      RunCommand({client_test::ClientBinary(), "health", target, "--json"});
+  EXPECT_EQ(health.exit_code, 1) << Describe(health);
+  EXPECT_EQ(ParseJson(health.out)["status"], "NOT_SERVING");
+  // Parse is retried (UNAVAILABLE: no model) and then reported.
+  WriteFace(dir + "/face.png", 64);
+  CommandResult parse =
+      RunCommand({client_test::ClientBinary(), "parse", dir + "/face.png",
+                  "--out=" + dir + "/out", "--max_attempts=3", target});
+  EXPECT_EQ(parse.exit_code, 3) << Describe(parse);
+  EXPECT_NE(parse.out.find("UNAVAILABLE"), std::string::npos) << parse.out;
+  EXPECT_NE(parse.out.find("(3 attempts)"), std::string::npos) << parse.out;
 }
 
 // ------------------------------------------------------- without a server

@@ -14,6 +14,7 @@
 #include "client/cli/bench_stats.h"
 #include "client/cli/cli_common.h"
 #include "client/facet_client.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/client/client_test_util.h"
 
@@ -202,6 +203,100 @@ TEST(FaceClientTest, RetriesUnavailableWithBackoffThenExplains) {
   EXPECT_LT(absl::Now() - again, absl::Milliseconds(900));
   EXPECT_FALSE(IsRetryable(absl::StatusCode::kInvalidArgument));
   EXPECT_TRUE(IsRetryable(absl::StatusCode::kResourceExhausted));
+}
+
+// An in-process FaceService that fails the first `failures` Parse calls
+// with `code`, then answers OK; counts the calls it sees.
+class ScriptedService final : public v1::FaceService::Service {
+ public:
+  ScriptedService(grpc::StatusCode code, int failures)
+      : code_(code), failures_(failures) {}
+  grpc::Status Parse(grpc::ServerContext*, const v1::ParseRequest*,
+                     v1::ParseResponse* response) override {
+    if (calls_++ < failures_) return grpc::Status(code_, "scripted failure");
+    response->mutable_info()->set_model_version(7);
+    return grpc::Status::OK;
+  }
+  int calls() const { return calls_; }
+
+ private:
+  const grpc::StatusCode code_;
+  const int failures_;
+  std::atomic<int> calls_{0};
+};
+
+TEST(FaceClientTest, RetriesOnlyRetryableCodesUpToTheLimit) {
+  struct Case {
+    std::string name;
+    grpc::StatusCode code;
+    int failures;
+    absl::StatusCode expected;
+    int expected_calls;
+  };
+  const std::vector<Case> cases = {
+      {"queue full twice", grpc::StatusCode::RESOURCE_EXHAUSTED, 2,
+       absl::StatusCode::kOk, 3},
+      {"unavailable once", grpc::StatusCode::UNAVAILABLE, 1,
+       absl::StatusCode::kOk, 2},
+      {"queue full always", grpc::StatusCode::RESOURCE_EXHAUSTED, 100,
+       absl::StatusCode::kResourceExhausted, 4},
+      {"bad input", grpc::StatusCode::INVALID_ARGUMENT, 100,
+       absl::StatusCode::kInvalidArgument, 1},
+  };
+  for (const Case& c : cases) {
+    ScriptedService service(c.code, c.failures);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(&service);
+    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+    ASSERT_NE(server, nullptr);
+    ClientOptions options;
+    options.target = "127.0.0.1:" + std::to_string(port);
+    options.initial_backoff = absl::Milliseconds(5);
+    auto client = FaceClient::Create(options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    auto response = (*client)->Parse(v1::ParseRequest());
+    EXPECT_EQ(response.status().code(), c.expected) << c.name;
+    EXPECT_EQ(service.calls(), c.expected_calls) << c.name;
+    if (response.ok()) EXPECT_EQ(response->info().model_version(), 7);
+    if (!response.ok()) {
+      EXPECT_NE(response.status().message().find("scripted failure"),
+                std::string::npos)
+          << response.status();
+    }
+    server->Shutdown();
+  }
+}
+
+TEST(FaceClientTest, ParseManyKeepsOrderAndReportsEachCompletion) {
+  ScriptedService service(grpc::StatusCode::INVALID_ARGUMENT, 0);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  ClientOptions options;
+  options.target = "127.0.0.1:" + std::to_string(port);
+  auto client = FaceClient::Create(options);
+  ASSERT_TRUE(client.ok());
+  std::vector<int> done(20, 0);
+  auto results = (*client)->ParseMany(
+      std::vector<v1::ParseRequest>(20), 4,
+      [&](size_t i, const absl::StatusOr<v1::ParseResponse>& r) {
+        EXPECT_TRUE(r.ok());
+        ++done[i];
+      });
+  ASSERT_EQ(results.size(), 20u);
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_TRUE(results[i].ok()) << i;
+    EXPECT_EQ(done[i], 1) << i;
+  }
+  EXPECT_EQ(service.calls(), 20);
+  server->Shutdown();
 }
 
 }  // namespace

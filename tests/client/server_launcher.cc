@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -96,16 +97,20 @@ CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_s) {
 }
 
 absl::StatusOr<std::unique_ptr<ServerLauncher>> ServerLauncher::Start(
-    const std::string& dir, const std::vector<std::string>& server_args,
-    const std::vector<std::string>& probe_args) {
+    const std::string& dir, const Options& options) {
   const std::string repo = dir + "/repo";
-  CommandResult init = RunCommand({TrainerBinary(), "init-weights", "--to",
-                                   repo + "/facet", "--preset", "tiny"},
-                                  120);
-  if (init.exit_code != 0) {
-    return absl::InternalError(
-        absl::StrCat("facet-trainer init-weights failed (exit ", init.exit_code,
-                     "): ", init.out, init.err));
+  if (options.publish_model) {
+    CommandResult init = RunCommand({TrainerBinary(), "init-weights", "--to",
+                                     repo + "/facet", "--preset", "tiny"},
+                                    120);
+    if (init.exit_code != 0) {
+      return absl::InternalError(
+          absl::StrCat("facet-trainer init-weights failed (exit ",
+                       init.exit_code, "): ", init.out, init.err));
+    }
+  } else {
+    mkdir(repo.c_str(), 0755);
+    mkdir((repo + "/facet").c_str(), 0755);
   }
   std::unique_ptr<ServerLauncher> server(new ServerLauncher());
   server->log_path_ = dir + "/server.log";
@@ -116,7 +121,8 @@ absl::StatusOr<std::unique_ptr<ServerLauncher>> ServerLauncher::Start(
                                    "--model_repository=" + repo,
                                    "--model_name=facet",
                                    "--device=cpu"};
-  argv.insert(argv.end(), server_args.begin(), server_args.end());
+  argv.insert(argv.end(), options.server_args.begin(),
+              options.server_args.end());
   server->pid_ = Spawn(argv, server->log_path_, server->log_path_);
   if (server->pid_ < 0) return absl::InternalError("fork failed");
 
@@ -129,11 +135,13 @@ absl::StatusOr<std::unique_ptr<ServerLauncher>> ServerLauncher::Start(
     if (server->port_ == 0 && std::regex_search(log, match, ready)) {
       server->port_ = std::stoi(match[1]);
     }
+    if (server->port_ != 0 && !options.publish_model) return server;
     if (server->port_ != 0) {
       std::vector<std::string> probe = {ClientBinary(), "health",
                                         "--target=" + server->target(),
                                         "--wait_s=60"};
-      probe.insert(probe.end(), probe_args.begin(), probe_args.end());
+      probe.insert(probe.end(), options.probe_args.begin(),
+                   options.probe_args.end());
       CommandResult health = RunCommand(probe, 70);
       if (health.exit_code == 0) return server;
       return absl::UnavailableError(

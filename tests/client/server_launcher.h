@@ -33,13 +33,24 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 
 class ServerLauncher {
  public:
+  struct Options {
+    std::vector<std::string> server_args;  // Added to facet-server's.
+    std::vector<std::string> probe_args;   // Added to the health probe's.
+    // False: leave the model folder empty and return once the server
+    // logs its port (it then answers NOT_SERVING / UNAVAILABLE).
+    bool publish_model = true;
+  };
+
   // Publishes a tiny model under `dir`/repo (facet-trainer init-weights),
-  // starts facet-server on it with `server_args` added and waits (up to
-  // 90 s) until it is ready and SERVING, probing with facet-client health
-  // plus `probe_args` (e.g. TLS flags). Errors carry the server's log.
+  // starts facet-server on it and waits (up to 90 s) until it is ready and
+  // SERVING, probing with facet-client health. Errors carry the server's
+  // log.
   static absl::StatusOr<std::unique_ptr<ServerLauncher>> Start(
-      const std::string& dir, const std::vector<std::string>& server_args = {},
-      const std::vector<std::string>& probe_args = {});
+      const std::string& dir, const Options& options);
+  static absl::StatusOr<std::unique_ptr<ServerLauncher>> Start(
+      const std::string& dir) {
+    return Start(dir, Options());
+  }
   ~ServerLauncher();
 
   std::string target() const;  // "127.0.0.1:<port>"
