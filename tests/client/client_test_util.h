@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -47,7 +48,26 @@ inline std::string FixturesDir() {
   return IsDir(shared + "/fixtures") ? shared + "/fixtures" : "";
 }
 
-// A fresh, empty folder under the test temp dir.
+// Removes the folders MakeTempDir made when the test program exits.
+class TempDirRegistry {
+ public:
+  static TempDirRegistry& Get() {
+    static TempDirRegistry registry;
+    return registry;
+  }
+  void Add(const std::string& dir) { dirs_.push_back(dir); }
+  ~TempDirRegistry() {
+    std::error_code ignored;
+    for (const std::string& dir : dirs_) {
+      std::filesystem::remove_all(dir, ignored);
+    }
+  }
+
+ private:
+  std::vector<std::string> dirs_;
+};
+
+// A fresh, empty folder under the test temp dir, removed at exit.
 inline std::string MakeTempDir(const std::string& prefix = "facet_client") {
   std::string base = ::testing::TempDir();
   if (base.empty() || base.back() != '/') base += '/';
@@ -58,6 +78,7 @@ inline std::string MakeTempDir(const std::string& prefix = "facet_client") {
     ADD_FAILURE() << "mkdtemp failed under " << base;
     return base;
   }
+  TempDirRegistry::Get().Add(buffer.data());
   return buffer.data();
 }
 
