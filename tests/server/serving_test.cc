@@ -9,6 +9,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "opencv2/imgcodecs.hpp"
+#include "opencv2/imgproc.hpp"
 #include "tests/server/server_process.h"
 
 namespace facet {
@@ -149,21 +150,41 @@ TEST_F(ServingTest, EnhanceReturnsJpegAtRequestedSize) {
 }
 
 TEST_F(ServingTest, RawInputsMatchEncodedInputs) {
-  const cv::Mat rgb = MakeFace(64, 64, 4);
-  v1::ParseRequest encoded = PngRequest(rgb);
-  encoded.set_label_encoding(v1::IMAGE_ENCODING_RAW);
-  v1::ParseRequest raw;
-  raw.set_label_encoding(v1::IMAGE_ENCODING_RAW);
-  v1::RawImage* image = raw.mutable_image()->mutable_raw();
-  image->set_data(reinterpret_cast<const char*>(rgb.data), rgb.total() * 3);
-  image->set_width(64);
-  image->set_height(64);
-  image->set_format(v1::PIXEL_FORMAT_RGB);
-  v1::ParseResponse a, b;
-  ASSERT_TRUE(Parse(stub_.get(), encoded, &a).ok());
-  grpc::Status status = Parse(stub_.get(), raw, &b);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(a.labels().data(), b.labels().data());
+  const cv::Mat rgb = MakeFace(64, 48, 4);
+  cv::Mat bgr, gray, gray_rgb;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  cv::cvtColor(rgb, gray, cv::COLOR_RGB2GRAY);
+  cv::cvtColor(gray, gray_rgb, cv::COLOR_GRAY2RGB);
+  struct Case {
+    const char* name;
+    v1::PixelFormat format;
+    cv::Mat pixels;     // Sent raw.
+    cv::Mat reference;  // Sent as PNG (RGB).
+  };
+  const Case cases[] = {
+      {"rgb", v1::PIXEL_FORMAT_RGB, rgb, rgb},
+      {"bgr", v1::PIXEL_FORMAT_BGR, bgr, rgb},
+      {"gray", v1::PIXEL_FORMAT_GRAY, gray, gray_rgb},
+  };
+  for (const Case& c : cases) {
+    v1::ParseRequest encoded = PngRequest(c.reference);
+    encoded.set_label_encoding(v1::IMAGE_ENCODING_RAW);
+    v1::ParseRequest raw;
+    raw.set_label_encoding(v1::IMAGE_ENCODING_RAW);
+    v1::RawImage* image = raw.mutable_image()->mutable_raw();
+    image->set_data(reinterpret_cast<const char*>(c.pixels.data),
+                    c.pixels.total() * c.pixels.elemSize());
+    image->set_width(c.pixels.cols);
+    image->set_height(c.pixels.rows);
+    image->set_format(c.format);
+    v1::ParseResponse a, b;
+    ASSERT_TRUE(Parse(stub_.get(), encoded, &a).ok()) << c.name;
+    grpc::Status status = Parse(stub_.get(), raw, &b);
+    ASSERT_TRUE(status.ok()) << c.name << ": " << status.error_message();
+    EXPECT_EQ(b.labels().width(), 64) << c.name;
+    EXPECT_EQ(b.labels().height(), 48) << c.name;
+    EXPECT_EQ(a.labels().data(), b.labels().data()) << c.name;
+  }
 }
 
 // Concurrent requests are batched (batch_size > 1 seen) and give the same
