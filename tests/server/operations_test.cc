@@ -167,6 +167,38 @@ TEST(OperationsTest, SigtermDrainsAndExitsZero) {
   EXPECT_NE(server->Log().find("event=stopped"), std::string::npos);
 }
 
+// A stream keeps at most --stream_max_inflight items in flight: with a long
+// batch delay, its items can only ever be batched in twos.
+TEST(OperationsTest, StreamBoundsItemsInFlight) {
+  auto server =
+      StartServing({"--max_batch_size=8", "--max_queue_delay_us=300000",
+                    "--stream_max_inflight=2"});
+  ASSERT_NE(server, nullptr);
+  auto stub = server->NewStub();
+  grpc::ClientContext context;
+  auto stream = stub->ParseStream(&context);
+  constexpr int kItems = 6;
+  for (int i = 0; i < kItems; ++i) {
+    v1::ParseStreamRequest item;
+    item.set_tag(absl::StrCat(i));
+    *item.mutable_request() = SmallRequest();
+    ASSERT_TRUE(stream->Write(item));
+  }
+  stream->WritesDone();
+  v1::ParseStreamResponse response;
+  int received = 0;
+  int max_batch = 0;
+  while (stream->Read(&response)) {
+    ++received;
+    EXPECT_EQ(response.status().code(), 0) << response.status().message();
+    max_batch =
+        std::max(max_batch, response.response().info().timings().batch_size());
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(received, kItems);
+  EXPECT_EQ(max_batch, 2);
+}
+
 // --model FILE serves one bare weights file as version 0; flags come from
 // FACET_* variables unless given on the command line.
 TEST(OperationsTest, ServesOneFileWithFlagsFromEnvironment) {
