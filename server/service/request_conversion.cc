@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "core/image/image_encoder.h"
 #include "core/image/image_resize.h"
 #include "core/image/label_palette.h"
@@ -83,8 +84,16 @@ absl::Status BuildRestored(const cv::Mat& original, const ParseResult& result,
 absl::StatusOr<cv::Mat> DecodeRequestImage(const v1::Image& image,
                                            const DecodeLimits& limits) {
   switch (image.source_case()) {
-    case v1::Image::kEncoded:
-      return DecodeImage(image.encoded(), limits);
+    case v1::Image::kEncoded: {
+      absl::StatusOr<cv::Mat> decoded = DecodeImage(image.encoded(), limits);
+      if (decoded.ok()) return decoded;
+      // core/image names its byte limit --max_bytes; the server's flag is
+      // --max_image_bytes, and the message should name what to change.
+      return absl::Status(
+          decoded.status().code(),
+          absl::StrReplaceAll(decoded.status().message(),
+                              {{"--max_bytes=", "--max_image_bytes="}}));
+    }
     case v1::Image::kRaw: {
       const v1::RawImage& raw = image.raw();
       PixelLayout layout;

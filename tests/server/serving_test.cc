@@ -26,7 +26,7 @@ class ServingTest : public ::testing::Test {
     auto server = ServerProcess::Start(
         {"--model_repository=" + *repo_, std::string("--model_name=") + kModel,
          "--device=cpu", "--max_batch_size=4", "--max_queue_delay_us=30000",
-         "--max_side=1024", "--max_image_bytes=300000",
+         "--max_side=1024", "--max_image_bytes=300000", "--max_pixels=500000",
          "--max_message_bytes=1000000", "--intra_op_threads=1"});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = server->release();
@@ -267,12 +267,23 @@ TEST_F(ServingTest, BadRequestsGetCodeAndMessage) {
        [](v1::ParseRequest* r) {
          r->mutable_image()->set_encoded(PngBytes(MakeFace(1100, 4, 6)));
        },
-       grpc::INVALID_ARGUMENT, "max_side"},
+       grpc::INVALID_ARGUMENT, "--max_side=1024"},
       {"bytes over limit",
        [](v1::ParseRequest* r) {
          r->mutable_image()->set_encoded(std::string(400000, 'x'));
        },
-       grpc::INVALID_ARGUMENT, "max_bytes"},
+       grpc::INVALID_ARGUMENT, "--max_image_bytes=300000"},
+      {"pixels over limit, from the header alone",
+       [](v1::ParseRequest* r) {
+         // A tiny PNG whose header claims 900x900: refused before decoding
+         // (a decompression bomb costs nothing).
+         std::string png = PngBytes(MakeFace(8, 8, 6));
+         const char size[8] = {0, 0, 3, static_cast<char>(0x84),
+                               0, 0, 3, static_cast<char>(0x84)};
+         png.replace(16, 8, size, 8);
+         r->mutable_image()->set_encoded(png);
+       },
+       grpc::INVALID_ARGUMENT, "--max_pixels=500000"},
       {"raw wrong length",
        [](v1::ParseRequest* r) {
          auto* raw = r->mutable_image()->mutable_raw();
