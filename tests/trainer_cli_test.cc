@@ -18,10 +18,7 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string TrainerPath() {
-  const char* dir = std::getenv("FACET_BINARY_DIR");
-  return std::string(dir ? dir : "build") + "/trainer/facet-trainer";
-}
+std::string TrainerPath() { return testing::BinaryDir() + "/trainer/facet-trainer"; }
 
 std::vector<std::string> TrainArgs(const std::string& to, std::vector<std::string> extra) {
   std::vector<std::string> args = {TrainerPath(), "train", "--to=" + to, "--preset=tiny",
@@ -33,7 +30,7 @@ std::vector<std::string> TrainArgs(const std::string& to, std::vector<std::strin
 
 // Returns the last "<key>=<float>" value in `log`, or -1.
 double LastValue(const std::string& log, const std::string& key) {
-  std::regex re(key + "=([0-9.eE+-]+)");
+  std::regex re("\\b" + key + "=([0-9.eE+-]+)");
   double v = -1;
   for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it) {
     v = std::stod((*it)[1]);
@@ -48,13 +45,20 @@ class TrainerCliTest : public ::testing::Test {
   std::string dir_;
 };
 
-// The network learns: a fixed tiny configuration and seed on synthetic
+constexpr char kLearningPreset[] = "64,64,16,16,19,2,16,32";
+
+// The network learns: a fixed small configuration and seed on synthetic
 // faces clears a calibrated validation mIoU within a few hundred CPU steps.
 TEST_F(TrainerCliTest, LearnsToParseSyntheticFaces) {
-  testing::Subprocess p(TrainArgs(dir_ + "/repo/m", {"--steps=300", "--batch_size=8",
-                                                     "--val_every=0", "--publish_every=0",
-                                                     "--val_batches=4", "--lr=2e-3"}),
-                        dir_ + "/train.log");
+  // 64 px, base 16, channels 16..32, two body blocks, batch 4, lr 1.5e-3,
+  // seed 1, one thread: calibrated once at validation mIoU 0.338 after 800
+  // steps (majority-class baseline 0.033; the tiny preset reached only
+  // 0.27). The run is deterministic for a given machine and thread count.
+  std::vector<std::string> args = TrainArgs(
+      dir_ + "/repo/m", {"--steps=800", "--batch_size=4", "--val_every=0", "--publish_every=0",
+                         "--val_batches=8", "--lr=1.5e-3"});
+  args[3] = "--preset=" + std::string(kLearningPreset);
+  testing::Subprocess p(args, dir_ + "/train.log");
   ASSERT_EQ(p.Wait(seconds(540)), 0) << p.Log();
   const std::string log = p.Log();
   const double miou = LastValue(log, "miou");
@@ -67,7 +71,7 @@ TEST_F(TrainerCliTest, LearnsToParseSyntheticFaces) {
   EXPECT_TRUE(ModelRepository::ValidateVersionDir(dir_ + "/repo/m/1").ok());
   // `evaluate` reads the published version and reports the same number.
   testing::Subprocess eval({TrainerPath(), "evaluate", "--weights=" + dir_ + "/repo/m/1",
-                            "--seed=1", "--batch_size=8", "--val_batches=4", "--threads=1"},
+                            "--seed=1", "--batch_size=4", "--val_batches=8", "--threads=1"},
                            dir_ + "/eval.log");
   ASSERT_EQ(eval.Wait(seconds(120)), 0) << eval.Log();
   EXPECT_NE(eval.Log().find("mIoU"), std::string::npos) << eval.Log();

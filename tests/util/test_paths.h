@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <system_error>
 
 namespace facet::testing {
 
@@ -14,14 +15,40 @@ inline std::string SourceDir() {
   return dir ? dir : std::filesystem::current_path().string();
 }
 
-// FACET_SHARED_DIR (set by CTest), else SourceDir()/../shared. May not
+// FACET_SHARED_DIR if set, else the folder CMake was configured with
+// (FACET_SHARED_DIR cache variable), else SourceDir()/../shared. May not
 // exist: tests that need fixtures GTEST_SKIP then.
 inline std::string SharedDir() {
   const char* dir = std::getenv("FACET_SHARED_DIR");
-  return dir ? dir : SourceDir() + "/../shared";
+  if (dir) return dir;
+#ifdef FACET_DEFAULT_SHARED_DIR
+  return FACET_DEFAULT_SHARED_DIR;
+#else
+  return SourceDir() + "/../shared";
+#endif
+}
+
+// FACET_BINARY_DIR if set, else the build folder the test was built in,
+// else SourceDir()/build. Programs live in <BinaryDir>/<folder>/<name>.
+inline std::string BinaryDir() {
+  const char* dir = std::getenv("FACET_BINARY_DIR");
+  if (dir) return dir;
+#ifdef FACET_DEFAULT_BINARY_DIR
+  return FACET_DEFAULT_BINARY_DIR;
+#else
+  return SourceDir() + "/build";
+#endif
 }
 
 inline std::string FixturesDir() { return SharedDir() + "/fixtures"; }
+
+// FixturesDir() if that folder exists, else "": tests that need fixtures
+// check for "" and GTEST_SKIP.
+inline std::string FixturesDirIfPresent() {
+  const std::string dir = FixturesDir();
+  std::error_code ignored;
+  return std::filesystem::is_directory(dir, ignored) ? dir : std::string();
+}
 
 // A fresh empty folder under the system temp dir, removed by the caller
 // (or left for the OS) — never inside the source tree or shared/.
