@@ -46,9 +46,9 @@ void ExpectRedBlue(const cv::Mat& rgb, int tolerance, const std::string& what) {
 }
 
 TEST(DecodeImageTest, AstronautIsRgbNotBgr) {
-  const std::string shared = image_test::SharedDir();
-  if (shared.empty()) GTEST_SKIP() << "shared fixtures folder not found";
-  const std::string path = shared + "/fixtures/astronaut.png";
+  const std::string fixtures = testing::FixturesDirIfPresent();
+  if (fixtures.empty()) GTEST_SKIP() << "shared fixtures folder not found";
+  const std::string path = fixtures + "/astronaut.png";
   absl::StatusOr<cv::Mat> rgb = ReadImageFile(path, DecodeLimits());
   ASSERT_TRUE(rgb.ok()) << rgb.status();
   EXPECT_EQ(rgb->cols, 512);
@@ -206,8 +206,9 @@ TEST(DecodeImageTest, ExtremeShapes) {
 class PilFixtureTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(image_test::MakeTempDir());
-    const std::string command = "/usr/bin/python3 " + image_test::SourceDir() +
+    dir_ =
+        new std::string(testing::MakeTempDirRemovedAtExit("facet_image_test"));
+    const std::string command = "/usr/bin/python3 " + testing::SourceDir() +
                                 "/tests/python/make_image_fixtures.py " +
                                 *dir_ + " >/dev/null 2>&1";
     ok_ = std::system(command.c_str()) == 0;
@@ -426,10 +427,10 @@ TEST(DecodeImageTest, GarbageNeverCrashes) {
 }
 
 TEST(ReadImageFileTest, ReadsAndNamesThePathInErrors) {
-  const std::string dir = image_test::MakeTempDir();
+  const std::string dir = testing::MakeTempDirRemovedAtExit("facet_image_test");
   const std::string good = dir + "/good.png";
   const cv::Mat rgb = MakePattern(12, 9);
-  image_test::WriteFile(good, OpenCvEncode(RgbToBgr(rgb), ".png"));
+  testing::WriteFile(good, OpenCvEncode(RgbToBgr(rgb), ".png"));
   absl::StatusOr<cv::Mat> image = ReadImageFile(good, DecodeLimits());
   ASSERT_TRUE(image.ok()) << image.status();
   EXPECT_EQ(MaxDiff(*image, rgb), 0);
@@ -447,7 +448,7 @@ TEST(ReadImageFileTest, ReadsAndNamesThePathInErrors) {
   EXPECT_TRUE(Contains(image.status(), "is a directory")) << image.status();
 
   const std::string text = dir + "/notes.png";
-  image_test::WriteFile(text, "not an image");
+  testing::WriteFile(text, "not an image");
   image = ReadImageFile(text, DecodeLimits());
   EXPECT_EQ(image.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(Contains(image.status(), text + ": unknown image format"))
@@ -464,8 +465,9 @@ TEST(ReadImageFileTest, ReadsAndNamesThePathInErrors) {
 
 TEST(ReadImageFileTest, UnreadableFileIsPermissionDenied) {
   if (geteuid() == 0) GTEST_SKIP() << "root reads files regardless of mode";
-  const std::string path = image_test::MakeTempDir() + "/secret.png";
-  image_test::WriteFile(path, OpenCvEncode(MakePattern(4, 4), ".png"));
+  const std::string path =
+      testing::MakeTempDirRemovedAtExit("facet_image_test") + "/secret.png";
+  testing::WriteFile(path, OpenCvEncode(MakePattern(4, 4), ".png"));
   ASSERT_EQ(chmod(path.c_str(), 0), 0);
   absl::StatusOr<cv::Mat> image = ReadImageFile(path, DecodeLimits());
   EXPECT_EQ(image.status().code(), absl::StatusCode::kPermissionDenied);

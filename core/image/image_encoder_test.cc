@@ -98,7 +98,7 @@ TEST(EncodeTest, RejectsBadInput) {
 }
 
 TEST(WriteImageFileTest, WritesEachExtensionAtomically) {
-  const std::string dir = image_test::MakeTempDir();
+  const std::string dir = testing::MakeTempDirRemovedAtExit("facet_image_test");
   const cv::Mat rgb = MakeRedBlue(64, 48);
   for (const char* name : {"a.png", "b.jpg", "c.JPEG", "d.PNG"}) {
     const std::string path = dir + "/" + name;
@@ -108,7 +108,7 @@ TEST(WriteImageFileTest, WritesEachExtensionAtomically) {
     ASSERT_EQ(back->size(), rgb.size()) << name;
     const bool png = std::string(name).find("PNG") != std::string::npos ||
                      std::string(name).find("png") != std::string::npos;
-    EXPECT_EQ(ReadImageHeader(image_test::ReadFile(path))->format,
+    EXPECT_EQ(ReadImageHeader(testing::ReadFile(path))->format,
               png ? ImageFormat::kPng : ImageFormat::kJpeg)
         << name;
     if (png) EXPECT_EQ(MaxDiff(*back, rgb), 0) << name;
@@ -121,7 +121,7 @@ TEST(WriteImageFileTest, WritesEachExtensionAtomically) {
 }
 
 TEST(WriteImageFileTest, ErrorsNameThePath) {
-  const std::string dir = image_test::MakeTempDir();
+  const std::string dir = testing::MakeTempDirRemovedAtExit("facet_image_test");
   const cv::Mat rgb = MakePattern(4, 4);
 
   const std::string missing = dir + "/no_such_folder/out.png";

@@ -1,15 +1,10 @@
-// Helpers shared by the core/image tests (not part of facet_image).
+// Helpers shared by the core/image tests (not part of facet_image). Paths,
+// scratch folders and file reads/writes are in tests/util/.
 
 #ifndef FACET_CORE_IMAGE_IMAGE_TEST_UTIL_H_
 #define FACET_CORE_IMAGE_IMAGE_TEST_UTIL_H_
 
-#include <stdlib.h>
-#include <sys/stat.h>
-
 #include <cstdint>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,6 +12,7 @@
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
+#include "tests/util/test_files.h"
 
 namespace facet {
 namespace image_test {
@@ -63,51 +59,6 @@ inline cv::Mat RgbToBgr(const cv::Mat& rgb) {
 // Largest absolute per-element difference of two same-shaped images.
 inline double MaxDiff(const cv::Mat& a, const cv::Mat& b) {
   return cv::norm(a, b, cv::NORM_INF);
-}
-
-// A fresh, empty folder under the test temp dir.
-inline std::string MakeTempDir() {
-  std::string base = ::testing::TempDir();
-  if (base.empty() || base.back() != '/') base += '/';
-  std::string templ = base + "facet_image_test_XXXXXX";
-  std::vector<char> buffer(templ.begin(), templ.end());
-  buffer.push_back('\0');
-  if (mkdtemp(buffer.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp failed under " << base;
-    return base;
-  }
-  return buffer.data();
-}
-
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-inline void WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-  ASSERT_TRUE(out.good()) << path;
-}
-
-inline bool IsDir(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-inline std::string SourceDir() {
-  const char* dir = std::getenv("FACET_SOURCE_DIR");
-  return dir != nullptr ? dir : ".";
-}
-
-// The shared folder holding fixtures/, or "" if it cannot be found.
-inline std::string SharedDir() {
-  const char* dir = std::getenv("FACET_SHARED_DIR");
-  if (dir != nullptr && IsDir(dir)) return dir;
-  const std::string fallback = SourceDir() + "/../shared";
-  return IsDir(fallback) ? fallback : "";
 }
 
 }  // namespace image_test

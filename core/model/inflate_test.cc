@@ -10,7 +10,7 @@ namespace facet {
 namespace {
 
 using pth_testing::GeneratedFixturesDir;
-using pth_testing::ReadFile;
+using testing::ReadFile;
 
 constexpr size_t kBig = size_t{1} << 24;
 

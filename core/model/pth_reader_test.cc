@@ -17,8 +17,7 @@ namespace {
 using pth_testing::ExpectedTensor;
 using pth_testing::GeneratedFixturesDir;
 using pth_testing::ReadExpected;
-using pth_testing::ReadFile;
-using pth_testing::SharedFixturesDir;
+using testing::ReadFile;
 
 std::string DataOf(const RawTensor& t) {
   return std::string(t.data.begin(), t.data.end());
@@ -62,7 +61,7 @@ void ExpectMatches(const RawTensorMap& got,
 }
 
 TEST(PthReaderTest, GoldenZipAndLegacyAgreeWithSafetensors) {
-  const std::string shared = SharedFixturesDir();
+  const std::string shared = testing::FixturesDirIfPresent();
   if (shared.empty()) GTEST_SKIP() << "no shared fixtures";
   ModelResult<RawTensorMap> zip = ReadPthFile(shared + "/golden/small.zip.pth");
   ModelResult<RawTensorMap> legacy =
@@ -209,7 +208,7 @@ TEST(PthReaderTest, RejectsFilesThatAreNotStateDicts) {
 TEST(PthReaderTest, FileErrors) {
   EXPECT_EQ(ReadPthFile("/nonexistent/x.pth").status().code(),
             ModelErrorCode::kNotFound);
-  EXPECT_EQ(ReadPthFile(testing::TempDir()).status().code(),
+  EXPECT_EQ(ReadPthFile(::testing::TempDir()).status().code(),
             ModelErrorCode::kInvalidArgument);
   EXPECT_EQ(ParsePth("", "empty.pth").status().code(),
             ModelErrorCode::kInvalidArgument);

@@ -1,7 +1,8 @@
 // Test-only helpers shared by the .pth tests (pth_*_test.cc, zip and
 // inflate tests): where fixtures live, Python-generated fixtures, and the
-// expected-tensor lists make_pth_fixtures.py writes. Header-only so that it
-// never enters the facet_model library.
+// expected-tensor lists make_pth_fixtures.py writes (paths and file
+// reads/writes come from tests/util/). Header-only so that it never enters
+// the facet_model library.
 #ifndef FACET_CORE_MODEL_PTH_TEST_FIXTURES_H_
 #define FACET_CORE_MODEL_PTH_TEST_FIXTURES_H_
 
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/util/test_files.h"
 
 namespace facet {
 namespace pth_testing {
@@ -23,31 +25,6 @@ namespace pth_testing {
 inline bool PathExists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
-}
-
-inline std::string SourceDir() {
-  const char* dir = std::getenv("FACET_SOURCE_DIR");
-  return dir != nullptr ? dir : ".";
-}
-
-// The shared fixtures folder, or "" when it is absent.
-inline std::string SharedFixturesDir() {
-  const char* env = std::getenv("FACET_SHARED_DIR");
-  std::string dir = env != nullptr ? env : SourceDir() + "/../shared";
-  dir += "/fixtures";
-  return PathExists(dir) ? dir : "";
-}
-
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-inline void WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 constexpr const char* kPython = "/usr/bin/python3";
@@ -73,14 +50,15 @@ inline int Run(const std::string& command) {
 // with torch is unavailable. Concurrent callers race benignly: each
 // generates into its own folder and the first rename wins.
 inline std::string GenerateWithPython(const std::string& script_name) {
-  const std::string script = SourceDir() + "/tests/python/" + script_name;
+  const std::string script =
+      testing::SourceDir() + "/tests/python/" + script_name;
   if (!PathExists(script)) return std::string();
-  const std::string text = ReadFile(script);
+  const std::string text = testing::ReadFile(script);
   uint64_t hash = 1469598103934665603ull;  // FNV-1a.
   for (char c : text)
     hash = (hash ^ static_cast<uint8_t>(c)) * 1099511628211ull;
   const std::string final_dir =
-      testing::TempDir() + "facet_pth_" + std::to_string(hash);
+      ::testing::TempDir() + "facet_pth_" + std::to_string(hash);
   if (PathExists(final_dir + "/DONE")) return final_dir;
   if (!HavePythonTorch()) return std::string();
   const std::string tmp = final_dir + ".tmp" + std::to_string(::getpid());
@@ -89,7 +67,7 @@ inline std::string GenerateWithPython(const std::string& script_name) {
     ADD_FAILURE() << script_name << " failed; see " << tmp << ".log";
     return std::string();
   }
-  WriteFile(tmp + "/DONE", "");
+  testing::WriteFile(tmp + "/DONE", "");
   if (::rename(tmp.c_str(), final_dir.c_str()) != 0) {
     Run("rm -rf '" + tmp + "'");  // Another process won the race.
   }

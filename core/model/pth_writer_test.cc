@@ -13,10 +13,9 @@ namespace {
 
 using pth_testing::HavePythonTorch;
 using pth_testing::Hex;
-using pth_testing::ReadFile;
-using pth_testing::SharedFixturesDir;
-using pth_testing::SourceDir;
-using pth_testing::WriteFile;
+using testing::ReadFile;
+using testing::SourceDir;
+using testing::WriteFile;
 
 RawTensor MakeTensor(DType dtype, std::vector<int64_t> shape, int seed) {
   RawTensor t;
@@ -124,7 +123,7 @@ TEST(PthWriterTest, RejectsBadInput) {
 }
 
 TEST(PthWriterTest, WritesFiles) {
-  const std::string path = testing::TempDir() + "pth_writer_test.pth";
+  const std::string path = ::testing::TempDir() + "pth_writer_test.pth";
   ASSERT_TRUE(WritePthFile(path, AllKinds()).ok());
   ModelResult<RawTensorMap> back = ReadPthFile(path);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -137,7 +136,7 @@ TEST(PthWriterTest, WritesFiles) {
 // Upstream Python loads what we write, bit for bit, and strictly.
 TEST(PthWriterTest, TorchLoadsOutputStrictly) {
   if (!HavePythonTorch()) GTEST_SKIP() << "needs /usr/bin/python3 with torch";
-  const std::string dir = testing::TempDir();
+  const std::string dir = ::testing::TempDir();
   const std::string script = SourceDir() + "/tests/python/pth_check_load.py";
   const std::string pth = dir + "pth_writer_all.pth";
   const std::string list = dir + "pth_writer_all.txt";
@@ -149,7 +148,7 @@ TEST(PthWriterTest, TorchLoadsOutputStrictly) {
 
   // The golden checkpoint, read from the legacy file and written back in
   // the zip format, equals torch's own zip file.
-  const std::string shared = SharedFixturesDir();
+  const std::string shared = testing::FixturesDirIfPresent();
   if (shared.empty()) return;
   ModelResult<RawTensorMap> golden =
       ReadPthFile(shared + "/golden/small.legacy.pth");
@@ -164,8 +163,8 @@ TEST(PthWriterTest, TorchLoadsOutputStrictly) {
 // The Python checker itself must be able to fail: a changed expectation.
 TEST(PthWriterTest, CheckerFailsOnMismatch) {
   if (!HavePythonTorch()) GTEST_SKIP() << "needs /usr/bin/python3 with torch";
-  const std::string pth = testing::TempDir() + "pth_writer_mismatch.pth";
-  const std::string list = testing::TempDir() + "pth_writer_mismatch.txt";
+  const std::string pth = ::testing::TempDir() + "pth_writer_mismatch.pth";
+  const std::string list = ::testing::TempDir() + "pth_writer_mismatch.txt";
   RawTensorMap m = AllKinds();
   ASSERT_TRUE(WritePthFile(pth, m).ok());
   m["conv.bias"].data[0] ^= 1;  // The expectation no longer matches.

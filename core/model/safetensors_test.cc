@@ -12,6 +12,7 @@
 
 #include "core/model/safetensors_header.h"
 #include "gtest/gtest.h"
+#include "tests/util/test_files.h"
 
 namespace facet {
 namespace {
@@ -66,18 +67,7 @@ std::string MakeFile(const std::string& header, size_t buffer_size) {
 }
 
 std::string TempDir() {
-  std::string pattern = testing::TempDir() + "safetensors_test_XXXXXX";
-  char* dir = ::mkdtemp(&pattern[0]);
-  EXPECT_NE(dir, nullptr);
-  return pattern;
-}
-
-std::string SharedDir() {
-  if (const char* d = std::getenv("FACET_SHARED_DIR")) return d;
-  if (const char* s = std::getenv("FACET_SOURCE_DIR")) {
-    return std::string(s) + "/../shared";
-  }
-  return "";
+  return testing::MakeTempDirRemovedAtExit("safetensors_test");
 }
 
 TEST(SafetensorsTest, RoundTripsAllDTypesScalarAndEmpty) {
@@ -169,9 +159,10 @@ TEST(SafetensorsTest, CheckSerializableRejectsBadTensors) {
 }
 
 TEST(SafetensorsTest, GoldenFileMatchesGoldenManifest) {
-  std::string golden = SharedDir() + "/fixtures/golden";
+  const std::string fixtures = testing::FixturesDirIfPresent();
+  std::string golden = fixtures + "/golden";
   std::ifstream manifest_file(golden + "/manifest.json");
-  if (SharedDir().empty() || !manifest_file) GTEST_SKIP() << "no fixtures";
+  if (fixtures.empty() || !manifest_file) GTEST_SKIP() << "no fixtures";
   std::stringstream ss;
   ss << manifest_file.rdbuf();
   std::string manifest = ss.str();

@@ -10,8 +10,7 @@ namespace facet {
 namespace {
 
 using pth_testing::GeneratedFixturesDir;
-using pth_testing::ReadFile;
-using pth_testing::SharedFixturesDir;
+using testing::ReadFile;
 
 std::string SmallArchive() {
   ZipWriter writer;
@@ -63,7 +62,7 @@ TEST(ZipArchiveTest, WriterRejectsDuplicateAndEmptyNames) {
 }
 
 TEST(ZipArchiveTest, ReadsTorchWrittenArchive) {
-  const std::string shared = SharedFixturesDir();
+  const std::string shared = testing::FixturesDirIfPresent();
   if (shared.empty()) GTEST_SKIP() << "no shared fixtures";
   const std::string bytes = ReadFile(shared + "/golden/small.zip.pth");
   ModelResult<ZipReader> zip = ZipReader::Open(bytes);

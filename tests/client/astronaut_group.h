@@ -12,6 +12,7 @@
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 #include "tests/client/client_test_util.h"
+#include "tests/util/test_paths.h"
 
 namespace facet {
 namespace client_test {
@@ -31,7 +32,7 @@ struct AstronautGroup {
 
 // Returns false (and leaves `group` unset) if the fixture is missing.
 inline bool MakeAstronautGroup(AstronautGroup* group) {
-  const std::string fixtures = FixturesDir();
+  const std::string fixtures = testing::FixturesDirIfPresent();
   if (fixtures.empty()) return false;
   cv::Mat bgr = cv::imread(fixtures + "/astronaut.png", cv::IMREAD_COLOR);
   if (bgr.empty()) return false;

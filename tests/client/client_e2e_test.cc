@@ -15,13 +15,14 @@
 #include "tests/client/astronaut_group.h"
 #include "tests/client/client_test_util.h"
 #include "tests/client/server_launcher.h"
+#include "tests/util/test_files.h"
 
 namespace facet {
 namespace {
 
 using client_test::CommandResult;
-using client_test::IsFile;
 using client_test::RunCommand;
+using testing::IsFile;
 
 std::string Describe(const CommandResult& r) {
   return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out +
@@ -36,17 +37,17 @@ nlohmann::json ParseJson(const std::string& text) {
 // the fixture is missing) to `path` with OpenCV (BGR order on disk).
 void WriteFace(const std::string& path, int side) {
   cv::Mat bgr;
-  const std::string fixtures = client_test::FixturesDir();
+  const std::string fixtures = testing::FixturesDirIfPresent();
   if (!fixtures.empty()) bgr = cv::imread(fixtures + "/astronaut.png");
   if (bgr.empty()) bgr = client_test::MakeSmoothImage(side, side);
   cv::resize(bgr, bgr, cv::Size(side, side), 0, 0, cv::INTER_AREA);
   ASSERT_TRUE(cv::imwrite(path, bgr)) << path;
 }
 
-class ClientE2eTest : public testing::Test {
+class ClientE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = client_test::MakeTempDir("facet_client_e2e");
+    dir_ = testing::MakeTempDirRemovedAtExit("facet_client_e2e");
     auto server = client_test::ServerLauncher::Start(dir_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -142,10 +143,10 @@ TEST_F(ClientE2eTest, FolderWithBadFilesReportsThemAndDoesTheRest) {
   WriteFace(in + "/good.png", 64);
   // A JPEG cut in half, and a text file.
   WriteFace(in + "/full.jpg", 64);
-  const std::string jpeg = client_test::ReadFile(in + "/full.jpg");
+  const std::string jpeg = testing::ReadFile(in + "/full.jpg");
   ASSERT_EQ(unlink((in + "/full.jpg").c_str()), 0);
-  client_test::WriteFile(in + "/corrupt.jpg", jpeg.substr(0, jpeg.size() / 2));
-  client_test::WriteFile(in + "/notes.txt", "not an image\n");
+  testing::WriteFile(in + "/corrupt.jpg", jpeg.substr(0, jpeg.size() / 2));
+  testing::WriteFile(in + "/notes.txt", "not an image\n");
   const std::string out = dir_ + "/out";
   CommandResult r = Client({"parse", in, "--out=" + out});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
@@ -236,7 +237,7 @@ TEST_F(ClientE2eTest, BenchReportsThroughputAndPercentiles) {
     EXPECT_LE(ms["p95"].get<double>(), ms["p99"].get<double>());
     EXPECT_TRUE(level["errors"].empty());
   }
-  const std::string table = client_test::ReadFile(csv);
+  const std::string table = testing::ReadFile(csv);
   EXPECT_EQ(table.rfind("concurrency,throughput_per_s,p50_ms", 0), 0u);
   EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 3);
 }
@@ -247,7 +248,7 @@ TEST_F(ClientE2eTest, PythonClientRoundTrip) {
   }
   WriteFace(dir_ + "/face.png", 80);
   const std::string script =
-      client_test::SourceDir() + "/client/python/facet_client.py";
+      testing::SourceDir() + "/client/python/facet_client.py";
   auto python = [&](std::vector<std::string> args) {
     std::vector<std::string> argv = {
         "/usr/bin/python3", script,
@@ -275,7 +276,7 @@ TEST_F(ClientE2eTest, PythonClientRoundTrip) {
   EXPECT_EQ(info.exit_code, 0) << Describe(info);
   EXPECT_EQ(ParseJson(info.out)["labels"].size(), 19u);
   // A bad image comes back as the server's INVALID_ARGUMENT.
-  client_test::WriteFile(dir_ + "/bad.png", "garbage");
+  testing::WriteFile(dir_ + "/bad.png", "garbage");
   CommandResult bad = python({"parse", dir_ + "/bad.png", "--out", out});
   EXPECT_EQ(bad.exit_code, 1) << Describe(bad);
   EXPECT_NE(bad.err.find("INVALID_ARGUMENT"), std::string::npos) << bad.err;
@@ -285,7 +286,7 @@ TEST_F(ClientE2eTest, PythonClientRoundTrip) {
 // certificate under `dir` with the openssl tool; false if it is missing.
 bool MakeCertificates(const std::string& dir) {
   if (!IsFile("/usr/bin/openssl")) return false;
-  client_test::WriteFile(dir + "/ext.cnf", "subjectAltName=DNS:facet.test\n");
+  testing::WriteFile(dir + "/ext.cnf", "subjectAltName=DNS:facet.test\n");
   const std::string o = "/usr/bin/openssl";
   const std::vector<std::vector<std::string>> steps = {
       {o, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
@@ -313,7 +314,7 @@ bool MakeCertificates(const std::string& dir) {
 }
 
 TEST(ClientTlsTest, MutualTlsRoundTrip) {
-  const std::string dir = client_test::MakeTempDir("facet_client_tls");
+  const std::string dir = testing::MakeTempDirRemovedAtExit("facet_client_tls");
   if (!MakeCertificates(dir)) GTEST_SKIP() << "openssl not available";
   const std::vector<std::string> mtls = {"--tls", "--tls_ca=" + dir + "/ca.pem",
                                          "--tls_cert=" + dir + "/client.pem",
@@ -351,7 +352,8 @@ TEST(ClientTlsTest, MutualTlsRoundTrip) {
 }
 
 TEST(ClientNoModelTest, NotServingAndUnavailableWithoutAModel) {
-  const std::string dir = client_test::MakeTempDir("facet_client_nomodel");
+  const std::string dir =
+      testing::MakeTempDirRemovedAtExit("facet_client_nomodel");
   client_test::ServerLauncher::Options options;
   options.publish_model = false;
   auto server = client_test::ServerLauncher::Start(dir, options);
@@ -387,7 +389,8 @@ int FreePort() {
 }
 
 TEST(ClientWithoutServerTest, DeadServerFailsFastWithAClearMessage) {
-  const std::string dir = client_test::MakeTempDir("facet_client_dead");
+  const std::string dir =
+      testing::MakeTempDirRemovedAtExit("facet_client_dead");
   WriteFace(dir + "/face.png", 64);
   const std::string target = "--target=127.0.0.1:" + std::to_string(FreePort());
   struct Case {
@@ -426,7 +429,8 @@ TEST(ClientWithoutServerTest, SilentServerStopsAtTheDeadline) {
   ASSERT_EQ(listen(fd, 16), 0);
   socklen_t len = sizeof(addr);
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string dir = client_test::MakeTempDir("facet_client_silent");
+  const std::string dir =
+      testing::MakeTempDirRemovedAtExit("facet_client_silent");
   WriteFace(dir + "/face.png", 64);
   CommandResult r =
       RunCommand({client_test::ClientBinary(), "parse", dir + "/face.png",
@@ -441,7 +445,8 @@ TEST(ClientWithoutServerTest, SilentServerStopsAtTheDeadline) {
 }
 
 TEST(ClientWithoutServerTest, UsageErrorsExitTwo) {
-  const std::string face = client_test::MakeTempDir() + "/f.png";
+  const std::string face =
+      testing::MakeTempDirRemovedAtExit("facet_client") + "/f.png";
   WriteFace(face, 32);
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{

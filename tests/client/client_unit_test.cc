@@ -17,6 +17,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/client/client_test_util.h"
+#include "tests/util/test_files.h"
 
 namespace facet {
 namespace {
@@ -92,12 +93,12 @@ TEST(ParseSweepTest, Table) {
 }
 
 TEST(ExpandInputsTest, FilesFoldersAndMissingPaths) {
-  const std::string dir = client_test::MakeTempDir();
+  const std::string dir = testing::MakeTempDirRemovedAtExit("facet_client");
   ASSERT_EQ(mkdir((dir + "/sub").c_str(), 0755), 0);
-  client_test::WriteFile(dir + "/b.png", "x");
-  client_test::WriteFile(dir + "/a.jpg", "x");
-  client_test::WriteFile(dir + "/.hidden", "x");
-  client_test::WriteFile(dir + "/sub/c.png", "x");
+  testing::WriteFile(dir + "/b.png", "x");
+  testing::WriteFile(dir + "/a.jpg", "x");
+  testing::WriteFile(dir + "/.hidden", "x");
+  testing::WriteFile(dir + "/sub/c.png", "x");
   std::vector<InputFile> flat =
       ExpandInputs({dir + "/", dir + "/sub/c.png", dir + "/missing"}, false);
   ASSERT_EQ(flat.size(), 4u);

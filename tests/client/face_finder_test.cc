@@ -12,19 +12,18 @@
 #include "opencv2/imgproc.hpp"
 #include "tests/client/astronaut_group.h"
 #include "tests/client/client_test_util.h"
+#include "tests/util/test_files.h"
 
 namespace facet {
 namespace {
 
-using client_test::FixturesDir;
-
 // The landmark model when Debian's libdlib-data is installed, else boxes.
 FaceFinder::Options DefaultOptions() {
   FaceFinder::Options options;
-  if (!client_test::IsFile(kDefaultLandmarkModel)) {
+  if (!testing::IsFile(kDefaultLandmarkModel)) {
     options.landmark_model = "box";
   }
-  if (!client_test::IsFile(kDefaultEyeCascade)) options.eye_cascade = "none";
+  if (!testing::IsFile(kDefaultEyeCascade)) options.eye_cascade = "none";
   return options;
 }
 
@@ -58,8 +57,8 @@ std::vector<cv::Rect2f> ReadBoxes(const std::string& path) {
 }
 
 TEST(FaceFinderTest, FindsSolvayFacesAgainstHandLabels) {
-  const std::string fixtures = FixturesDir();
-  if (fixtures.empty() || !client_test::IsFile(fixtures + "/solvay_1927.jpg")) {
+  const std::string fixtures = testing::FixturesDirIfPresent();
+  if (fixtures.empty() || !testing::IsFile(fixtures + "/solvay_1927.jpg")) {
     GTEST_SKIP() << "fixtures/solvay_1927.jpg not found";
   }
   const cv::Mat photo = ReadRgb(fixtures + "/solvay_1927.jpg");
@@ -177,13 +176,13 @@ TEST(FaceFinderTest, RejectsBadOptions) {
   tiny.min_face_px = 4;
   few.max_detect_pixels = 100;
   missing.landmark_model = "/nonexistent/landmarks.dat";
-  const std::string dir = client_test::MakeTempDir();
+  const std::string dir = testing::MakeTempDirRemovedAtExit("facet_client");
   not_model.landmark_model = dir + "/garbage.dat";
-  client_test::WriteFile(not_model.landmark_model, "not a dlib model");
+  testing::WriteFile(not_model.landmark_model, "not a dlib model");
   no_eyes.landmark_model = bad_eyes.landmark_model = "box";
   no_eyes.eye_cascade = "/nonexistent/eyes.xml";
   bad_eyes.eye_cascade = dir + "/eyes.xml";
-  client_test::WriteFile(bad_eyes.eye_cascade, "<opencv_storage/>");
+  testing::WriteFile(bad_eyes.eye_cascade, "<opencv_storage/>");
   const std::vector<Case> cases = {
       {tiny, absl::StatusCode::kInvalidArgument, "min_face_px is 4"},
       {few, absl::StatusCode::kInvalidArgument, "max_detect_pixels is 100"},

@@ -33,7 +33,7 @@ std::vector<absl::StatusOr<FaceOutputs>> Invert(
   return out;
 }
 
-class PhotoRestorerTest : public testing::Test {
+class PhotoRestorerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!client_test::MakeAstronautGroup(&group_)) {

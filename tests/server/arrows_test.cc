@@ -11,14 +11,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/util/test_paths.h"
 
 namespace facet {
 namespace {
-
-std::string SourceDir() {
-  const char* dir = std::getenv("FACET_SOURCE_DIR");
-  return dir != nullptr ? dir : ".";
-}
 
 std::vector<std::string> Files(const std::string& dir) {
   std::vector<std::string> out;
@@ -54,7 +50,7 @@ TEST(ServerArrowsTest, IncludesFollowTheLayering) {
   const std::regex include("#include [<\"]([^>\"]+)[>\"]");
   int checked = 0;
   for (const Rule& rule : rules) {
-    const auto files = Files(SourceDir() + "/" + rule.folder);
+    const auto files = Files(testing::SourceDir() + "/" + rule.folder);
     EXPECT_FALSE(files.empty()) << rule.folder;
     for (const std::string& file : files) {
       if (file.find("_test.cc") != std::string::npos) continue;

@@ -10,6 +10,7 @@
 #include "core/model/safetensors.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_process.h"
+#include "tests/util/test_files.h"
 
 namespace facet {
 namespace server_test {
@@ -20,7 +21,7 @@ constexpr char kModel[] = "faces";
 std::unique_ptr<ServerProcess> StartServing(
     const std::vector<std::string>& extra,
     const std::map<std::string, std::string>& env = {}) {
-  const std::string repo = MakeTempDir("facet_ops_repo");
+  const std::string repo = testing::MakeTempDirRemovedAtExit("facet_ops_repo");
   EXPECT_EQ(PublishVersion(repo, kModel, 1), 1);
   std::vector<std::string> args = {"--model_repository=" + repo,
                                    std::string("--model_name=") + kModel,
@@ -202,7 +203,7 @@ TEST(OperationsTest, StreamBoundsItemsInFlight) {
 // --model FILE serves one bare weights file as version 0; flags come from
 // FACET_* variables unless given on the command line.
 TEST(OperationsTest, ServesOneFileWithFlagsFromEnvironment) {
-  const std::string dir = MakeTempDir("facet_ops_file");
+  const std::string dir = testing::MakeTempDirRemovedAtExit("facet_ops_file");
   const std::string file = dir + "/tiny.safetensors";
   ASSERT_TRUE(
       WriteSafetensorsFile(file, RandomWeights(TinyConfig(), 9), {}).ok());

@@ -17,15 +17,11 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_process.h"
+#include "tests/util/test_files.h"
 
 namespace facet {
 namespace server_test {
 namespace {
-
-std::string SourceDir() {
-  const char* dir = std::getenv("FACET_SOURCE_DIR");
-  return dir != nullptr ? dir : ".";
-}
 
 bool HaveTool(const char* tool) {
   return std::system(
@@ -60,7 +56,7 @@ int FreePort() {
 }
 
 std::unique_ptr<ServerProcess> StartServer() {
-  const std::string repo = MakeTempDir("facet_prom_repo");
+  const std::string repo = testing::MakeTempDirRemovedAtExit("facet_prom_repo");
   EXPECT_EQ(PublishVersion(repo, "faces", 1), 1);
   auto server =
       ServerProcess::Start({"--model_repository=" + repo, "--model_name=faces",
@@ -83,12 +79,12 @@ std::unique_ptr<ServerProcess> StartServer() {
 TEST(PrometheusTest, DeployConfigAndRulesPassPromtool) {
   if (!HaveTool("promtool")) GTEST_SKIP() << "promtool not installed";
   std::string output;
-  EXPECT_EQ(RunCommand("promtool check config " + SourceDir() +
+  EXPECT_EQ(RunCommand("promtool check config " + testing::SourceDir() +
                            "/deploy/prometheus/prometheus.yml",
                        &output),
             0)
       << output;
-  EXPECT_EQ(RunCommand("promtool check rules " + SourceDir() +
+  EXPECT_EQ(RunCommand("promtool check rules " + testing::SourceDir() +
                            "/deploy/prometheus/facet_rules.yml",
                        &output),
             0)
@@ -101,7 +97,8 @@ TEST(PrometheusTest, MetricsPassPromtoolLint) {
   ASSERT_NE(server, nullptr);
   auto metrics = HttpGet(server->metrics_port(), "/metrics");
   ASSERT_TRUE(metrics.ok()) << metrics.status();
-  const std::string path = MakeTempDir("facet_prom_lint") + "/metrics.txt";
+  const std::string path =
+      testing::MakeTempDirRemovedAtExit("facet_prom_lint") + "/metrics.txt";
   std::ofstream(path) << *metrics;
   std::string output;
   EXPECT_EQ(RunCommand("promtool check metrics < " + path, &output), 0)
@@ -117,17 +114,17 @@ TEST(PrometheusTest, PrometheusScrapesTheServer) {
   }
   auto server = StartServer();
   ASSERT_NE(server, nullptr);
-  std::ifstream in(SourceDir() + "/deploy/prometheus/prometheus.yml");
+  std::ifstream in(testing::SourceDir() + "/deploy/prometheus/prometheus.yml");
   std::stringstream text;
   text << in.rdbuf();
-  const std::string dir = MakeTempDir("facet_prometheus");
+  const std::string dir = testing::MakeTempDirRemovedAtExit("facet_prometheus");
   const std::string config = absl::StrReplaceAll(
       text.str(),
       {{"localhost:8501", absl::StrCat("127.0.0.1:", server->metrics_port())},
        {"scrape_interval: 15s", "scrape_interval: 200ms"},
        {"evaluation_interval: 15s", "evaluation_interval: 200ms"},
        {"- facet_rules.yml",
-        "- " + SourceDir() + "/deploy/prometheus/facet_rules.yml"}});
+        "- " + testing::SourceDir() + "/deploy/prometheus/facet_rules.yml"}});
   std::ofstream(dir + "/prometheus.yml") << config;
   const int port = FreePort();
   const pid_t pid = fork();

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_process.h"
+#include "tests/util/test_files.h"
 
 namespace facet {
 namespace server_test {
@@ -90,7 +91,8 @@ class Traffic {
 };
 
 TEST(ReloadTest, LoadsReloadsRejectsPinsAndRollsBack) {
-  const std::string repo = MakeTempDir("facet_reload_repo");
+  const std::string repo =
+      testing::MakeTempDirRemovedAtExit("facet_reload_repo");
   auto started = ServerProcess::Start(
       {"--model_repository=" + repo, std::string("--model_name=") + kModel,
        "--device=cpu", "--max_batch_size=2", "--max_queue_delay_us=1000",
@@ -237,7 +239,8 @@ TEST(ReloadTest, RepeatedReloadsDoNotGrowMemory) {
     for (int64_t d : spec.shape) n *= d;
     weight_bytes += n * 4;
   }
-  const std::string repo = MakeTempDir("facet_memory_repo");
+  const std::string repo =
+      testing::MakeTempDirRemovedAtExit("facet_memory_repo");
   ASSERT_EQ(PublishVersion(repo, kModel, 1, 1.0f, small), 1);
   auto started = ServerProcess::Start(
       {"--model_repository=" + repo, std::string("--model_name=") + kModel,

@@ -11,7 +11,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <random>
 #include <regex>
@@ -23,43 +22,10 @@
 #include "core/image/image_encoder.h"
 #include "core/repository/model_repository.h"
 #include "gtest/gtest.h"
+#include "tests/util/test_files.h"
 
 namespace facet {
 namespace server_test {
-
-namespace {
-
-// Every folder MakeTempDir made, removed when the test binary exits.
-struct TempDirs {
-  ~TempDirs() {
-    if (std::getenv("FACET_KEEP_TEST_DIRS") != nullptr) return;  // Debugging.
-    for (const auto& dir : dirs) {
-      std::error_code ignored;
-      std::filesystem::remove_all(dir, ignored);
-    }
-  }
-  std::vector<std::string> dirs;
-};
-TempDirs& AllTempDirs() {
-  static TempDirs dirs;  // Destroyed at exit, after the tests ran.
-  return dirs;
-}
-
-}  // namespace
-
-std::string MakeTempDir(const std::string& prefix) {
-  std::string base = ::testing::TempDir();
-  if (base.empty() || base.back() != '/') base += '/';
-  std::string templ = base + prefix + "_XXXXXX";
-  std::vector<char> buffer(templ.begin(), templ.end());
-  buffer.push_back('\0');
-  if (mkdtemp(buffer.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp failed under " << base;
-    return base;
-  }
-  AllTempDirs().dirs.push_back(buffer.data());
-  return buffer.data();
-}
 
 NetConfig TinyConfig() { return NetConfigPreset("tiny").value(); }
 
@@ -143,7 +109,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   const std::string binary =
       override_binary != nullptr ? override_binary : FACET_SERVER_BINARY;
   std::unique_ptr<ServerProcess> server(new ServerProcess());
-  server->log_path_ = MakeTempDir("facet_server_log") + "/server.log";
+  server->log_path_ =
+      testing::MakeTempDirRemovedAtExit("facet_server_log") + "/server.log";
   std::vector<std::string> argv = {binary, "--port=0", "--metrics_port=0",
                                    "--host=127.0.0.1"};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -28,9 +28,6 @@
 namespace facet {
 namespace server_test {
 
-// A fresh folder under the test temp dir, removed when the binary exits.
-std::string MakeTempDir(const std::string& prefix);
-
 // The 64 px test network (NetConfigPreset("tiny")).
 NetConfig TinyConfig();
 

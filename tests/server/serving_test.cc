@@ -11,6 +11,7 @@
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 #include "tests/server/server_process.h"
+#include "tests/util/test_files.h"
 
 namespace facet {
 namespace server_test {
@@ -21,7 +22,8 @@ constexpr char kModel[] = "faces";
 class ServingTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    repo_ = new std::string(MakeTempDir("facet_serving_repo"));
+    repo_ = new std::string(
+        testing::MakeTempDirRemovedAtExit("facet_serving_repo"));
     ASSERT_EQ(PublishVersion(*repo_, kModel, 1), 1);
     auto server = ServerProcess::Start(
         {"--model_repository=" + *repo_, std::string("--model_name=") + kModel,

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_process.h"
+#include "tests/util/test_files.h"
 
 namespace facet {
 namespace server_test {
@@ -71,9 +72,9 @@ TEST(TlsTest, ServesTlsAndRequiresClientCertificatesWithCa) {
   if (std::system("command -v openssl >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "openssl tool not installed";
   }
-  const std::string dir = MakeTempDir("facet_tls");
+  const std::string dir = testing::MakeTempDirRemovedAtExit("facet_tls");
   ASSERT_TRUE(MakeCertificates(dir));
-  const std::string repo = MakeTempDir("facet_tls_repo");
+  const std::string repo = testing::MakeTempDirRemovedAtExit("facet_tls_repo");
   ASSERT_EQ(PublishVersion(repo, "faces", 1), 1);
   const std::vector<std::string> common = {
       "--model_repository=" + repo, "--model_name=faces", "--device=cpu",

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
+#include "tests/util/test_paths.h"
 #include "trainer/data/synthetic_face_painter.h"
 
 namespace facet {
@@ -285,14 +286,8 @@ TEST_F(DegradationApplyTest, EachStepAloneChangesTheImage) {
 // A real photo: every degradation keeps the picture's mean colour (blur,
 // resampling and JPEG preserve it, noise is zero-mean) within a few levels.
 TEST(DegradationRealPhotoTest, KeepsTheMeanColourOfTheAstronaut) {
-  std::string shared;
-  if (const char* env = std::getenv("FACET_SHARED_DIR")) {
-    shared = env;
-  } else if (const char* src = std::getenv("FACET_SOURCE_DIR")) {
-    shared = std::string(src) + "/../shared";
-  }
-  const std::string path = shared + "/fixtures/astronaut.png";
-  if (shared.empty() || !std::filesystem::exists(path)) {
+  const std::string path = testing::FixturesDir() + "/astronaut.png";
+  if (!std::filesystem::exists(path)) {
     GTEST_SKIP() << "fixture not found: " << path;
   }
   absl::StatusOr<cv::Mat> photo = ReadImageFile(path, DecodeLimits());
