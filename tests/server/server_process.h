@@ -21,9 +21,9 @@
 #include "core/model/net_config.h"
 #include "core/model/raw_tensor.h"
 #include "facet/v1/facet.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "opencv2/core/mat.hpp"
-#include "tests/server/health_check.grpc.pb.h"
 
 namespace facet {
 namespace server_test {
