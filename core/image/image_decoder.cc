@@ -6,13 +6,13 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <exception>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/image/image_header.h"
+#include "core/status/errno_status.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
@@ -54,24 +54,6 @@ bool JpegHasEndMarker(std::string_view bytes) {
 absl::Status WithPath(const absl::Status& status, const std::string& path) {
   return absl::Status(status.code(),
                       absl::StrCat(path, ": ", status.message()));
-}
-
-absl::Status ErrnoError(int err, const std::string& what,
-                        const std::string& path) {
-  const std::string message =
-      absl::StrCat("cannot ", what, " ", path, ": ", std::strerror(err));
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(message);
-    case EISDIR:
-      return absl::InvalidArgumentError(message);
-    default:
-      return absl::InternalError(message);
-  }
 }
 
 // Closes the descriptor on every return path.
@@ -160,10 +142,11 @@ absl::StatusOr<cv::Mat> DecodeImage(std::string_view bytes,
 absl::StatusOr<cv::Mat> ReadImageFile(const std::string& path,
                                       const DecodeLimits& limits) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, "open", path);
+  if (fd < 0) return ErrnoToStatus(errno, "open", path, PathOrigin::kCaller);
   FdCloser closer(fd);
   struct stat st;
-  if (::fstat(fd, &st) != 0) return ErrnoError(errno, "stat", path);
+  if (::fstat(fd, &st) != 0)
+    return ErrnoToStatus(errno, "stat", path, PathOrigin::kCaller);
   if (S_ISDIR(st.st_mode)) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, " is a directory, not an image file"));
@@ -181,7 +164,7 @@ absl::StatusOr<cv::Mat> ReadImageFile(const std::string& path,
     const ssize_t n = ::read(fd, chunk, sizeof(chunk));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return ErrnoError(errno, "read", path);
+      return ErrnoToStatus(errno, "read", path, PathOrigin::kCaller);
     }
     if (n == 0) break;
     bytes.append(chunk, static_cast<size_t>(n));

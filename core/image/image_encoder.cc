@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <exception>
 #include <string_view>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/status/errno_status.h"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 
@@ -53,27 +53,6 @@ absl::StatusOr<std::string> Encode(const cv::Mat& image, const char* ext,
   return std::string(buffer.begin(), buffer.end());
 }
 
-absl::Status ErrnoError(int err, const char* what, const std::string& path) {
-  const std::string message =
-      absl::StrCat("cannot ", what, " ", path, ": ", std::strerror(err));
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(message);
-    case ENOSPC:
-    case EDQUOT:
-      return absl::ResourceExhaustedError(message);
-    case EISDIR:
-      return absl::InvalidArgumentError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
 // Writes `bytes` to a new temporary file beside `path` and renames it over
 // `path`.
 absl::Status WriteAtomically(const std::string& path, std::string_view bytes) {
@@ -82,21 +61,23 @@ absl::Status WriteAtomically(const std::string& path, std::string_view bytes) {
       absl::StrCat(path, ".tmp.", ::getpid(), ".", counter.fetch_add(1));
   const int fd =
       ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError(errno, "create", path);
+  if (fd < 0) return ErrnoToStatus(errno, "create", path, PathOrigin::kCaller);
   absl::Status status;
   size_t done = 0;
   while (status.ok() && done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) status = ErrnoError(errno, "write", path);
+    if (n < 0)
+      status = ErrnoToStatus(errno, "write", path, PathOrigin::kCaller);
     if (n > 0) done += static_cast<size_t>(n);
   }
   if (status.ok() && ::fsync(fd) != 0)
-    status = ErrnoError(errno, "write", path);
+    status = ErrnoToStatus(errno, "write", path, PathOrigin::kCaller);
   if (::close(fd) != 0 && status.ok())
-    status = ErrnoError(errno, "write", path);
+    status = ErrnoToStatus(errno, "write", path, PathOrigin::kCaller);
   if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
-    status = ErrnoError(errno, "rename the new file onto", path);
+    status = ErrnoToStatus(errno, "rename the new file onto", path,
+                           PathOrigin::kCaller);
   }
   if (!status.ok()) ::unlink(temp.c_str());
   return status;

@@ -9,34 +9,9 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/status/errno_status.h"
 
 namespace facet {
-
-absl::Status ErrnoToStatus(int err, const std::string& what,
-                           const std::string& path) {
-  std::string message =
-      absl::StrCat("cannot ", what, " ", path, ": ", std::strerror(err));
-  switch (err) {
-    case ENOENT:
-      return absl::NotFoundError(message);
-    case EEXIST:
-    case ENOTEMPTY:
-      return absl::AlreadyExistsError(message);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(message);
-    case ENOSPC:
-    case EDQUOT:
-    case EFBIG:
-      return absl::ResourceExhaustedError(message);
-    case ENOTDIR:
-    case EISDIR:
-      return absl::FailedPreconditionError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
 
 absl::StatusOr<std::string> ReadFileWithLimit(const std::string& path,
                                               uint64_t max_bytes) {

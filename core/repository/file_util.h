@@ -37,10 +37,6 @@ absl::Status SyncDir(const std::string& path);
 // only a non-empty directory). AlreadyExists when `to` is taken.
 absl::Status RenameNoReplace(const std::string& from, const std::string& to);
 
-// Turns errno `err` from operation `what` on `path` into a status.
-absl::Status ErrnoToStatus(int err, const std::string& what,
-                           const std::string& path);
-
 }  // namespace facet
 
 #endif  // FACET_CORE_REPOSITORY_FILE_UTIL_H_

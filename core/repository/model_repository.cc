@@ -16,6 +16,7 @@
 #include "core/model/net_config.h"
 #include "core/model/safetensors.h"
 #include "core/repository/file_util.h"
+#include "core/status/errno_status.h"
 #include "core/status/model_status_conversion.h"
 
 namespace facet {

@@ -1,0 +1,60 @@
+#include "core/status/errno_status.h"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace facet {
+namespace {
+
+struct ErrnoCase {
+  int err;
+  PathOrigin origin;
+  absl::StatusCode code;
+};
+
+TEST(ErrnoToStatusTest, MapsEachErrnoToItsCode) {
+  using absl::StatusCode;
+  const std::vector<ErrnoCase> cases = {
+      {ENOENT, PathOrigin::kProgram, StatusCode::kNotFound},
+      {ENOENT, PathOrigin::kCaller, StatusCode::kNotFound},
+      {EEXIST, PathOrigin::kProgram, StatusCode::kAlreadyExists},
+      {ENOTEMPTY, PathOrigin::kProgram, StatusCode::kAlreadyExists},
+      {EACCES, PathOrigin::kCaller, StatusCode::kPermissionDenied},
+      {EPERM, PathOrigin::kProgram, StatusCode::kPermissionDenied},
+      {EROFS, PathOrigin::kProgram, StatusCode::kPermissionDenied},
+      {ENOSPC, PathOrigin::kCaller, StatusCode::kResourceExhausted},
+      {EDQUOT, PathOrigin::kProgram, StatusCode::kResourceExhausted},
+      {EFBIG, PathOrigin::kProgram, StatusCode::kResourceExhausted},
+      {ENOTDIR, PathOrigin::kProgram, StatusCode::kFailedPrecondition},
+      {ENOTDIR, PathOrigin::kCaller, StatusCode::kNotFound},
+      {EISDIR, PathOrigin::kProgram, StatusCode::kFailedPrecondition},
+      {EISDIR, PathOrigin::kCaller, StatusCode::kInvalidArgument},
+      {EIO, PathOrigin::kProgram, StatusCode::kInternal},
+      {EIO, PathOrigin::kCaller, StatusCode::kInternal},
+  };
+  for (const ErrnoCase& c : cases) {
+    const absl::Status status = ErrnoToStatus(c.err, "open", "/x", c.origin);
+    EXPECT_EQ(status.code(), c.code)
+        << std::strerror(c.err) << " origin " << static_cast<int>(c.origin);
+  }
+}
+
+TEST(ErrnoToStatusTest, MessageNamesOperationPathAndSystemError) {
+  const absl::Status status =
+      ErrnoToStatus(ENOENT, "rename the new file onto", "/tmp/a b.png");
+  EXPECT_EQ(std::string(status.message()),
+            std::string("cannot rename the new file onto /tmp/a b.png: ") +
+                std::strerror(ENOENT));
+}
+
+TEST(ErrnoToStatusTest, DefaultOriginIsTheProgram) {
+  EXPECT_EQ(ErrnoToStatus(EISDIR, "read", "/d").code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace facet
