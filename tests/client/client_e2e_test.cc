@@ -15,6 +15,7 @@
 #include "tests/client/astronaut_group.h"
 #include "tests/client/client_test_util.h"
 #include "tests/client/server_launcher.h"
+#include "tests/util/free_port.h"
 #include "tests/util/test_files.h"
 
 namespace facet {
@@ -375,24 +376,12 @@ TEST(ClientNoModelTest, NotServingAndUnavailableWithoutAModel) {
 
 // ------------------------------------------------------- without a server
 
-// A loopback port with nothing listening (bound, then closed).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST(ClientWithoutServerTest, DeadServerFailsFastWithAClearMessage) {
   const std::string dir =
       testing::MakeTempDirRemovedAtExit("facet_client_dead");
   WriteFace(dir + "/face.png", 64);
-  const std::string target = "--target=127.0.0.1:" + std::to_string(FreePort());
+  const std::string target =
+      "--target=127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
   struct Case {
     std::vector<std::string> args;
   };

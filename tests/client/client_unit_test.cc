@@ -1,8 +1,6 @@
 // FaceClient's options, retries and concurrency helper, and the CLI's
 // pure pieces (bench statistics, input expansion), without a server.
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,6 +15,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/client/client_test_util.h"
+#include "tests/util/free_port.h"
 #include "tests/util/test_files.h"
 
 namespace facet {
@@ -169,16 +168,8 @@ TEST(FaceClientTest, RejectsBadOptions) {
 
 TEST(FaceClientTest, RetriesUnavailableWithBackoffThenExplains) {
   // Nothing listens on this port: every attempt is UNAVAILABLE at once.
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
   ClientOptions options;
-  options.target = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  options.target = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
   options.max_attempts = 3;
   options.initial_backoff = absl::Milliseconds(100);
   auto client = FaceClient::Create(options);

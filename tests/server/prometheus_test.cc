@@ -2,9 +2,7 @@
 // the server's /metrics passes `promtool check metrics`, and a real
 // Prometheus using deploy/prometheus/prometheus.yml scrapes a test server.
 // Skipped when Debian's `prometheus` package is not installed.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_process.h"
+#include "tests/util/free_port.h"
 #include "tests/util/test_files.h"
 
 namespace facet {
@@ -41,18 +40,6 @@ int RunCommand(const std::string& command, std::string* output) {
   }
   const int status = pclose(pipe);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 std::unique_ptr<ServerProcess> StartServer() {
@@ -126,7 +113,7 @@ TEST(PrometheusTest, PrometheusScrapesTheServer) {
        {"- facet_rules.yml",
         "- " + testing::SourceDir() + "/deploy/prometheus/facet_rules.yml"}});
   std::ofstream(dir + "/prometheus.yml") << config;
-  const int port = FreePort();
+  const int port = testing::FreeLoopbackPort();
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
