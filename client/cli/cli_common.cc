@@ -121,6 +121,11 @@ std::string CodeName(absl::StatusCode code) {
   return absl::StatusCodeToString(code);
 }
 
+bool IsUnreachable(absl::StatusCode code) {
+  return code == absl::StatusCode::kUnavailable ||
+         code == absl::StatusCode::kDeadlineExceeded;
+}
+
 ProgressBar::ProgressBar(const std::string& label, size_t total, bool enabled)
     : label_(label),
       total_(total),

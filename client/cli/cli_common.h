@@ -57,6 +57,11 @@ absl::Status WriteFileBytes(const std::string& path, const std::string& bytes);
 // "INVALID_ARGUMENT" etc.
 std::string CodeName(absl::StatusCode code);
 
+// True for the codes that mean the server was not reached or answered
+// nothing in time (UNAVAILABLE, DEADLINE_EXCEEDED): kExitUnreachable when
+// every request ended so.
+bool IsUnreachable(absl::StatusCode code);
+
 // A one-line progress bar on stderr, drawn only if enabled and stderr is
 // a terminal. Not thread-safe: call from one thread at a time.
 class ProgressBar {

@@ -188,11 +188,7 @@ int RunFaceCommand(Kind kind, const std::vector<std::string>& args) {
   // Exit code: all failed to reach the server -> 3, any failure -> 1.
   bool all_unreachable = failed > 0 && failed == items.size();
   for (const ItemResult& item : items) {
-    const absl::StatusCode code = item.status.code();
-    if (code != absl::StatusCode::kUnavailable &&
-        code != absl::StatusCode::kDeadlineExceeded) {
-      all_unreachable = false;
-    }
+    if (!IsUnreachable(item.status.code())) all_unreachable = false;
   }
   const int exit_code = failed == 0       ? kExitOk
                         : all_unreachable ? kExitUnreachable

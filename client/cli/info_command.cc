@@ -22,11 +22,7 @@ absl::StatusOr<std::unique_ptr<FaceClient>> MakeClient() {
 }
 
 int ExitForRpcError(const absl::Status& status) {
-  const absl::StatusCode code = status.code();
-  return code == absl::StatusCode::kUnavailable ||
-                 code == absl::StatusCode::kDeadlineExceeded
-             ? kExitUnreachable
-             : kExitSomeFailed;
+  return IsUnreachable(status.code()) ? kExitUnreachable : kExitSomeFailed;
 }
 
 }  // namespace

@@ -220,11 +220,7 @@ int RunPhoto(const std::vector<std::string>& args) {
   }
   bool all_unreachable = failed > 0 && restored == 0;
   for (const PhotoFace& face : result->faces) {
-    const absl::StatusCode code = face.status.code();
-    if (code != absl::StatusCode::kUnavailable &&
-        code != absl::StatusCode::kDeadlineExceeded) {
-      all_unreachable = false;
-    }
+    if (!IsUnreachable(face.status.code())) all_unreachable = false;
   }
   const int exit_code = failed == 0       ? kExitOk
                         : all_unreachable ? kExitUnreachable

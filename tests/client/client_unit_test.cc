@@ -118,6 +118,24 @@ TEST(UniqueStemTest, DisambiguatesRepeatedNames) {
   EXPECT_EQ(UniqueStem(".png", &used), ".png");
 }
 
+TEST(IsUnreachableTest, OnlyUnavailableAndDeadlineMeanUnreachable) {
+  struct Case {
+    absl::StatusCode code;
+    bool unreachable;
+  };
+  const std::vector<Case> cases = {
+      {absl::StatusCode::kUnavailable, true},
+      {absl::StatusCode::kDeadlineExceeded, true},
+      {absl::StatusCode::kOk, false},
+      {absl::StatusCode::kInvalidArgument, false},
+      {absl::StatusCode::kResourceExhausted, false},
+      {absl::StatusCode::kInternal, false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(IsUnreachable(c.code), c.unreachable) << CodeName(c.code);
+  }
+}
+
 TEST(RunConcurrentlyTest, RunsEveryIndexOnceWithBoundedThreads) {
   for (int concurrency : {1, 3, 64}) {
     std::vector<std::atomic<int>> seen(50);
