@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "core/repository/file_util.h"
 #include "glog/logging.h"
 
 namespace facet {
@@ -34,15 +35,20 @@ absl::StatusOr<std::unique_ptr<CheckpointPublisher>> CheckpointPublisher::Create
       LOG(INFO) << "removed " << *cleaned << " staging folder(s) left by a killed publisher in "
                 << r.ModelDir(options.model);
     }
-    // The best mIoU already published, so `best` never goes backwards.
+    // The best mIoU already published, so `best` never goes backwards. The
+    // manifests say it; reading and hashing every version's weights would
+    // cost a second per published-size version at every start.
     absl::StatusOr<std::vector<int64_t>> versions = r.ListVersions(options.model);
     if (versions.ok()) {
       for (int64_t v : *versions) {
-        auto loaded = ModelRepository::LoadVersionDir(r.VersionDir(options.model, v));
-        if (!loaded.ok()) continue;
+        const std::string path = r.VersionDir(options.model, v) + "/" + kManifestFileName;
+        absl::StatusOr<std::string> text = ReadFileWithLimit(path, kMaxManifestBytes);
+        if (!text.ok()) continue;
+        absl::StatusOr<Manifest> manifest = ParseManifest(*text, path);
+        if (!manifest.ok()) continue;
         publisher->last_version_ = std::max(publisher->last_version_, v);
-        auto it = loaded->manifest.metrics.find(kValidationMiouMetric);
-        if (it != loaded->manifest.metrics.end()) {
+        auto it = manifest->metrics.find(kValidationMiouMetric);
+        if (it != manifest->metrics.end()) {
           publisher->best_miou_ = std::max(publisher->best_miou_, it->second);
         }
       }
