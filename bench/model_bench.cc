@@ -14,6 +14,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "bench/run_stats.h"
 #include "core/model/face_parser.h"
 #include "core/model/face_parsing_net.h"
 #include "core/model/state_dict.h"
@@ -26,11 +27,6 @@ namespace facet {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 double TimeParse(const FaceParser& parser, const std::vector<RgbImageView>& batch) {
   const auto t0 = Clock::now();
@@ -79,17 +75,16 @@ int main(int argc, char** argv) {
     p.push_back(TimeParse(**plain, {face}));
     f.push_back(TimeParse(**folded, {face}));
   }
-  const auto [pmin, pmax] = std::minmax_element(p.begin(), p.end());
-  const auto [fmin, fmax] = std::minmax_element(f.begin(), f.end());
-  std::printf("  plain       median %.3f s  range %.3f-%.3f\n", Median(p), *pmin, *pmax);
-  std::printf("  BN folded   median %.3f s  range %.3f-%.3f\n", Median(f), *fmin, *fmax);
-  std::printf("  speed-up    %.2fx\n", Median(p) / Median(f));
+  const RunStats ps = Summarize(p), fs = Summarize(f);
+  std::printf("  plain       median %.3f s  range %.3f-%.3f\n", ps.median, ps.min, ps.max);
+  std::printf("  BN folded   median %.3f s  range %.3f-%.3f\n", fs.median, fs.min, fs.max);
+  std::printf("  speed-up    %.2fx\n", ps.median / fs.median);
   std::printf("batching (BN folded):\n");
   for (int n : {1, 2, 4}) {
     std::vector<RgbImageView> batch(n, face);
     std::vector<double> t;
     for (int r = 0; r < (smoke ? 1 : 2); ++r) t.push_back(TimeParse(**folded, batch));
-    std::printf("  batch %d    %.2f images/s\n", n, n / Median(t));
+    std::printf("  batch %d    %.2f images/s\n", n, n / Summarize(t).median);
   }
   return 0;
 }

@@ -22,6 +22,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "bench/run_stats.h"
 #include "nlohmann/json.hpp"
 #include "trainer/data/data_loader.h"
 #include "trainer/data/synthetic_faces.h"
@@ -40,15 +41,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-struct Stats {
-  double median = 0, min = 0, max = 0;
-};
-
-Stats Summarize(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return {v[v.size() / 2], v.front(), v.back()};
-}
 
 TrainingBatch RandomBatch(int n, int s, int classes) {
   std::mt19937 rng(1);
@@ -162,7 +154,7 @@ int main(int argc, char** argv) {
     if (p < 0) return 1;
     py.push_back(p);
   }
-  Stats c = Summarize(cpp), p = Summarize(py);
+  RunStats c = Summarize(cpp), p = Summarize(py);
   std::printf("  C++ (FpnTrainer)   median %.4f s/step  range %.4f-%.4f\n", c.median, c.min, c.max);
   std::printf("  Python (torch)     median %.4f s/step  range %.4f-%.4f\n", p.median, p.min, p.max);
   std::printf("  ratio Python/C++   %.2fx (target >= 1.0x)\n", p.median / c.median);

@@ -1,7 +1,6 @@
 #include "trainer/init_weights_command.h"
 
 #include <chrono>
-#include <filesystem>
 #include <iostream>
 
 #include "absl/flags/flag.h"
@@ -25,17 +24,9 @@ int RunInitWeightsCommand(const std::vector<std::string>& args) {
     std::cerr << "error: --preset: " << config.status().message() << "\n";
     return 2;
   }
-  const std::filesystem::path model_dir = std::filesystem::path(to).lexically_normal();
-  const std::string model = model_dir.filename().string();
-  const std::string root = model_dir.parent_path().empty() ? "." : model_dir.parent_path().string();
-  std::error_code ec;
-  std::filesystem::create_directories(root, ec);
-  if (ec) {
-    std::cerr << "error: cannot create model repository " << root << ": " << ec.message()
-              << "\n";
-    return 1;
-  }
-  auto repo = ModelRepository::Create(root);
+  const ModelDestination dest = SplitModelDestination(to);
+  const std::string& model = dest.model;
+  auto repo = ModelRepository::Create(dest.repository, /*create_if_missing=*/true);
   if (!repo.ok()) {
     std::cerr << "error: " << repo.status().message() << "\n";
     return 1;

@@ -128,9 +128,9 @@ absl::StatusOr<TrainFlags> ReadTrainFlags() {
   }
   const std::string to = absl::GetFlag(FLAGS_to);
   if (to.empty()) return absl::InvalidArgumentError("--to REPO/MODEL is required");
-  const fs::path model_dir = fs::path(to).lexically_normal();
-  f.model = model_dir.filename().string();
-  f.repo_root = model_dir.parent_path().empty() ? "." : model_dir.parent_path().string();
+  const ModelDestination dest = SplitModelDestination(to);
+  f.model = dest.model;
+  f.repo_root = dest.repository;
   f.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   if (f.checkpoint_dir.empty()) f.checkpoint_dir = (fs::path(f.repo_root) / (".train-" + f.model)).string();
   return f;

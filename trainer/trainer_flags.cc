@@ -1,5 +1,7 @@
 #include "trainer/trainer_flags.h"
 
+#include <filesystem>
+
 #include "absl/flags/flag.h"
 
 ABSL_FLAG(std::string, out, "", "Output folder (created if missing).");
@@ -23,3 +25,16 @@ ABSL_FLAG(std::string, preset, "published",
 ABSL_FLAG(std::string, data, "synthetic",
           "Training data: synthetic (built-in procedural faces) or "
           "celebamask-hq:ROOT (the CelebAMask-HQ folder).");
+
+namespace facet {
+
+ModelDestination SplitModelDestination(const std::string& to) {
+  std::filesystem::path path = std::filesystem::path(to).lexically_normal();
+  if (path.filename().empty()) path = path.parent_path();  // Trailing '/'.
+  ModelDestination d;
+  d.model = path.filename().string();
+  d.repository = path.parent_path().empty() ? "." : path.parent_path().string();
+  return d;
+}
+
+}  // namespace facet

@@ -18,4 +18,18 @@ ABSL_DECLARE_FLAG(std::string, to);
 ABSL_DECLARE_FLAG(std::string, preset);
 ABSL_DECLARE_FLAG(std::string, data);
 
+namespace facet {
+
+// Where --to points: the model repository root and the model folder name.
+struct ModelDestination {
+  std::string repository;  // "." when --to names only a model folder.
+  std::string model;
+};
+
+// Splits "REPO/MODEL" ("models/fpn" -> {"models", "fpn"}, "fpn/" ->
+// {".", "fpn"}). The model name is checked where it is used (Publish).
+ModelDestination SplitModelDestination(const std::string& to);
+
+}  // namespace facet
+
 #endif  // FACET_TRAINER_TRAINER_FLAGS_H_

@@ -30,16 +30,14 @@ int RunImportWeightsCommand(const std::vector<std::string>& args) {
     std::cerr << "error: " << loaded.status().message() << "\n";
     return 1;
   }
-  const std::filesystem::path model_dir = std::filesystem::path(to).lexically_normal();
-  const std::string root =
-      model_dir.parent_path().empty() ? "." : model_dir.parent_path().string();
-  auto repo = ModelRepository::Create(root, /*create_if_missing=*/true);
+  const ModelDestination dest = SplitModelDestination(to);
+  auto repo = ModelRepository::Create(dest.repository, /*create_if_missing=*/true);
   if (!repo.ok()) {
     std::cerr << "error: " << repo.status().message() << "\n";
     return 1;
   }
   Manifest manifest;
-  manifest.model_name = model_dir.filename().string();
+  manifest.model_name = dest.model;
   manifest.config = loaded->config;
   manifest.created_at = FormatRfc3339Utc(std::chrono::system_clock::now());
   manifest.extra["imported_from"] = std::filesystem::path(from).filename().string();

@@ -235,6 +235,19 @@ class ScriptedService final : public v1::FaceService::Service {
   std::atomic<int> calls_{0};
 };
 
+// Serves `service` on a kernel-chosen loopback port; sets *target to it.
+std::unique_ptr<grpc::Server> StartLoopbackServer(grpc::Service* service,
+                                                  std::string* target) {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  *target = "127.0.0.1:" + std::to_string(port);
+  return server;
+}
+
 TEST(FaceClientTest, RetriesOnlyRetryableCodesUpToTheLimit) {
   struct Case {
     std::string name;
@@ -255,15 +268,10 @@ TEST(FaceClientTest, RetriesOnlyRetryableCodesUpToTheLimit) {
   };
   for (const Case& c : cases) {
     ScriptedService service(c.code, c.failures);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(&service);
-    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-    ASSERT_NE(server, nullptr);
     ClientOptions options;
-    options.target = "127.0.0.1:" + std::to_string(port);
+    std::unique_ptr<grpc::Server> server =
+        StartLoopbackServer(&service, &options.target);
+    ASSERT_NE(server, nullptr);
     options.initial_backoff = absl::Milliseconds(5);
     auto client = FaceClient::Create(options);
     ASSERT_TRUE(client.ok()) << client.status();
@@ -282,15 +290,10 @@ TEST(FaceClientTest, RetriesOnlyRetryableCodesUpToTheLimit) {
 
 TEST(FaceClientTest, ParseManyKeepsOrderAndReportsEachCompletion) {
   ScriptedService service(grpc::StatusCode::INVALID_ARGUMENT, 0);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
   ClientOptions options;
-  options.target = "127.0.0.1:" + std::to_string(port);
+  std::unique_ptr<grpc::Server> server =
+      StartLoopbackServer(&service, &options.target);
+  ASSERT_NE(server, nullptr);
   auto client = FaceClient::Create(options);
   ASSERT_TRUE(client.ok());
   std::vector<int> done(20, 0);
