@@ -218,3 +218,36 @@ TEST_F(TrainerCliTest, ImportRejectsForeignFilesWithTheReason) {
 
 }  // namespace
 }  // namespace facet
+
+namespace facet {
+namespace {
+
+// predict: a bad image fails alone (named, exit 1, the others written); bad
+// weights and missing arguments are clear errors.
+TEST_F(TrainerCliTest, PredictReportsBadInputsAndKeepsGoing) {
+  const std::string golden = testing::FixturesDir() + "/golden";
+  if (!fs::exists(golden + "/small.safetensors")) GTEST_SKIP() << "no fixtures";
+  std::ofstream(dir_ + "/notes.png") << "not an image";
+  testing::Subprocess p({TrainerPath(), "predict", "--weights=" + golden + "/small.safetensors",
+                         "--input_size=64", "--out=" + dir_ + "/out", golden + "/input.png",
+                         dir_ + "/notes.png"},
+                        dir_ + "/predict.log");
+  EXPECT_EQ(p.Wait(seconds(60)), 1) << p.Log();
+  EXPECT_NE(p.Log().find(dir_ + "/notes.png"), std::string::npos) << p.Log();
+  EXPECT_NE(p.Log().find("1 of 2 images parsed"), std::string::npos) << p.Log();
+  EXPECT_TRUE(fs::exists(dir_ + "/out/input.labels.png"));
+  EXPECT_FALSE(fs::exists(dir_ + "/out/notes.labels.png"));
+
+  testing::Subprocess bad({TrainerPath(), "predict", "--weights=" + dir_ + "/notes.png",
+                           "--out=" + dir_ + "/out2", golden + "/input.png"},
+                          dir_ + "/bad.log");
+  EXPECT_EQ(bad.Wait(seconds(60)), 1);
+  EXPECT_NE(bad.Log().find("unknown weights file type"), std::string::npos) << bad.Log();
+
+  testing::Subprocess usage({TrainerPath(), "predict"}, dir_ + "/usage.log");
+  EXPECT_EQ(usage.Wait(seconds(60)), 2);
+  EXPECT_NE(usage.Log().find("usage: facet-trainer predict"), std::string::npos) << usage.Log();
+}
+
+}  // namespace
+}  // namespace facet
