@@ -48,6 +48,12 @@ ABSL_FLAG(int32_t, input_size, 512,
           "Network input side for --model FILE (repository versions take it "
           "from their manifest).");
 ABSL_FLAG(std::string, device, "auto", "auto | cpu | cuda | cuda:N.");
+ABSL_FLAG(std::string, engine, "auto",
+          "Forward engine: auto (oneDNN on CPU when built in, LibTorch on "
+          "CUDA) | onednn | torch.");
+ABSL_FLAG(std::string, precision, "fp32",
+          "Forward precision: fp32 | bf16 | int8 (oneDNN, where the CPU "
+          "supports it) | fp16.");
 ABSL_FLAG(std::string, host, "0.0.0.0", "Address to bind gRPC and /metrics.");
 ABSL_FLAG(int32_t, port, 8500, "gRPC port (0 = pick a free one and log it).");
 ABSL_FLAG(int32_t, metrics_port, 8501,
@@ -220,6 +226,8 @@ int Serve() {
   manager_options.model_name = absl::GetFlag(FLAGS_model_name);
   manager_options.model_file = absl::GetFlag(FLAGS_model);
   manager_options.loader.device = absl::GetFlag(FLAGS_device);
+  manager_options.loader.engine = absl::GetFlag(FLAGS_engine);
+  manager_options.loader.precision = absl::GetFlag(FLAGS_precision);
   manager_options.loader.intra_op_threads = intra_op;
   manager_options.loader.input_size = absl::GetFlag(FLAGS_input_size);
   manager_options.loader.warmup_batch_sizes =

@@ -9,7 +9,7 @@
 #include "core/image/image_encoder.h"
 #include "core/image/image_resize.h"
 #include "core/image/label_rendering.h"
-#include "core/model/face_parser.h"
+#include "core/engine/face_engine_factory.h"
 #include "core/repository/weights_loader.h"
 #include "core/status/model_status_conversion.h"
 #include "trainer/trainer_flags.h"
@@ -17,6 +17,12 @@
 ABSL_FLAG(std::string, resize, "bilinear",
           "predict: filter that resizes inputs to the network size "
           "(bilinear, bicubic, area, nearest).");
+ABSL_FLAG(std::string, engine, "auto",
+          "predict: forward engine, auto (oneDNN on CPU when built in, "
+          "LibTorch on CUDA), onednn or torch.");
+ABSL_FLAG(std::string, precision, "fp32",
+          "predict: forward precision, fp32, bf16 or int8 (oneDNN, where the "
+          "CPU supports it).");
 ABSL_FLAG(bool, fold_batch_norm, true,
           "predict: fold BatchNorm into the convolutions (faster; differs "
           "from the plain path by ~1e-6 relative).");
@@ -48,7 +54,7 @@ absl::Status WriteOutputs(const std::string& out_dir, const std::string& stem,
   return absl::OkStatus();
 }
 
-absl::Status PredictOne(const FaceParser& parser, ResizeFilter filter,
+absl::Status PredictOne(const FaceEngine& parser, ResizeFilter filter,
                         const std::string& path, const std::string& out_dir) {
   absl::StatusOr<cv::Mat> input = ReadImageFile(path, DecodeLimits());
   if (!input.ok()) return input.status();
@@ -89,12 +95,14 @@ int RunPredictCommand(const std::vector<std::string>& images) {
     std::cerr << "error: " << loaded.status().message() << "\n";
     return 1;
   }
-  FaceParserOptions options;
+  EngineOptions options;
   options.config = loaded->config;
+  options.engine = absl::GetFlag(FLAGS_engine);
   options.device = absl::GetFlag(FLAGS_device);
-  options.intra_op_threads = absl::GetFlag(FLAGS_threads);
+  options.precision = absl::GetFlag(FLAGS_precision);
+  options.threads = absl::GetFlag(FLAGS_threads);
   options.fold_batch_norm = absl::GetFlag(FLAGS_fold_batch_norm);
-  auto parser = ToAbslStatusOr(FaceParser::Create(loaded->tensors, options));
+  auto parser = ToAbslStatusOr(CreateFaceEngine(loaded->tensors, options));
   if (!parser.ok()) {
     std::cerr << "error: " << loaded->source << ": " << parser.status().message() << "\n";
     return 1;
@@ -107,7 +115,7 @@ int RunPredictCommand(const std::vector<std::string>& images) {
     return 1;
   }
   std::cerr << "network " << loaded->config.ToString() << " from " << loaded->source
-            << " on " << (*parser)->device() << "\n";
+            << " on " << (*parser)->Describe() << "\n";
   int failed = 0;
   for (const std::string& path : images) {
     absl::Status s = PredictOne(**parser, *filter, path, out_dir);

@@ -57,11 +57,12 @@ int RunInfo(const std::vector<std::string>& args) {
   std::cout << absl::StrFormat(
       "model      %s version %d (%s)\n"
       "source     %s\n"
-      "device     %s, %s, max batch %d\n"
+      "device     %s, %s, %s engine, max batch %d\n"
       "network    in %d, out %d, base_ch %d, parsing_ch %d, res_depth %d, "
       "ch %d..%d, min_feat %d\n",
       info->model_name(), info->version(), info->version_policy(),
-      info->source(), info->device(), info->precision(), info->max_batch_size(),
+      info->source(), info->device(), info->precision(), info->engine(),
+      info->max_batch_size(),
       c.in_size(), c.out_size(), c.base_ch(), c.parsing_ch(), c.res_depth(),
       c.ch_lo(), c.ch_hi(), c.min_feat_size());
   if (info->step() > 0 || !info->created_at().empty()) {

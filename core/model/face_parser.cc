@@ -12,6 +12,7 @@ struct FaceParser::Impl {
   NetConfig config;
   torch::Device device{torch::kCPU};
   FaceParsingNet net{nullptr};
+  bool folded = false;
 };
 
 bool CudaAvailable() {
@@ -63,6 +64,7 @@ ModelResult<std::unique_ptr<FaceParser>> FaceParser::Create(
     impl->net->eval();
     impl->net->to(impl->device);
     if (options.fold_batch_norm) impl->net->FoldBatchNorm();
+    impl->folded = options.fold_batch_norm;
     if (options.intra_op_threads > 0) torch::set_num_threads(options.intra_op_threads);
     return std::unique_ptr<FaceParser>(new FaceParser(std::move(impl)));
   } catch (const std::exception& e) {
@@ -77,29 +79,21 @@ const NetConfig& FaceParser::config() const { return impl_->config; }
 
 std::string FaceParser::device() const { return impl_->device.str(); }
 
-std::string FaceParser::precision() const { return "float32"; }
+std::string FaceParser::precision() const { return "fp32"; }
+
+std::string FaceParser::engine() const { return "torch"; }
+
+std::string FaceParser::Describe() const {
+  return "engine=torch device=" + device() + " precision=" + precision() +
+         " threads=" + std::to_string(torch::get_num_threads()) +
+         " batch_norm=" + (impl_->folded ? "folded" : "plain");
+}
 
 ModelResult<std::vector<ParseResult>> FaceParser::Parse(
     const std::vector<RgbImageView>& batch, const ParseOptions& options) const {
-  if (batch.empty()) return ModelStatus::InvalidArgument("empty batch");
+  ModelStatus valid = ValidateBatch(batch, impl_->config);
+  if (!valid.ok()) return valid;
   const int64_t h = batch[0].height, w = batch[0].width;
-  const int64_t multiple = int64_t{1} << impl_->config.down_steps();
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const RgbImageView& v = batch[i];
-    if (v.data == nullptr || v.height != h || v.width != w) {
-      return ModelStatus::InvalidArgument(
-          "batch item " + std::to_string(i) + " is " + std::to_string(v.width) +
-          "x" + std::to_string(v.height) + ", expected " + std::to_string(w) +
-          "x" + std::to_string(h) + " like the first item");
-    }
-  }
-  if (h <= 0 || w <= 0 || h % multiple != 0 || w % multiple != 0) {
-    return ModelStatus::InvalidArgument(
-        "image is " + std::to_string(w) + "x" + std::to_string(h) +
-        ", expected sides that are positive multiples of " +
-        std::to_string(multiple) + " (the network size is " +
-        std::to_string(impl_->config.in_size) + ")");
-  }
   try {
     torch::InferenceMode inference;
     const int64_t n = static_cast<int64_t>(batch.size());

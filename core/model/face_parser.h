@@ -1,11 +1,7 @@
-// FaceParser: runs a FaceParsingNet for inference on a device chosen at run
-// time, behind a header with no LibTorch types, so that the server, the
-// trainer's tools and tests call it with plain bytes.
-//
-// Input: RGB uint8 faces, already resized to the network size (core/image
-// does that). Output per face: the label map (argmax of the parsing logits)
-// and the restored face (the image head), both at the network's output size,
-// and optionally the raw float outputs.
+// FaceParser: the LibTorch FaceEngine. Runs a FaceParsingNet for inference
+// on a device chosen at run time, behind a header with no LibTorch types.
+// It is the reference every other engine is tested against, and the engine
+// for CUDA.
 //
 // Thread safety: Parse() may be called concurrently from several threads; it
 // runs in eval mode under torch::InferenceMode. The intra-op thread count is
@@ -18,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/face_engine.h"
 #include "core/model/model_status.h"
 #include "core/model/net_config.h"
 #include "core/model/raw_tensor.h"
@@ -38,29 +35,7 @@ struct FaceParserOptions {
   bool fold_batch_norm = true;
 };
 
-// A borrowed RGB image: height x width x 3 bytes, row-major, no padding.
-// The bytes must stay valid for the duration of the call it is passed to.
-struct RgbImageView {
-  const uint8_t* data = nullptr;
-  int64_t height = 0;
-  int64_t width = 0;
-};
-
-struct ParseOptions {
-  bool want_restored = true;  // Fill ParseResult::restored.
-  bool want_raw = false;      // Fill logits and image (float outputs).
-};
-
-struct ParseResult {
-  int64_t height = 0;            // Output rows.
-  int64_t width = 0;             // Output columns.
-  std::vector<uint8_t> labels;   // height*width class ids.
-  std::vector<uint8_t> restored; // height*width*3 RGB (if want_restored).
-  std::vector<float> logits;     // parsing_ch*height*width (if want_raw).
-  std::vector<float> image;      // 3*height*width in [-1, 1]-ish (if want_raw).
-};
-
-class FaceParser {
+class FaceParser : public FaceEngine {
  public:
   // Builds the network, loads `weights` strictly (CheckStateDictShapes),
   // moves it to the device and switches to eval mode. InvalidArgument for a
@@ -79,13 +54,16 @@ class FaceParser {
   // fails (the message carries its error).
   ModelResult<std::vector<ParseResult>> Parse(
       const std::vector<RgbImageView>& batch,
-      const ParseOptions& options = ParseOptions()) const;
+      const ParseOptions& options = ParseOptions()) const override;
 
-  const NetConfig& config() const;
+  const NetConfig& config() const override;
+  // "torch".
+  std::string engine() const override;
   // "cpu" or "cuda:0".
-  std::string device() const;
-  // "float32".
-  std::string precision() const;
+  std::string device() const override;
+  // "fp32".
+  std::string precision() const override;
+  std::string Describe() const override;
 
  private:
   struct Impl;

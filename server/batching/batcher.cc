@@ -137,7 +137,7 @@ void Batcher::RunBatch(std::vector<std::unique_ptr<ParseTask>> batch) {
   ParseOptions parse_options;
   parse_options.want_restored = want_restored;
   const absl::Time start = absl::Now();
-  auto results = ToAbslStatusOr(model->parser->Parse(views, parse_options));
+  auto results = ToAbslStatusOr(model->engine->Parse(views, parse_options));
   const absl::Time end = absl::Now();
   if (options_.metrics) {
     options_.metrics->ObserveBatchSize(static_cast<int>(batch.size()));

@@ -7,7 +7,7 @@
 // is freed. Do not store handles: holding one delays unloading.
 //
 // Thread safety: a ServableModel is immutable after loading;
-// parser->Parse() may be called concurrently.
+// engine->Parse() may be called concurrently.
 #ifndef FACET_SERVER_MANAGER_MODEL_HANDLE_H_
 #define FACET_SERVER_MANAGER_MODEL_HANDLE_H_
 
@@ -16,7 +16,7 @@
 #include <optional>
 #include <string>
 
-#include "core/model/face_parser.h"
+#include "core/model/face_engine.h"
 #include "core/model/net_config.h"
 #include "core/repository/manifest.h"
 
@@ -26,9 +26,9 @@ struct ServableModel {
   std::string name;                    // Model folder name, or the file stem.
   int64_t version = 0;                 // Version folder; 0 for --model FILE.
   std::string source;                  // Folder or file loaded.
-  NetConfig config;                    // Architecture of `parser`.
+  NetConfig config;                    // Architecture of `engine`.
   std::optional<Manifest> manifest;    // Set for repository versions.
-  std::unique_ptr<FaceParser> parser;  // Never null.
+  std::unique_ptr<FaceEngine> engine;  // Never null.
 };
 
 using ModelHandle = std::shared_ptr<const ServableModel>;

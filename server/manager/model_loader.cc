@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/engine/face_engine_factory.h"
 #include "core/repository/weights_loader.h"
 #include "core/status/model_status_conversion.h"
 
@@ -28,7 +29,7 @@ std::vector<uint8_t> GoldenInput(int64_t size) {
   return rgb;
 }
 
-absl::Status CheckGoldenOutputs(const FaceParser& parser,
+absl::Status CheckGoldenOutputs(const FaceEngine& parser,
                                 const std::string& path) {
   const NetConfig& config = parser.config();
   const std::vector<uint8_t> input = GoldenInput(config.in_size);
@@ -73,12 +74,14 @@ absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
                                       const ModelLoaderOptions& options) {
   absl::StatusOr<LoadedWeights> weights = LoadWeights(path, options.input_size);
   if (!weights.ok()) return weights.status();
-  FaceParserOptions parser_options;
-  parser_options.config = weights->config;
-  parser_options.device = options.device;
-  parser_options.intra_op_threads = options.intra_op_threads;
+  EngineOptions engine_options;
+  engine_options.config = weights->config;
+  engine_options.engine = options.engine;
+  engine_options.device = options.device;
+  engine_options.precision = options.precision;
+  engine_options.threads = options.intra_op_threads;
   auto parser =
-      ToAbslStatusOr(FaceParser::Create(weights->tensors, parser_options));
+      ToAbslStatusOr(CreateFaceEngine(weights->tensors, engine_options));
   if (!parser.ok()) {
     return absl::Status(parser.status().code(),
                         absl::StrCat(path, ": ", parser.status().message()));
@@ -107,7 +110,7 @@ absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
   model->source = path;
   model->config = weights->config;
   model->manifest = std::move(weights->manifest);
-  model->parser = std::move(parser).value();
+  model->engine = std::move(parser).value();
   return ModelHandle(std::move(model));
 }
 

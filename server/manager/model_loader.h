@@ -2,7 +2,7 @@
 // ServableModel. Nothing is offered for serving before all of this passed:
 //  1. LoadWeights: manifest, checksums, configuration, shapes, finite
 //     tensors (core/repository);
-//  2. FaceParser::Create on the configured device;
+//  2. CreateFaceEngine with the configured engine, device and precision;
 //  3. a built-in golden input (a fixed synthetic face-sized pattern) must
 //     give finite logits and images, and labels within [0, parsing_ch);
 //  4. warm-up: one forward at every batch size in `warmup_batch_sizes`, so
@@ -24,10 +24,13 @@
 namespace facet {
 
 struct ModelLoaderOptions {
-  // Device for FaceParser: "auto", "cpu", "cuda", "cuda:N". Default: "auto".
+  // Forward engine: "auto", "onednn", "torch" (see CreateFaceEngine).
+  std::string engine = "auto";
+  // Device: "auto", "cpu", "cuda", "cuda:N". Default: "auto".
   std::string device = "auto";
-  // LibTorch intra-op threads (process-wide); 0 keeps LibTorch's default.
-  // Default: 0.
+  // Forward precision: "fp32", "bf16", "fp16", "int8". Default: "fp32".
+  std::string precision = "fp32";
+  // Forward threads (process-wide); 0 = every usable core. Default: 0.
   int intra_op_threads = 0;
   // Input side for bare weight files (ignored for version folders, whose
   // manifest gives it). Default: 512.

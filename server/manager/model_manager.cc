@@ -120,11 +120,12 @@ bool ModelManager::TryLoad(const std::string& path, int64_t version) {
   }
   if (options_.metrics) {
     options_.metrics->ObserveModelLoad("success", seconds);
-    options_.metrics->SetModel(name, version, (*model)->parser->device());
+    options_.metrics->SetModel(name, version, (*model)->engine->device());
   }
   LOG(INFO) << "event=model_serving model=" << name << " version=" << version
             << " previous=" << (old ? old->version : -1)
-            << " device=" << (*model)->parser->device() << " config=\""
+            << " engine=\"" << (*model)->engine->Describe() << "\""
+            << " device=" << (*model)->engine->device() << " config=\""
             << (*model)->config.ToString() << "\" load_seconds=" << seconds;
   // `old` is released here; in-flight batches holding it finish first.
   return true;

@@ -265,8 +265,9 @@ grpc::Status FaceServiceImpl::GetModelInfo(
     label->set_g(kLabelPalette[id].g);
     label->set_b(kLabelPalette[id].b);
   }
-  response->set_device(model->parser->device());
-  response->set_precision(model->parser->precision());
+  response->set_device(model->engine->device());
+  response->set_precision(model->engine->precision());
+  response->set_engine(model->engine->engine());
   response->set_source(model->source);
   if (model->manifest) {
     for (const auto& [name, value] : model->manifest->metrics) {

@@ -371,7 +371,7 @@ TEST_F(ServingTest, GetModelInfoDescribesTheVersion) {
   EXPECT_EQ(info.labels(1).name(), "skin");
   EXPECT_EQ(info.labels(1).r(), 204u);
   EXPECT_EQ(info.device(), "cpu");
-  EXPECT_EQ(info.precision(), "float32");
+  EXPECT_EQ(info.precision(), "fp32");
   EXPECT_DOUBLE_EQ(info.metrics().at("val_miou"), 0.5);
   EXPECT_EQ(info.version_policy(), "latest");
   EXPECT_EQ(info.max_batch_size(), 4);

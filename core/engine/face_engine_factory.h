@@ -1,0 +1,53 @@
+// CreateFaceEngine: the one place that chooses a forward engine for a set of
+// weights. The server, `facet-trainer predict`/`evaluate` and the benchmarks
+// call it with their --engine, --device, --precision and thread flags.
+//
+//   engine "torch":  FaceParser (LibTorch), CPU or CUDA; the reference.
+//   engine "onednn": the oneDNN CPU engine (core/onednn), when built in.
+//   engine "auto":   torch when the device resolves to CUDA, else onednn when
+//                    built in and it supports the precision, else torch.
+//
+// Thread safety: CreateFaceEngine is thread-safe; the thread count it sets
+// is process-wide (OpenMP, shared by LibTorch and oneDNN).
+#ifndef FACET_CORE_ENGINE_FACE_ENGINE_FACTORY_H_
+#define FACET_CORE_ENGINE_FACE_ENGINE_FACTORY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model/face_engine.h"
+#include "core/model/model_status.h"
+#include "core/model/net_config.h"
+#include "core/model/raw_tensor.h"
+
+namespace facet {
+
+struct EngineOptions {
+  NetConfig config;              // Must match the weights.
+  std::string engine = "auto";   // "auto", "onednn" or "torch".
+  std::string device = "auto";   // "auto", "cpu", "cuda", "cuda:N".
+  std::string precision = "fp32";  // "fp32", "bf16", "fp16", "int8".
+  // Threads for the forward; 0 = every core this process may use
+  // (UsableCores()). Process-wide.
+  int threads = 0;
+  bool fold_batch_norm = true;   // torch engine only (oneDNN always folds).
+};
+
+// Builds the engine `options` asks for. InvalidArgument for an unknown
+// engine, device or precision, or bad weights; FailedPrecondition when the
+// engine is not built in, CUDA is asked for and absent, or the CPU lacks the
+// instructions a precision needs (the message names them).
+ModelResult<std::unique_ptr<FaceEngine>> CreateFaceEngine(
+    const RawTensorMap& weights, const EngineOptions& options);
+
+// Engines built into this binary, in preference order on CPU.
+std::vector<std::string> AvailableEngines();
+
+// Cores this process may run on: the CPU affinity mask, capped by a cgroup
+// CPU quota (Kubernetes limits) when one is set; at least 1.
+int UsableCores();
+
+}  // namespace facet
+
+#endif  // FACET_CORE_ENGINE_FACE_ENGINE_FACTORY_H_
