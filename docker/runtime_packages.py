@@ -15,7 +15,7 @@ packages fail as well.
 names differ from bookworm's (docker/Dockerfile.cuda builds on Ubuntu);
 libraries under a --skip prefix (a LibTorch copied whole) are left out.
 
-Usage: runtime_packages.py check --list FILE --sources DIR [--without PKG] BINARY...
+Usage: runtime_packages.py check --list FILE [--list FILE] --sources DIR [--without PKG] BINARY...
        runtime_packages.py print --sources DIR [--skip PREFIX] BINARY...
 --without checks the list as if PKG were not in it (the suite's negative case).
 Exit status: 0 ok, 1 a package is missing or unknown, 2 usage or tool error.
@@ -168,7 +168,9 @@ def needed_packages(binaries, sources, owners, skip):
 
 
 def check(args, owners):
-    listed = [p for p in read_list(args.list) if p not in args.without]
+    listed = [p for path in args.list for p in read_list(path)
+              if p not in args.without]
+    where = " + ".join(args.list)
     packages, providers = installed_packages()
     needed, failures = needed_packages(args.binaries, args.sources, owners, [])
     for name in listed:
@@ -176,13 +178,13 @@ def check(args, owners):
             known = subprocess.run(["apt-cache", "show", name],
                                    capture_output=True).returncode == 0
             if not known:
-                print(f"FAIL: {args.list}: '{name}' is not a Debian package")
+                print(f"FAIL: {where}: '{name}' is not a Debian package")
                 failures += 1
     have = closure(listed, packages, providers)
     for package in sorted(needed):
         if package not in have:
             print(f"FAIL: runtime package '{package}' is missing from "
-                  f"{args.list} ({needed[package]})")
+                  f"{where} ({needed[package]})")
             failures += 1
     direct = sorted(p for p in needed if p in listed)
     print(f"{len(needed)} packages needed by {len(args.binaries)} programs "
@@ -195,7 +197,8 @@ def main():
     parser = argparse.ArgumentParser()
     commands = parser.add_subparsers(dest="command", required=True)
     c = commands.add_parser("check")
-    c.add_argument("--list", required=True)
+    c.add_argument("--list", required=True, action="append",
+                   help="a package list; several are read as one")
     c.add_argument("--without", action="append", default=[])
     p = commands.add_parser("print")
     p.add_argument("--skip", action="append", default=[])

@@ -22,7 +22,8 @@
 //   --adapter FILE                 prometheus-adapter Helm values: the HPA's
 //                                  metric must be one of its rules, and each
 //                                  rule's query valid PromQL (promtool)
-// Exit status 1 on any problem; every problem is printed with its object.
+// Exit status 1 on any problem (each printed with its object); 77 (CTest's
+// skip) when an overlay is given and kubectl is not installed.
 'use strict';
 
 const childProcess = require('child_process');
@@ -284,6 +285,10 @@ function policy(objects, gpu, ctx) {
 
 function render(dir) {
   const r = childProcess.spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.error && r.error.code === 'ENOENT') {
+    console.log('SKIP: kubectl not found (it comes with the machine image; Debian\'s kubernetes-client is too old)');
+    process.exit(77);
+  }
   if (r.error) throw new Error(`kubectl kustomize ${dir}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${r.stderr}`);
   return r.stdout;
