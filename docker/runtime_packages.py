@@ -2,8 +2,9 @@
 """The Debian packages a slim image needs to run the built programs.
 
 `check` is the suite's guard on docker/runtime-packages.txt (CTest
-deploy_runtime_packages): it runs `ldd` on the built programs, maps each shared library to the Debian
-package that owns it (dpkg's file lists, i.e. what `dpkg -S` reads), adds the
+deploy_runtime_packages): it runs `ldd` on the built programs, maps each
+shared library to the Debian package that owns it (dpkg's file lists, i.e.
+what `dpkg -S` reads), adds the
 packages owning the /usr/share data files the sources name, and fails, naming
 the package and the file, when one of them is neither listed in the runtime
 package list nor pulled in by the Depends/Pre-Depends of a listed package
@@ -42,12 +43,14 @@ def shared_libraries(binary):
     """Returns {library path: soname} of everything ldd resolves for binary."""
     out = subprocess.run(["ldd", binary], capture_output=True, text=True)
     if out.returncode != 0:
-        sys.exit(f"ldd {binary} failed: {out.stderr.strip()}")
+        print(f"ldd {binary} failed: {out.stderr.strip()}", file=sys.stderr)
+        sys.exit(2)
     libs = {}
     for line in out.stdout.splitlines():
         line = line.strip()
         if "not found" in line:
-            print(f"FAIL: {binary}: {line} (ldd cannot resolve it here)")
+            print(f"FAIL: {binary}: {line} (ldd cannot resolve it here)",
+                  file=sys.stderr)
             libs[line.split()[0]] = None
             continue
         m = re.match(r"(\S+) => (/\S+)", line) or re.match(r"(/\S+) \(", line)
