@@ -104,13 +104,15 @@ const podLabelsOf = (o) => {
   if (o.kind === 'CronJob') return ((o.spec.jobTemplate.spec.template.metadata || {}).labels) || {};
   return ((o.spec.template.metadata || {}).labels) || {};
 };
+// A CPU quantity ("4", "2.5", "500m") in cores; NaN if absent.
+const cpuCores = (q) => (typeof q === 'string' && q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q));
 const matches = (selector, labels) => Object.entries(selector || {}).every(([k, v]) => labels[k] === v);
 const flagValue = (args, flag) => {
   for (const a of args || []) if (a.startsWith(`--${flag}=`)) return a.slice(flag.length + 3);
   return null;
 };
 
-// Facet's rules. `where` names the set; `gpu` whether it is the GPU overlay.
+// Facet's rules (each message says which); `gpu`: the set is the GPU overlay.
 function policy(objects, gpu, ctx) {
   const problems = [];
   const say = (o, msg) => problems.push(`${o.kind}/${(o.metadata || {}).name}: ${msg}`);
@@ -185,6 +187,14 @@ function policy(objects, gpu, ctx) {
             }
           }
         }
+        // hardware_concurrency() counts the node's cores, not the pod's.
+        const io = Number(env.FACET_IO_THREADS || 0);
+        const intra = Number(env.FACET_INTRA_OP_THREADS || 0);
+        if (!(io > 0 && intra > 0)) {
+          say(w, 'set FACET_IO_THREADS and FACET_INTRA_OP_THREADS (the server counts the node\'s cores otherwise)');
+        } else if (io + intra > cpuCores(req.cpu)) {
+          say(w, `FACET_IO_THREADS + FACET_INTRA_OP_THREADS = ${io + intra} exceed the CPU request ${req.cpu}`);
+        }
         const grpc = portNamed('grpc');
         const metrics = portNamed('metrics');
         if (!grpc || !metrics) say(w, 'server ports must be named grpc and metrics');
@@ -212,6 +222,13 @@ function policy(objects, gpu, ctx) {
       } else {
         const args = c.args || [];
         if (!args.includes('--resume')) say(w, `container ${c.name}: the trainer must run with --resume (it continues after SIGTERM)`);
+        const threads = Number(flagValue(args, 'threads') || 0);
+        const loaders = Number(flagValue(args, 'loader_threads') || 0);
+        if (!(threads > 0 && loaders > 0)) {
+          say(w, `container ${c.name}: set --threads and --loader_threads (the trainer counts the node's cores otherwise)`);
+        } else if (threads + loaders > cpuCores(req.cpu)) {
+          say(w, `container ${c.name}: --threads + --loader_threads = ${threads + loaders} exceed the CPU request ${req.cpu}`);
+        }
         const mp = flagValue(args, 'metrics_port');
         const metrics = portNamed('metrics');
         if (!mp || !metrics || Number(mp) !== metrics.containerPort) say(w, `container ${c.name}: --metrics_port must equal the port named metrics`);
