@@ -2,8 +2,9 @@
 """A real Prometheus scraping a real facet-server and facet-trainer returns
 data for every metric the Grafana dashboard and the alert rules name.
 
-Starts, each in its own process group (killed at exit, also on SIGTERM from
-CTest's timeout), on loopback ports chosen by the kernel:
+Starts, each in its own process group (killed at exit, on SIGTERM from
+CTest's timeout, and by the kernel if this script dies), on loopback ports
+chosen by the kernel:
   facet-server   serving a tiny network (port 0, read back from its log);
   facet-trainer  training the tiny preset (--metrics_port 0, read back) and
                  publishing into the server's repository, so the server
@@ -24,6 +25,7 @@ Exit status: 0 pass, 1 fail, 77 skip (prometheus or promtool missing).
 """
 import argparse
 import atexit
+import ctypes
 import json
 import os
 import re
@@ -44,6 +46,7 @@ import dashboard_check  # noqa: E402
 from promql_names import metric_names, read_allowlist  # noqa: E402
 
 GROUPS = []  # process group ids to kill at exit
+PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
 
 
 def kill_all():
@@ -54,10 +57,17 @@ def kill_all():
             pass
 
 
+def own_group_dying_with_parent():
+    """In the child: its own process group, and SIGKILL when this test dies
+    (even by SIGKILL, which no atexit handler sees)."""
+    os.setsid()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def start(args, log_path, env=None):
     log = open(log_path, "wb")
     p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                         start_new_session=True, env=env)
+                         preexec_fn=own_group_dying_with_parent, env=env)
     GROUPS.append(p.pid)
     return p
 
@@ -120,10 +130,12 @@ def traffic(client, target, image, junk, stop, work):
         subprocess.run([client, "bench", f"--target={target}", "--concurrency=8",
                         "--warmup_s=0", "--window_s=1", "--max_windows=3",
                         "--stable_windows=3", image],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       preexec_fn=own_group_dying_with_parent)
         subprocess.run([client, "parse", f"--target={target}", "--progress=false",
                         f"--out={work}/parsed", junk],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       preexec_fn=own_group_dying_with_parent)
 
 
 def main():
