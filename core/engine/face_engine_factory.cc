@@ -98,17 +98,14 @@ ModelResult<std::unique_ptr<FaceEngine>> CreateFaceEngine(
 #endif
   }
 
-  if (*precision != Precision::kFp32) {
-    return ModelStatus::FailedPrecondition(
-        std::string("precision \"") + PrecisionName(*precision) +
-        "\" is not offered by the torch engine here; use fp32, or --engine "
-        "onednn on a CPU that supports it");
-  }
   FaceParserOptions parser;
   parser.config = options.config;
   parser.device = options.device;
   parser.intra_op_threads = threads;
   parser.fold_batch_norm = options.fold_batch_norm;
+  parser.precision = *precision;
+  parser.channels_last = options.channels_last;
+  parser.cuda_graphs = options.cuda_graphs;
   ModelResult<std::unique_ptr<FaceParser>> created =
       FaceParser::Create(weights, parser);
   if (!created.ok()) return created.status();

@@ -32,6 +32,10 @@ struct EngineOptions {
   // (UsableCores()). Process-wide.
   int threads = 0;
   bool fold_batch_norm = true;   // torch engine only (oneDNN always folds).
+  // torch engine only: channels-last memory format ("auto": on for CUDA)
+  // and CUDA graphs per batch size (see FaceParserOptions).
+  std::string channels_last = "auto";
+  bool cuda_graphs = false;
 };
 
 // Builds the engine `options` asks for. InvalidArgument for an unknown

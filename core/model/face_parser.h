@@ -33,6 +33,22 @@ struct FaceParserOptions {
   // Fold BatchNorm into the convolutions (about 1e-6 relative difference
   // from the plain path). Default: true.
   bool fold_batch_norm = true;
+  // Arithmetic of the forward: kFp32, kBf16 (CPU and CUDA), kFp16 (CUDA
+  // only: LibTorch's CPU convolutions have no half kernels). BatchNorm is
+  // folded in fp32 before the cast. Default: kFp32.
+  Precision precision = Precision::kFp32;
+  // Activations and weights in channels-last (NHWC) memory format: "auto"
+  // (on for CUDA, where cuDNN's tensor-core kernels want it; off on CPU),
+  // "on" or "off". Default: "auto".
+  std::string channels_last = "auto";
+  // CUDA only: let cuDNN time its convolution algorithms at warm-up and keep
+  // the fastest for each shape. Default: true.
+  bool cudnn_benchmark = true;
+  // CUDA only: capture the forward as a CUDA graph per batch size on first
+  // use (the server's warm-up does that before serving) and replay it, which removes
+  // per-kernel launch overhead. Requests of one batch size then run one at a
+  // time. FailedPrecondition on a CPU device. Default: false.
+  bool cuda_graphs = false;
 };
 
 class FaceParser : public FaceEngine {
@@ -61,7 +77,7 @@ class FaceParser : public FaceEngine {
   std::string engine() const override;
   // "cpu" or "cuda:0".
   std::string device() const override;
-  // "fp32".
+  // "fp32", "bf16" or "fp16".
   std::string precision() const override;
   std::string Describe() const override;
 
@@ -73,6 +89,9 @@ class FaceParser : public FaceEngine {
 
 // True iff LibTorch sees a usable CUDA device.
 bool CudaAvailable();
+
+// True iff this binary was built against a CUDA-enabled LibTorch.
+bool BuiltWithCuda();
 
 }  // namespace facet
 

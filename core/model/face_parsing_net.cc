@@ -21,6 +21,20 @@ class NormHolderImpl : public torch::nn::Module {
 };
 TORCH_MODULE(NormHolder);
 
+// 1-pixel reflection padding. LibTorch 1.13's CPU reflection_pad2d has no
+// bfloat16 kernel, so reduced precision on the CPU pads by concatenating the
+// mirrored rows and columns (the same values, in any dtype).
+torch::Tensor ReflectPad1(const torch::Tensor& x) {
+  if (!x.is_cpu() || x.scalar_type() == torch::kFloat32 ||
+      x.scalar_type() == torch::kFloat64) {
+    return F::pad(x, F::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReflect));
+  }
+  const int64_t h = x.size(2), w = x.size(3);
+  torch::Tensor rows = torch::cat({x.narrow(2, 1, 1), x, x.narrow(2, h - 2, 1)}, 2);
+  return torch::cat({rows.narrow(3, 1, 1), rows, rows.narrow(3, w - 2, 1)}, 3)
+      .contiguous(x.suggest_memory_format());
+}
+
 }  // namespace
 
 ConvLayerImpl::ConvLayerImpl(int64_t in_ch, int64_t out_ch, Resample resample,
@@ -46,7 +60,7 @@ torch::Tensor ConvLayerImpl::forward(torch::Tensor x) {
                               .scale_factor(std::vector<double>{2.0, 2.0})
                               .mode(torch::kNearest));
   }
-  x = F::pad(x, F::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReflect));
+  x = ReflectPad1(x);
   if (folded_weight_.defined()) {
     x = F::conv2d(x, folded_weight_,
                   F::Conv2dFuncOptions()
@@ -79,6 +93,17 @@ void ConvLayerImpl::FoldBatchNorm() {
 void ConvLayerImpl::UnfoldBatchNorm() {
   folded_weight_ = torch::Tensor();
   folded_bias_ = torch::Tensor();
+}
+
+void ConvLayerImpl::ConvertForInference(torch::Dtype dtype, bool channels_last) {
+  torch::NoGradGuard no_grad;
+  const auto format = channels_last ? torch::MemoryFormat::ChannelsLast
+                                    : torch::MemoryFormat::Contiguous;
+  conv2d_->weight.set_data(conv2d_->weight.to(dtype).contiguous(format));
+  if (folded_weight_.defined()) {
+    folded_weight_ = folded_weight_.to(dtype).contiguous(format);
+    folded_bias_ = folded_bias_.to(dtype);
+  }
 }
 
 ResidualBlockImpl::ResidualBlockImpl(int64_t in_ch, int64_t out_ch,
@@ -156,6 +181,16 @@ std::pair<torch::Tensor, torch::Tensor> FaceParsingNetImpl::forward(
 void FaceParsingNetImpl::FoldBatchNorm() {
   for (auto& module : modules(/*include_self=*/false)) {
     if (auto* conv = module->as<ConvLayerImpl>()) conv->FoldBatchNorm();
+  }
+}
+
+void FaceParsingNetImpl::ConvertForInference(torch::Dtype dtype,
+                                             bool channels_last) {
+  to(dtype);
+  for (auto& module : modules(/*include_self=*/false)) {
+    if (auto* conv = module->as<ConvLayerImpl>()) {
+      conv->ConvertForInference(dtype, channels_last);
+    }
   }
 }
 

@@ -39,6 +39,11 @@ class ConvLayerImpl : public torch::nn::Module {
   void FoldBatchNorm();
   void UnfoldBatchNorm();
 
+  // Casts the weights (plain and folded) to `dtype` and, when
+  // `channels_last`, stores 4-D weights in channels-last memory format.
+  // Inference only: do it after FoldBatchNorm().
+  void ConvertForInference(torch::Dtype dtype, bool channels_last);
+
  private:
   Resample resample_;
   bool activation_;
@@ -79,6 +84,11 @@ class FaceParsingNetImpl : public torch::nn::Module {
   // ConvLayerImpl::FoldBatchNorm). REQUIRES: eval mode, weights loaded.
   void FoldBatchNorm();
   void UnfoldBatchNorm();
+
+  // Casts every parameter, buffer and folded weight to `dtype`, and 4-D
+  // weights to channels-last memory format when asked (see
+  // ConvLayerImpl::ConvertForInference). REQUIRES: eval mode.
+  void ConvertForInference(torch::Dtype dtype, bool channels_last);
 
   const NetConfig& config() const { return config_; }
 
