@@ -326,6 +326,10 @@ absl::StatusOr<int> ModelRepository::CleanStaging(
   std::vector<std::string> doomed;
   for (; it != fs::directory_iterator(); it.increment(ec)) {
     std::string name = it->path().filename().string();
+    if (absl::StartsWith(name, kDeletingPrefix)) {
+      doomed.push_back(it->path().string());  // A retention that was killed.
+      continue;
+    }
     if (!absl::StartsWith(name, kStagingPrefix)) continue;
     std::string_view rest =
         std::string_view(name).substr(sizeof(kStagingPrefix) - 1);
@@ -341,7 +345,10 @@ absl::StatusOr<int> ModelRepository::CleanStaging(
   if (ec) return ErrnoToStatus(ec.value(), "list model folder", dir);
   for (const std::string& path : doomed) {
     fs::remove_all(path, ec);
-    if (ec) return ErrnoToStatus(ec.value(), "remove staging folder", path);
+    // Another cleaner may have removed it first.
+    if (ec && ec.value() != ENOENT) {
+      return ErrnoToStatus(ec.value(), "remove staging folder", path);
+    }
   }
   return static_cast<int>(doomed.size());
 }

@@ -34,6 +34,9 @@ namespace facet {
 constexpr char kWeightsFileName[] = "weights.safetensors";
 // Prefix of Publish's staging folders inside a model folder.
 constexpr char kStagingPrefix[] = ".staging-";
+// Prefix of version folders being deleted (retention.h renames a version to
+// this before removing it, so no reader sees half a version).
+constexpr char kDeletingPrefix[] = ".deleting-";
 // Largest manifest.json read (real ones are about 1 KB).
 constexpr uint64_t kMaxManifestBytes = 1 << 20;
 
@@ -118,7 +121,8 @@ class ModelRepository {
   // taken from the folder name, no longer runs; folders without a readable
   // id are removed too). Returns how many were removed. Leaves the staging
   // folders of live processes alone, so it is safe to call while another
-  // process publishes. NotFound if the model folder does not exist.
+  // process publishes. Also removes ".deleting-<N>" folders that a killed
+  // retention left. NotFound if the model folder does not exist.
   absl::StatusOr<int> CleanStaging(const std::string& model) const;
 
  private:

@@ -20,6 +20,7 @@
 #include "core/model/safetensors.h"
 #include "core/repository/file_util.h"
 #include "gtest/gtest.h"
+#include "tests/util/random_state_dict.h"
 
 namespace facet {
 namespace {
@@ -36,27 +37,6 @@ NetConfig SmallConfig() {
                    .res_depth = 2,
                    .ch_lo = 8,
                    .ch_hi = 16};
-}
-
-// A state dict for `config` with small random floats and zero counters.
-RawTensorMap MakeTensors(const NetConfig& config, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-0.1f, 0.1f);
-  RawTensorMap tensors;
-  for (const ParamSpec& spec : ExpectedStateDict(config)) {
-    RawTensor t;
-    t.dtype = spec.dtype;
-    t.shape = spec.shape;
-    t.data.assign(static_cast<size_t>(t.numel()) * DTypeSize(t.dtype), 0);
-    if (t.dtype == DType::kFloat32) {
-      for (size_t i = 0; i < t.data.size(); i += 4) {
-        float v = dist(rng);
-        std::memcpy(&t.data[i], &v, 4);  // Test hosts are little-endian.
-      }
-    }
-    tensors[spec.name] = std::move(t);
-  }
-  return tensors;
 }
 
 Manifest MakeManifest(const NetConfig& config) {
@@ -92,10 +72,10 @@ void Rehash(const std::string& dir) {
   WriteAll(path, SerializeManifest(*m));
 }
 
-class ModelRepositoryTest : public testing::Test {
+class ModelRepositoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = testing::TempDir() + "model_repository_test_XXXXXX";
+    root_ = ::testing::TempDir() + "model_repository_test_XXXXXX";
     ASSERT_NE(::mkdtemp(&root_[0]), nullptr);
     absl::StatusOr<std::unique_ptr<ModelRepository>> repo =
         ModelRepository::Create(root_);
@@ -171,13 +151,13 @@ TEST_F(ModelRepositoryTest, CreateChecksRoot) {
 
 TEST_F(ModelRepositoryTest, PublishesValidatesAndLoads) {
   NetConfig config = SmallConfig();
-  RawTensorMap tensors = MakeTensors(config, 1);
+  RawTensorMap tensors = testing::RandomStateDict(config, 1);
   absl::StatusOr<int64_t> v1 =
       repo_->Publish("fpn", tensors, MakeManifest(config));
   ASSERT_TRUE(v1.ok()) << v1.status();
   EXPECT_EQ(*v1, 1);
   absl::StatusOr<int64_t> v2 =
-      repo_->Publish("fpn", MakeTensors(config, 2), MakeManifest(config));
+      repo_->Publish("fpn", testing::RandomStateDict(config, 2), MakeManifest(config));
   ASSERT_TRUE(v2.ok()) << v2.status();
   EXPECT_EQ(*v2, 2);
   EXPECT_EQ(Entries("fpn"),
@@ -205,14 +185,14 @@ TEST_F(ModelRepositoryTest, PublishesValidatesAndLoads) {
 TEST_F(ModelRepositoryTest, PublishSkipsPastInvalidVersionFolders) {
   fs::create_directories(root_ + "/fpn/5");
   absl::StatusOr<int64_t> v = repo_->Publish(
-      "fpn", MakeTensors(SmallConfig(), 1), MakeManifest(SmallConfig()));
+      "fpn", testing::RandomStateDict(SmallConfig(), 1), MakeManifest(SmallConfig()));
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(*v, 6);
 }
 
 TEST_F(ModelRepositoryTest, ConcurrentPublishersGetDistinctVersions) {
   NetConfig config = SmallConfig();
-  RawTensorMap tensors = MakeTensors(config, 3);
+  RawTensorMap tensors = testing::RandomStateDict(config, 3);
   std::vector<int64_t> got(4, 0);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < got.size(); ++i) {
@@ -299,7 +279,7 @@ TEST_F(ModelRepositoryTest, EachCorruptionIsReportedWithItsCause) {
        absl::StatusCode::kDataLoss, "but F16"},
       {"NaN weight",
        [config](const std::string& dir) {
-         RawTensorMap t = MakeTensors(config, 5);
+         RawTensorMap t = testing::RandomStateDict(config, 5);
          SetFloat(&t["body.1.conv1.conv2d.weight"], 7, std::nanf(""));
          ASSERT_TRUE(
              WriteSafetensorsFile(dir + "/" + kWeightsFileName, t, {}).ok());
@@ -309,7 +289,7 @@ TEST_F(ModelRepositoryTest, EachCorruptionIsReportedWithItsCause) {
        "tensor \"body.1.conv1.conv2d.weight\" element 7 is NaN"},
       {"infinite weight",
        [config](const std::string& dir) {
-         RawTensorMap t = MakeTensors(config, 5);
+         RawTensorMap t = testing::RandomStateDict(config, 5);
          SetFloat(&t["out_mask_conv.conv2d.bias"], 0, INFINITY);
          ASSERT_TRUE(
              WriteSafetensorsFile(dir + "/" + kWeightsFileName, t, {}).ok());
@@ -358,7 +338,7 @@ TEST_F(ModelRepositoryTest, EachCorruptionIsReportedWithItsCause) {
   for (const Corruption& c : cases) {
     std::string model = "m" + std::to_string(index++);
     absl::StatusOr<int64_t> v =
-        repo_->Publish(model, MakeTensors(config, 9), MakeManifest(config));
+        repo_->Publish(model, testing::RandomStateDict(config, 9), MakeManifest(config));
     ASSERT_TRUE(v.ok()) << v.status();
     std::string dir = repo_->VersionDir(model, *v);
     ASSERT_TRUE(ModelRepository::ValidateVersionDir(dir).ok()) << c.what;
@@ -380,9 +360,9 @@ TEST_F(ModelRepositoryTest, ValidateMissingFolderIsNotFound) {
 
 TEST_F(ModelRepositoryTest, PublishRejectsBadInputAndWritesNothing) {
   NetConfig config = SmallConfig();
-  RawTensorMap nan = MakeTensors(config, 1);
+  RawTensorMap nan = testing::RandomStateDict(config, 1);
   SetFloat(&nan["encoder.0.conv2d.weight"], 3, std::nanf(""));
-  RawTensorMap missing = MakeTensors(config, 1);
+  RawTensorMap missing = testing::RandomStateDict(config, 1);
   missing.erase("out_img_conv.conv2d.bias");
   Manifest other_name = MakeManifest(config);
   other_name.model_name = "other";
@@ -395,7 +375,7 @@ TEST_F(ModelRepositoryTest, PublishRejectsBadInputAndWritesNothing) {
     Manifest manifest;
     const char* expected;
   };
-  RawTensorMap good = MakeTensors(config, 1);
+  RawTensorMap good = testing::RandomStateDict(config, 1);
   const Case cases[] = {
       {"NaN", "fpn", &nan, MakeManifest(config), "is NaN"},
       {"missing tensor", "fpn", &missing, MakeManifest(config),
@@ -417,7 +397,7 @@ TEST_F(ModelRepositoryTest, PublishRejectsBadInputAndWritesNothing) {
 TEST_F(ModelRepositoryTest, PublishIntoUnwritableModelPathFailsCleanly) {
   WriteAll(root_ + "/fpn", "a file where the model folder should be");
   absl::StatusOr<int64_t> v = repo_->Publish(
-      "fpn", MakeTensors(SmallConfig(), 1), MakeManifest(SmallConfig()));
+      "fpn", testing::RandomStateDict(SmallConfig(), 1), MakeManifest(SmallConfig()));
   EXPECT_FALSE(v.ok());
   EXPECT_NE(v.status().message().find(root_ + "/fpn"), std::string::npos)
       << v.status();
@@ -429,7 +409,7 @@ TEST_F(ModelRepositoryTest, PublishIntoUnwritableModelPathFailsCleanly) {
 TEST_F(ModelRepositoryTest, PublishFailingMidWriteLeavesNoVersion) {
   NetConfig config = SmallConfig();
   ASSERT_TRUE(
-      repo_->Publish("fpn", MakeTensors(config, 1), MakeManifest(config)).ok());
+      repo_->Publish("fpn", testing::RandomStateDict(config, 1), MakeManifest(config)).ok());
   struct rlimit old_limit;
   ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
   struct sigaction ignore = {}, old_action;
@@ -439,7 +419,7 @@ TEST_F(ModelRepositoryTest, PublishFailingMidWriteLeavesNoVersion) {
   small.rlim_cur = 4096;
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
   absl::StatusOr<int64_t> v =
-      repo_->Publish("fpn", MakeTensors(config, 2), MakeManifest(config));
+      repo_->Publish("fpn", testing::RandomStateDict(config, 2), MakeManifest(config));
   ::setrlimit(RLIMIT_FSIZE, &old_limit);
   ::sigaction(SIGXFSZ, &old_action, nullptr);
   EXPECT_EQ(v.status().code(), absl::StatusCode::kResourceExhausted)
@@ -454,7 +434,7 @@ TEST_F(ModelRepositoryTest, PublishFailingMidWriteLeavesNoVersion) {
 TEST_F(ModelRepositoryTest, CleanStagingRemovesOnlyDeadWriters) {
   NetConfig config = SmallConfig();
   ASSERT_TRUE(
-      repo_->Publish("fpn", MakeTensors(config, 1), MakeManifest(config)).ok());
+      repo_->Publish("fpn", testing::RandomStateDict(config, 1), MakeManifest(config)).ok());
   std::string dir = root_ + "/fpn";
   // 999999999 exceeds Linux's largest pid, so that writer is surely gone.
   fs::create_directories(dir + "/.staging-999999999-deadbeef");

@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/repository/serving_lease.h"
 #include "glog/logging.h"
 
 namespace facet {
@@ -36,7 +37,7 @@ absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(
     return manager;
   }
   VersionSourceOptions source_options;
-  source_options.model_dir = options.repository_root + "/" + options.model_name;
+  source_options.model_dir = m->ModelDir();
   source_options.rescan_interval = options.rescan_interval;
   absl::StatusOr<std::unique_ptr<VersionSource>> source = VersionSource::Create(
       source_options, [m](const AspiredVersions& a) { m->OnAspired(a); });
@@ -46,11 +47,17 @@ absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(
 }
 
 ModelManager::ModelManager(ModelManagerOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)), lease_holder_(ThisLeaseHolder()) {}
 
 ModelManager::~ModelManager() {
   source_.reset();  // Stops the watcher (waits for a load in progress).
   if (file_loader_.joinable()) file_loader_.join();
+  if (options_.model_file.empty()) {
+    absl::Status removed = RemoveServingLease(ModelDir(), lease_holder_);
+    if (!removed.ok()) {
+      LOG(WARNING) << "event=lease_remove_failed error=\"" << removed.message() << "\"";
+    }
+  }
 }
 
 ModelHandle ModelManager::Current() const {
@@ -84,12 +91,33 @@ void ModelManager::OnAspired(const AspiredVersions& aspired) {
             << " policy=" << aspired.policy.ToString()
             << " serving=" << current_version;
   for (int64_t version : candidates) {
-    if (version == current_version) return;  // Best loadable is served.
+    if (version == current_version) break;  // Best loadable is served.
     if (failed.count(version) > 0) continue;
     const std::string path = absl::StrCat(options_.repository_root, "/",
                                           options_.model_name, "/", version);
-    if (TryLoad(path, version)) return;
+    if (TryLoad(path, version)) break;
   }
+  RefreshLease();
+}
+
+void ModelManager::RefreshLease() {
+  int64_t version = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (current_ != nullptr) version = current_->version;
+  }
+  if (version <= 0) return;
+  absl::Status written = WriteServingLease(ModelDir(), lease_holder_, version);
+  if (!written.ok() && !lease_warned_.exchange(true)) {
+    // A read-only repository mount: retention then protects only what the
+    // serving policy implies (docs/model-repository.md).
+    LOG(WARNING) << "event=lease_unwritable model=" << options_.model_name
+                 << " error=\"" << written.message() << "\"";
+  }
+}
+
+std::string ModelManager::ModelDir() const {
+  return options_.repository_root + "/" + options_.model_name;
 }
 
 bool ModelManager::TryLoad(const std::string& path, int64_t version) {

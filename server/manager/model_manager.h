@@ -10,6 +10,11 @@
 // serving ("availability preserving", as TF Serving). When no candidate can
 // be loaded the current version stays, even if its folder was removed.
 //
+// Serving leases: after every scan the manager writes or refreshes its lease
+// on the version it serves (<repo>/<model>/.leases/<host>-<pid>), and
+// removes it on destruction, so the trainer's retention never deletes what a
+// running server serves (core/repository/serving_lease.h).
+//
 // File mode (`model_file` set): the one file is loaded once, as version 0.
 //
 // Thread safety: all public methods may be called concurrently. Loading
@@ -21,6 +26,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -68,8 +74,15 @@ class ModelManager {
   void OnAspired(const AspiredVersions& aspired);
   // Loads one candidate; true iff it is now served.
   bool TryLoad(const std::string& path, int64_t version);
+  // Writes or refreshes this server's serving lease on the version it serves
+  // (core/repository/serving_lease.h), after every scan; warns once when the
+  // repository is read-only.
+  void RefreshLease();
+  std::string ModelDir() const;
 
   const ModelManagerOptions options_;
+  const std::string lease_holder_;
+  std::atomic<bool> lease_warned_{false};
   mutable absl::Mutex mu_;
   ModelHandle current_ ABSL_GUARDED_BY(mu_);
   std::set<int64_t> failed_ ABSL_GUARDED_BY(mu_);

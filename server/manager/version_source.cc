@@ -37,21 +37,13 @@ absl::StatusOr<AspiredVersions> VersionSource::Scan(
   closedir(dir);
   std::sort(out.versions.rbegin(), out.versions.rend());
 
-  const std::string policy_path = model_dir + "/" + kPolicyFileName;
-  std::ifstream in(policy_path);
-  if (!in) {
-    out.policy = VersionPolicy();  // No file: latest.
+  absl::StatusOr<VersionPolicy> policy = ReadServingPolicy(model_dir);
+  if (policy.ok()) {
+    out.policy = *policy;
   } else {
-    std::ostringstream text;
-    text << in.rdbuf();
-    absl::StatusOr<VersionPolicy> policy = ParseVersionPolicy(text.str());
-    if (policy.ok()) {
-      out.policy = *policy;
-    } else {
-      LOG(WARNING) << "event=policy_error path=" << policy_path
-                   << " keeping=" << previous.ToString() << " error=\""
-                   << policy.status().message() << "\"";
-    }
+    LOG(WARNING) << "event=policy_error path=" << model_dir << "/"
+                 << kPolicyFileName << " keeping=" << previous.ToString()
+                 << " error=\"" << policy.status().message() << "\"";
   }
   return out;
 }

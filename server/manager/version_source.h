@@ -1,5 +1,5 @@
 // VersionSource: watches one model folder of a repository and reports the
-// version folders it holds and the serving policy (version_policy.h).
+// version folders it holds and the serving policy (core/repository/serving_policy.h).
 //
 // It watches `<repo>/<model>/` with inotify (creations, renames, deletions,
 // writes; the watch is re-armed when the folder is deleted or replaced, and
@@ -26,7 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/manager/version_policy.h"
+#include "core/repository/serving_policy.h"
 
 namespace facet {
 

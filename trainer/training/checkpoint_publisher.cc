@@ -4,7 +4,9 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/repository/file_util.h"
+#include "core/repository/retention.h"
 #include "glog/logging.h"
 
 namespace facet {
@@ -86,18 +88,20 @@ absl::StatusOr<int64_t> CheckpointPublisher::MaybePublish(
 
 void CheckpointPublisher::ApplyRetention() {
   if (options_.keep <= 0) return;
-  absl::StatusOr<std::vector<int64_t>> versions = repo_->ListVersions(options_.model);
-  if (!versions.ok()) return;
-  // Newest first; the newest (just published, valid) is always kept.
-  for (size_t i = options_.keep; i < versions->size(); ++i) {
-    const int64_t v = (*versions)[i];
-    const fs::path dir = repo_->VersionDir(options_.model, v);
-    const fs::path hidden = fs::path(repo_->ModelDir(options_.model)) /
-                            absl::StrCat(".deleting-", v);
-    std::error_code ec;
-    fs::rename(dir, hidden, ec);
-    if (!ec) fs::remove_all(hidden, ec);
-    if (ec) LOG(WARNING) << "retention: cannot remove " << dir << ": " << ec.message();
+  RetentionOptions retention;
+  retention.keep = options_.keep;
+  absl::StatusOr<RetentionPlan> plan = RetainVersions(*repo_, options_.model, retention);
+  if (!plan.ok()) {
+    LOG(WARNING) << "event=retention_failed model=" << options_.model << " error=\""
+                 << plan.status().message() << "\"";
+    return;
+  }
+  for (size_t i = 0; i < plan->protected_.size(); ++i) {
+    LOG(INFO) << "event=retention_kept version=" << plan->protected_[i] << " reason=\""
+              << plan->reasons[i] << "\"";
+  }
+  if (!plan->remove.empty()) {
+    LOG(INFO) << "event=retention_removed versions=" << absl::StrJoin(plan->remove, ",");
   }
 }
 

@@ -5,8 +5,10 @@
 // Policies: kEvery publishes every call; kBest only when the validation
 // mIoU beats the best published so far (read back from the manifests at
 // start, so a restarted trainer does not publish a worse model). Retention
-// keeps the newest `keep` versions; older ones are first renamed to a
-// hidden folder and then removed, so a reader never sees half a version.
+// (core/repository/retention.h) keeps the newest `keep` versions and never
+// deletes the newest valid one, the pinned or rollback one, or one a live
+// server lease names; older ones are renamed to a hidden folder and then
+// removed, so a reader never sees half a version.
 // Failures (full disk, unwritable repository) are returned and counted;
 // what is already published is never touched by a failed publish.
 //

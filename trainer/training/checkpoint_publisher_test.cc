@@ -8,30 +8,13 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include "tests/util/random_state_dict.h"
 #include "tests/util/test_paths.h"
 
 namespace facet {
 namespace {
 
 namespace fs = std::filesystem;
-
-RawTensorMap RandomWeights(const NetConfig& config, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.f, 0.1f);
-  RawTensorMap map;
-  for (const ParamSpec& spec : ExpectedStateDict(config)) {
-    RawTensor t;
-    t.dtype = spec.dtype;
-    t.shape = spec.shape;
-    t.data.assign(t.numel() * DTypeSize(t.dtype), 0);
-    if (t.dtype == DType::kFloat32) {
-      auto* f = reinterpret_cast<float*>(t.data.data());
-      for (int64_t i = 0; i < t.numel(); ++i) f[i] = spec.name.find("running_var") != std::string::npos ? 1.f : normal(rng);
-    }
-    map[spec.name] = std::move(t);
-  }
-  return map;
-}
 
 class CheckpointPublisherTest : public ::testing::Test {
  protected:
@@ -49,7 +32,7 @@ TEST_F(CheckpointPublisherTest, EveryPublishesEachTimeAndKeepsK) {
   auto p = CheckpointPublisher::Create(o);
   ASSERT_TRUE(p.ok()) << p.status();
   for (int i = 1; i <= 4; ++i) {
-    auto v = (*p)->MaybePublish(RandomWeights(config_, i), config_, i * 10, {{"val_miou", 0.1}});
+    auto v = (*p)->MaybePublish(testing::RandomStateDict(config_, i), config_, i * 10, {{"val_miou", 0.1}});
     ASSERT_TRUE(v.ok()) << v.status();
     EXPECT_EQ(*v, i);
   }
@@ -75,17 +58,17 @@ TEST_F(CheckpointPublisherTest, BestPublishesOnlyOnImprovementAcrossRestarts) {
   o.keep = 0;
   auto p = CheckpointPublisher::Create(o);
   ASSERT_TRUE(p.ok());
-  EXPECT_EQ(*(*p)->MaybePublish(RandomWeights(config_, 1), config_, 1, {{"val_miou", 0.2}}), 1);
-  EXPECT_EQ(*(*p)->MaybePublish(RandomWeights(config_, 2), config_, 2, {{"val_miou", 0.15}}), 0);
-  EXPECT_EQ(*(*p)->MaybePublish(RandomWeights(config_, 3), config_, 3, {{"val_miou", 0.2}}), 0);
-  EXPECT_EQ(*(*p)->MaybePublish(RandomWeights(config_, 4), config_, 4, {{"val_miou", 0.3}}), 2);
-  EXPECT_EQ(*(*p)->MaybePublish(RandomWeights(config_, 5), config_, 5, {}), 0);
+  EXPECT_EQ(*(*p)->MaybePublish(testing::RandomStateDict(config_, 1), config_, 1, {{"val_miou", 0.2}}), 1);
+  EXPECT_EQ(*(*p)->MaybePublish(testing::RandomStateDict(config_, 2), config_, 2, {{"val_miou", 0.15}}), 0);
+  EXPECT_EQ(*(*p)->MaybePublish(testing::RandomStateDict(config_, 3), config_, 3, {{"val_miou", 0.2}}), 0);
+  EXPECT_EQ(*(*p)->MaybePublish(testing::RandomStateDict(config_, 4), config_, 4, {{"val_miou", 0.3}}), 2);
+  EXPECT_EQ(*(*p)->MaybePublish(testing::RandomStateDict(config_, 5), config_, 5, {}), 0);
   // A restarted trainer remembers the best published mIoU.
   auto again = CheckpointPublisher::Create(o);
   ASSERT_TRUE(again.ok());
   EXPECT_DOUBLE_EQ((*again)->best_miou(), 0.3);
-  EXPECT_EQ(*(*again)->MaybePublish(RandomWeights(config_, 6), config_, 6, {{"val_miou", 0.25}}), 0);
-  EXPECT_EQ(*(*again)->MaybePublish(RandomWeights(config_, 7), config_, 7, {{"val_miou", 0.31}}), 3);
+  EXPECT_EQ(*(*again)->MaybePublish(testing::RandomStateDict(config_, 6), config_, 6, {{"val_miou", 0.25}}), 0);
+  EXPECT_EQ(*(*again)->MaybePublish(testing::RandomStateDict(config_, 7), config_, 7, {{"val_miou", 0.31}}), 3);
 }
 
 TEST_F(CheckpointPublisherTest, NonFiniteWeightsAreNeverPublished) {
@@ -93,7 +76,7 @@ TEST_F(CheckpointPublisherTest, NonFiniteWeightsAreNeverPublished) {
   o.repository = root_ + "/repo";
   auto p = CheckpointPublisher::Create(o);
   ASSERT_TRUE(p.ok());
-  RawTensorMap w = RandomWeights(config_, 1);
+  RawTensorMap w = testing::RandomStateDict(config_, 1);
   reinterpret_cast<float*>(w["body.0.conv1.conv2d.weight"].data.data())[3] = NAN;
   auto v = (*p)->MaybePublish(w, config_, 1, {});
   ASSERT_FALSE(v.ok());
@@ -112,14 +95,14 @@ TEST_F(CheckpointPublisherTest, FullDiskFailsCleanlyAndKeepsPublished) {
   o.model = "m";
   auto p = CheckpointPublisher::Create(o);
   ASSERT_TRUE(p.ok());
-  ASSERT_EQ(*(*p)->MaybePublish(RandomWeights(config_, 1), config_, 1, {}), 1);
+  ASSERT_EQ(*(*p)->MaybePublish(testing::RandomStateDict(config_, 1), config_, 1, {}), 1);
   struct rlimit old_limit;
   ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
   signal(SIGXFSZ, SIG_IGN);  // Writes past the limit fail with EFBIG instead.
   struct rlimit small = old_limit;
   small.rlim_cur = 16 * 1024;
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
-  auto v = (*p)->MaybePublish(RandomWeights(config_, 2), config_, 2, {});
+  auto v = (*p)->MaybePublish(testing::RandomStateDict(config_, 2), config_, 2, {});
   setrlimit(RLIMIT_FSIZE, &old_limit);
   signal(SIGXFSZ, SIG_DFL);
   ASSERT_FALSE(v.ok());

@@ -1,5 +1,7 @@
 // VersionPolicy: which version of a model the server should serve, read
-// from the policy file that operators edit at run time:
+// from the policy file that operators edit at run time (core/repository owns
+// it, with the rest of the repository's layout: the server reads it, the
+// trainer's retention respects it):
 //
 //   <repo>/<model>/serving_policy.txt
 //
@@ -9,8 +11,8 @@
 //   rollback    serve the newest valid version older than the newest one
 //
 // Thread safety: plain values and pure functions.
-#ifndef FACET_SERVER_MANAGER_VERSION_POLICY_H_
-#define FACET_SERVER_MANAGER_VERSION_POLICY_H_
+#ifndef FACET_CORE_REPOSITORY_SERVING_POLICY_H_
+#define FACET_CORE_REPOSITORY_SERVING_POLICY_H_
 
 #include <cstdint>
 #include <string>
@@ -45,6 +47,11 @@ absl::StatusOr<VersionPolicy> ParseVersionPolicy(absl::string_view text);
 std::vector<int64_t> CandidateVersions(const VersionPolicy& policy,
                                        const std::vector<int64_t>& versions);
 
+// Reads "<model_dir>/serving_policy.txt": latest when the file is absent;
+// InvalidArgument (ParseVersionPolicy's message, prefixed with the path)
+// when it does not parse; Internal when it cannot be read.
+absl::StatusOr<VersionPolicy> ReadServingPolicy(const std::string& model_dir);
+
 }  // namespace facet
 
-#endif  // FACET_SERVER_MANAGER_VERSION_POLICY_H_
+#endif  // FACET_CORE_REPOSITORY_SERVING_POLICY_H_

@@ -1,5 +1,9 @@
-#include "server/manager/version_policy.h"
+#include "core/repository/serving_policy.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -69,6 +73,24 @@ std::vector<int64_t> CandidateVersions(const VersionPolicy& policy,
       return std::vector<int64_t>(versions.begin() + 1, versions.end());
   }
   return {};
+}
+
+absl::StatusOr<VersionPolicy> ReadServingPolicy(const std::string& model_dir) {
+  const std::string path = model_dir + "/" + kPolicyFileName;
+  std::ifstream in(path);
+  if (!in) {
+    if (errno == ENOENT || errno == ENOTDIR) return VersionPolicy();
+    return absl::InternalError(
+        absl::StrCat(path, ": cannot read: ", std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<VersionPolicy> policy = ParseVersionPolicy(text.str());
+  if (!policy.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", policy.status().message()));
+  }
+  return policy;
 }
 
 }  // namespace facet

@@ -1,4 +1,4 @@
-#include "server/manager/version_policy.h"
+#include "core/repository/serving_policy.h"
 
 #include "gtest/gtest.h"
 
