@@ -7,6 +7,7 @@
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
 
 #include <exception>
 #include <string>
@@ -33,6 +34,11 @@ std::optional<GpuMemoryStats> ReadGpuMemory(int device_index) {
     out.allocated_bytes = stats.allocated_bytes[kAggregate].current;
     out.reserved_bytes = stats.reserved_bytes[kAggregate].current;
     out.peak_allocated_bytes = stats.allocated_bytes[kAggregate].peak;
+    c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_index));
+    size_t free_bytes = 0, total_bytes = 0;
+    if (cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess) {
+      out.total_bytes = static_cast<int64_t>(total_bytes);
+    }
     return out;
   } catch (const std::exception&) {
     return std::nullopt;

@@ -205,6 +205,7 @@ TEST(FaceParserCudaTest, ReducedPrecisionAndGraphsMatchFp32) {
   ASSERT_TRUE(memory.has_value());
   EXPECT_GT(memory->reserved_bytes, 0);
   EXPECT_GE(memory->peak_allocated_bytes, memory->allocated_bytes);
+  EXPECT_GE(memory->total_bytes, memory->reserved_bytes);
 }
 
 }  // namespace

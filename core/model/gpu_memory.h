@@ -13,6 +13,7 @@ struct GpuMemoryStats {
   int64_t allocated_bytes = 0;       // Held by live tensors now.
   int64_t reserved_bytes = 0;        // Held by the caching allocator now.
   int64_t peak_allocated_bytes = 0;  // Largest allocated_bytes so far.
+  int64_t total_bytes = 0;           // The device's memory (cudaMemGetInfo).
 };
 
 // Statistics of CUDA device `device_index`; nullopt when this build has no
