@@ -23,9 +23,12 @@ std::unique_ptr<ServerProcess> StartServing(
     const std::map<std::string, std::string>& env = {}) {
   const std::string repo = testing::MakeTempDirRemovedAtExit("facet_ops_repo");
   EXPECT_EQ(PublishVersion(repo, kModel, 1), 1);
+  // These tests hold tasks in the queue with long batch delays: adaptive
+  // batching would run them at once (effective size 1, or alone).
   std::vector<std::string> args = {"--model_repository=" + repo,
                                    std::string("--model_name=") + kModel,
-                                   "--device=cpu", "--intra_op_threads=1"};
+                                   "--device=cpu", "--intra_op_threads=1",
+                                   "--adaptive_batching=false"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto server = ServerProcess::Start(args, env);
   EXPECT_TRUE(server.ok()) << server.status();
