@@ -258,6 +258,12 @@ int Serve(absl::Time main_start) {
         "nothing to serve: set --model_repository DIR (with --model_name) or "
         "--model FILE"));
   }
+  if (!(absl::GetFlag(FLAGS_batch_size_min_gain) >= -1)) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--batch_size_min_gain=", absl::GetFlag(FLAGS_batch_size_min_gain),
+        ": expected a number >= -1 (0.05 = a larger batch must be 5 % "
+        "faster per image)")));
+  }
   auto credentials = Credentials();
   if (!credentials.ok()) return Fail(credentials.status());
 

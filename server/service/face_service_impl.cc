@@ -101,8 +101,13 @@ absl::Status FaceServiceImpl::Submit(
       return decoded.status();
     }
     *original = std::move(decoded).value();
-    task->input =
-        ResizeForNet(*original, static_cast<int>(model->config.in_size));
+    const int size = static_cast<int>(model->config.in_size);
+    // An image already at the network size is shared, not copied: neither
+    // the batcher nor the response building writes to it.
+    task->input = original->cols == size && original->rows == size &&
+                          original->isContinuous()
+                      ? *original
+                      : ResizeForNet(*original, size);
   }
   model.reset();  // The batcher takes its own handle per batch.
   task->want_restored = want_restored;

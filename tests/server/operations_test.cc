@@ -247,6 +247,7 @@ TEST(OperationsTest, BadStartupsFailWithAMessage) {
       {{}, {}, "nothing to serve"},
       {{"--model=/x.pth", "--tls_cert=/nonexistent.pem"}, {}, "tls_key"},
       {{"--model=/x.pth"}, {{"FACET_MAX_BATCH_SIZE", "many"}}, "many"},
+      {{"--model=/x.pth", "--batch_size_min_gain=-2"}, {}, "min_gain=-2"},
   };
   for (const Case& c : cases) {
     auto server = ServerProcess::Start(c.args, c.env, absl::Seconds(20));
