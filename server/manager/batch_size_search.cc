@@ -12,27 +12,48 @@ BatchSizeSearch::BatchSizeSearch(int max_batch_size, double min_gain)
     : max_batch_size_(std::max(1, max_batch_size)),
       min_gain_(std::max(-1.0, min_gain)) {}
 
+bool BatchSizeSearch::Pays(double images_per_second) const {
+  return std::isfinite(images_per_second) && images_per_second > 0 &&
+         (measured_.empty() ||
+          images_per_second >= best_throughput_ * (1.0 + min_gain_));
+}
+
+void BatchSizeSearch::Accept(int size, double images_per_second) {
+  best_size_ = size;
+  best_throughput_ = images_per_second;
+  next_ = size >= max_batch_size_ ? 0 : std::min(size * 2, max_batch_size_);
+}
+
 void BatchSizeSearch::Record(double images_per_second) {
   if (done()) return;
   const int size = next_;
-  measured_.emplace_back(size, images_per_second);
-  const bool valid = std::isfinite(images_per_second) && images_per_second > 0;
-  // The first size is the baseline; a later one must beat the best by
-  // min_gain to be kept.
-  const bool first = measured_.size() == 1;
-  const bool pays =
-      valid &&
-      (first || images_per_second >= best_throughput_ * (1.0 + min_gain_));
-  if (!pays) {
-    next_ = 0;
+  if (candidate_ != 0) {
+    // The best size's second timing: the faster run counts; then the
+    // candidate must still pay.
+    measured_.emplace_back(size, images_per_second);
+    if (std::isfinite(images_per_second)) {
+      best_throughput_ = std::max(best_throughput_, images_per_second);
+    }
+    const int candidate = candidate_;
+    candidate_ = 0;
+    if (Pays(candidate_throughput_)) {
+      Accept(candidate, candidate_throughput_);
+    } else {
+      next_ = 0;
+    }
     return;
   }
-  best_size_ = size;
-  best_throughput_ = images_per_second;
-  if (size >= max_batch_size_) {
+  const bool first = measured_.empty();
+  const bool pays = Pays(images_per_second);
+  measured_.emplace_back(size, images_per_second);
+  if (!pays) {
     next_ = 0;
+  } else if (first) {
+    Accept(size, images_per_second);
   } else {
-    next_ = std::min(size * 2, max_batch_size_);
+    candidate_ = size;
+    candidate_throughput_ = images_per_second;
+    next_ = best_size_;
   }
 }
 

@@ -7,11 +7,15 @@
 // itself when it is not a power of two. A size whose throughput does not
 // beat the best so far by at least `min_gain` (5 %: 1.05x) ends the search,
 // since each size costs forward time at load and a larger batch that did
-// not pay rarely pays at the next size. The answer is the best size so far,
-// so every smaller size was more than `min_gain` slower per image, and a
-// larger one, if measured, was within `min_gain` or worse. On a CPU, where
-// batching does not pay, this is 1 after measuring 1 and 2; on a GPU it
-// grows toward max_batch_size.
+// not pay rarely pays at the next size. A size that seems to pay is
+// confirmed first: the best size is timed once more and the faster of its
+// runs counts, because on a shared machine a run slowed by other processes
+// would make the next size look better than it is (a run cannot be faster
+// than the machine, so the fastest run is the estimate). The answer is the
+// best size so far, so every smaller size was more than `min_gain` slower
+// per image, and a larger one, if measured, was within `min_gain` or worse.
+// On a CPU, where batching does not pay, this is 1 after measuring 1 and 2;
+// on a GPU it grows toward max_batch_size.
 //
 // Thread safety: none; one search per load.
 #ifndef FACET_SERVER_MANAGER_BATCH_SIZE_SEARCH_H_
@@ -34,7 +38,8 @@ class BatchSizeSearch {
   explicit BatchSizeSearch(int max_batch_size,
                            double min_gain = kDefaultMinGain);
 
-  // The batch size to measure next, or 0 when the search is over.
+  // The batch size to measure next (a new size, or the best one again to
+  // confirm a gain), or 0 when the search is over.
   int next() const { return next_; }
   bool done() const { return next_ == 0; }
 
@@ -47,7 +52,7 @@ class BatchSizeSearch {
   int best() const { return best_size_; }
   // Its throughput (0 before any).
   double best_throughput() const { return best_throughput_; }
-  // (size, images/s) in the order measured.
+  // (size, images/s) in the order measured, repeats included.
   const std::vector<std::pair<int, double>>& measured() const {
     return measured_;
   }
@@ -55,9 +60,17 @@ class BatchSizeSearch {
  private:
   const int max_batch_size_;
   const double min_gain_;
+  // True iff a size can be recorded as the best one.
+  bool Pays(double images_per_second) const;
+  void Accept(int size, double images_per_second);
+
   int next_ = 1;
   int best_size_ = 1;
   double best_throughput_ = 0;
+  // A size that seemed to pay, waiting for the best size's second timing;
+  // 0 when none.
+  int candidate_ = 0;
+  double candidate_throughput_ = 0;
   std::vector<std::pair<int, double>> measured_;
 };
 

@@ -39,18 +39,22 @@ TEST(BatchSizeSearchTest, StopsAsSoonAsALargerBatchStopsPaying) {
        {1, 2}, 1},
       // A 3 % gain is noise, not worth the latency of a bigger batch.
       {"cpu, within 5 %", 8, {{1, 1.0}, {2, 1.03}, {4, 2.0}}, {1, 2}, 1},
-      {"exactly 5 % pays", 8, {{1, 1.0}, {2, 1.05}, {4, 1.0}}, {1, 2, 4}, 2},
+      // A gain is confirmed by timing the best size again (1 after 2).
+      {"exactly 5 % pays", 8, {{1, 1.0}, {2, 1.05}, {4, 1.0}}, {1, 2, 1, 4},
+       2},
       // A GPU: throughput grows until the device is full.
       {"gpu", 64,
        {{1, 100}, {2, 190}, {4, 350}, {8, 600}, {16, 900}, {32, 930},
         {64, 940}},
-       {1, 2, 4, 8, 16, 32}, 16},
+       {1, 2, 1, 4, 2, 8, 4, 16, 8, 32}, 16},
       {"gpu, all the way", 16,
        {{1, 100}, {2, 190}, {4, 350}, {8, 600}, {16, 900}},
-       {1, 2, 4, 8, 16}, 16},
+       {1, 2, 1, 4, 2, 8, 4, 16, 8}, 16},
       // max_batch_size not a power of two is measured last.
-      {"max 6", 6, {{1, 1}, {2, 2}, {4, 3}, {6, 4}}, {1, 2, 4, 6}, 6},
-      {"max 6, 6 loses", 6, {{1, 1}, {2, 2}, {4, 3}, {6, 3}}, {1, 2, 4, 6}, 4},
+      {"max 6", 6, {{1, 1}, {2, 2}, {4, 3}, {6, 4}}, {1, 2, 1, 4, 2, 6, 4},
+       6},
+      {"max 6, 6 loses", 6, {{1, 1}, {2, 2}, {4, 3}, {6, 3}},
+       {1, 2, 1, 4, 2, 6}, 4},
       {"max 1", 1, {{1, 5}}, {1}, 1},
       // A failed or absurd measurement ends the search.
       {"zero", 8, {{1, 1.0}, {2, 0.0}}, {1, 2}, 1},
@@ -87,13 +91,45 @@ TEST(BatchSizeSearchTest, AnswerIsTheSmallestSizeWithin5PercentOfTheBest) {
   }
 }
 
+// On a shared machine one slow run of the baseline must not make a larger
+// batch look better: the baseline is timed again and its faster run counts.
+TEST(BatchSizeSearchTest, ConfirmsAGainAgainstTheFasterBaselineRun) {
+  struct Case {
+    const char* name;
+    std::vector<double> runs;  // Throughputs in the order measured.
+    std::vector<int> measured;
+    int best;
+  };
+  const Case cases[] = {
+      // Batch 1 ran slowed (0.5 instead of 1.0); batch 2's 0.93 looked like
+      // a gain until batch 1 was timed again.
+      {"slowed baseline", {0.5, 0.93, 1.0}, {1, 2, 1}, 1},
+      // A real gain survives the second timing.
+      {"real gain", {1.0, 1.9, 1.0, 1.5}, {1, 2, 1, 4}, 2},
+      // The second timing failing keeps the first.
+      {"second timing fails", {1.0, 1.9, 0.0, 1.5}, {1, 2, 1, 4}, 2},
+  };
+  for (const Case& c : cases) {
+    BatchSizeSearch search(8);
+    std::vector<int> sizes;
+    for (double rate : c.runs) {
+      ASSERT_FALSE(search.done()) << c.name;
+      sizes.push_back(search.next());
+      search.Record(rate);
+    }
+    EXPECT_TRUE(search.done()) << c.name;
+    EXPECT_EQ(sizes, c.measured) << c.name;
+    EXPECT_EQ(search.best(), c.best) << c.name;
+  }
+}
+
 TEST(BatchSizeSearchTest, MinGainBoundsForceEitherEnd) {
   const std::map<int, double> flat = {{1, 1}, {2, 1}, {4, 1}, {8, 1}};
   BatchSizeSearch never(8, 1e9);
   Drive(&never, flat);
   EXPECT_EQ(never.best(), 1);
   BatchSizeSearch always(8, -1);
-  EXPECT_EQ(Drive(&always, flat), (std::vector<int>{1, 2, 4, 8}));
+  EXPECT_EQ(Drive(&always, flat), (std::vector<int>{1, 2, 1, 4, 2, 8, 4}));
   EXPECT_EQ(always.best(), 8);
 }
 
@@ -102,8 +138,8 @@ TEST(BatchSizeSearchTest, DescribesWhatItMeasured) {
   EXPECT_EQ(search.best(), 1);
   EXPECT_EQ(search.next(), 1);
   EXPECT_EQ(FormatThroughput(search.measured()), "");
-  search.Record(12.5);
-  search.Record(11);
+  search.Record(12.5);  // Batch 1.
+  search.Record(11);    // Batch 2: no gain, done.
   EXPECT_EQ(FormatThroughput(search.measured()), "1:12.5 2:11");
 }
 
