@@ -21,7 +21,19 @@ bool BatchSizeSearch::Pays(double images_per_second) const {
 void BatchSizeSearch::Accept(int size, double images_per_second) {
   best_size_ = size;
   best_throughput_ = images_per_second;
-  next_ = size >= max_batch_size_ ? 0 : std::min(size * 2, max_batch_size_);
+  if (size >= max_batch_size_) {
+    next_ = 0;
+    end_reason_ = "max";
+  } else {
+    next_ = std::min(size * 2, max_batch_size_);
+  }
+}
+
+void BatchSizeSearch::Stop() {
+  if (done()) return;
+  next_ = 0;
+  candidate_ = 0;
+  end_reason_ = "stopped";
 }
 
 void BatchSizeSearch::Record(double images_per_second) {
@@ -40,6 +52,7 @@ void BatchSizeSearch::Record(double images_per_second) {
       Accept(candidate, candidate_throughput_);
     } else {
       next_ = 0;
+      end_reason_ = "no_gain";
     }
     return;
   }
@@ -48,6 +61,7 @@ void BatchSizeSearch::Record(double images_per_second) {
   measured_.emplace_back(size, images_per_second);
   if (!pays) {
     next_ = 0;
+    end_reason_ = "no_gain";
   } else if (first) {
     Accept(size, images_per_second);
   } else {

@@ -15,7 +15,9 @@
 // best size so far, so every smaller size was more than `min_gain` slower
 // per image, and a larger one, if measured, was within `min_gain` or worse.
 // On a CPU, where batching does not pay, this is 1 after measuring 1 and 2;
-// on a GPU it grows toward max_batch_size.
+// on a GPU it grows toward max_batch_size. The caller may also Stop() the
+// search (the loader does when the next forward would overrun its time
+// budget); a gain not yet confirmed is then dropped.
 //
 // Thread safety: none; one search per load.
 #ifndef FACET_SERVER_MANAGER_BATCH_SIZE_SEARCH_H_
@@ -48,6 +50,13 @@ class BatchSizeSearch {
   // loss. REQUIRES: !done().
   void Record(double images_per_second);
 
+  // Ends the search now; best() stays, an unconfirmed gain is dropped.
+  void Stop();
+
+  // Why the search ended: "" while running, then "no_gain" (a size did not
+  // pay), "max" (max_batch_size was reached and kept) or "stopped".
+  const std::string& end_reason() const { return end_reason_; }
+
   // The answer so far: the best size measured, or 1 before any.
   int best() const { return best_size_; }
   // Its throughput (0 before any).
@@ -72,6 +81,7 @@ class BatchSizeSearch {
   int candidate_ = 0;
   double candidate_throughput_ = 0;
   std::vector<std::pair<int, double>> measured_;
+  std::string end_reason_;
 };
 
 // "1:12.5 2:11" (batch size:images per second), for logs; "" when empty.

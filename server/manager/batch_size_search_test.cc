@@ -123,6 +123,29 @@ TEST(BatchSizeSearchTest, ConfirmsAGainAgainstTheFasterBaselineRun) {
   }
 }
 
+TEST(BatchSizeSearchTest, StopDropsAnUnconfirmedGain) {
+  BatchSizeSearch search(8);
+  search.Record(1.0);  // Batch 1.
+  search.Record(2.0);  // Batch 2 seems to pay; batch 1 is timed next.
+  EXPECT_EQ(search.next(), 1);
+  search.Stop();
+  EXPECT_TRUE(search.done());
+  EXPECT_EQ(search.best(), 1);
+  EXPECT_EQ(search.end_reason(), "stopped");
+  search.Stop();  // Idempotent.
+  EXPECT_EQ(search.end_reason(), "stopped");
+}
+
+TEST(BatchSizeSearchTest, SaysWhyItEnded) {
+  BatchSizeSearch no_gain(8);
+  EXPECT_EQ(no_gain.end_reason(), "");
+  Drive(&no_gain, {{1, 1.0}, {2, 0.9}});
+  EXPECT_EQ(no_gain.end_reason(), "no_gain");
+  BatchSizeSearch max(2);
+  Drive(&max, {{1, 1.0}, {2, 3.0}});
+  EXPECT_EQ(max.end_reason(), "max");
+}
+
 TEST(BatchSizeSearchTest, MinGainBoundsForceEitherEnd) {
   const std::map<int, double> flat = {{1, 1}, {2, 1}, {4, 1}, {8, 1}};
   BatchSizeSearch never(8, 1e9);

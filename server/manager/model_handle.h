@@ -38,6 +38,9 @@ struct ServableModel {
   // Per-image throughput measured at load, (batch size, images/s) in the
   // order measured; empty without adaptive batching.
   std::vector<std::pair<int, double>> batch_throughput;
+  // Why the measurement ended (BatchSizeSearch::end_reason; "stopped" =
+  // the time budget); empty without adaptive batching.
+  std::string batch_search_end;
   // Seconds of the load spent running the network: golden check, batch
   // size measurement and warm-up.
   double warmup_seconds = 0;

@@ -133,22 +133,43 @@ absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
   std::set<int> ran = {1};  // The golden check ran batch size 1.
   int effective = std::max(1, options.max_batch_size);
   std::vector<std::pair<int, double>> throughput;
+  std::string end_reason;
   // With a largest batch of 1 there is nothing to choose.
   if (options.adaptive_batching && options.max_batch_size > 1) {
     BatchSizeSearch search(options.max_batch_size,
                            options.batch_size_min_gain);
+    const double floor = absl::ToDoubleSeconds(options.measure_budget_floor);
+    const double min_time = absl::ToDoubleSeconds(options.min_measure_time);
+    double budget = floor;
+    double spent = 0;
     while (!search.done()) {
       const int batch = search.next();
+      if (!search.measured().empty()) {
+        // Forecast from the best throughput so far.
+        const double forecast =
+            std::max(min_time, batch / std::max(search.best_throughput(),
+                                                1e-9));
+        if (spent + forecast > budget) {
+          search.Stop();
+          break;
+        }
+      }
+      const absl::Time start = absl::Now();
       // A size that fails (say, out of device memory) ends the search like
       // one that does not pay; the golden check proved batch size 1 works.
       absl::StatusOr<double> rate =
           MeasureThroughput(**parser, input, size, batch,
                             options.min_measure_time);
+      spent += absl::ToDoubleSeconds(absl::Now() - start);
+      if (search.measured().empty() && rate.ok()) {
+        budget = std::max(floor, options.measure_budget_forwards / *rate);
+      }
       search.Record(rate.ok() ? *rate : 0);
       ran.insert(batch);
     }
     effective = search.best();
     throughput = search.measured();
+    end_reason = search.end_reason();
   }
   for (int batch : options.warmup_batch_sizes) {
     if (batch < 1 || ran.count(batch) > 0) continue;
@@ -170,6 +191,7 @@ absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
   model->engine = std::move(parser).value();
   model->effective_max_batch_size = effective;
   model->batch_throughput = std::move(throughput);
+  model->batch_search_end = std::move(end_reason);
   model->warmup_seconds = absl::ToDoubleSeconds(absl::Now() - warm_start);
   return ModelHandle(std::move(model));
 }

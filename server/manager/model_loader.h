@@ -56,6 +56,14 @@ struct ModelLoaderOptions {
   // a few milliseconds is timed over many runs and a slow one once.
   // Default: 50 ms.
   absl::Duration min_measure_time = absl::Milliseconds(50);
+  // Time budget of the measurement, in batch-1 forward times: it stops
+  // (keeping the best size so far) before a forward that would overrun
+  // max(measure_budget_forwards x the batch-1 time, measure_budget_floor).
+  // On a CPU that allows batch 1, batch 2 and a second batch-1 timing,
+  // so a noisy machine cannot make start-up grow through larger and larger
+  // batches; a GPU's milliseconds stay under the floor. Default: 5, 2 s.
+  double measure_budget_forwards = 5;
+  absl::Duration measure_budget_floor = absl::Seconds(2);
   // Batch sizes run once each before the version is offered, in addition
   // to those steps 3 and 4 ran. Default: none.
   std::vector<int> warmup_batch_sizes;

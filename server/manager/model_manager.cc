@@ -132,7 +132,8 @@ bool ModelManager::TryLoad(const std::string& path, int64_t version) {
             << " max_batch_size=" << options_.loader.max_batch_size
             << " adaptive=" << (options_.loader.adaptive_batching ? 1 : 0)
             << " images_per_s=\"" << FormatThroughput(m.batch_throughput)
-            << "\"";
+            << "\" ended=" << (m.batch_search_end.empty() ? "-"
+                                                           : m.batch_search_end);
   LOG(INFO) << "event=model_serving model=" << name << " version=" << version
             << " previous=" << (old ? old->version : -1)
             << " engine=\"" << m.engine->Describe() << "\""
