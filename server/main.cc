@@ -8,6 +8,7 @@
 // FACET_<FLAG_NAME> (e.g. FACET_PORT=9000); a command-line flag wins.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "core/engine/face_engine_factory.h"
 #include "glog/logging.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -59,17 +61,32 @@ ABSL_FLAG(int32_t, port, 8500, "gRPC port (0 = pick a free one and log it).");
 ABSL_FLAG(int32_t, metrics_port, 8501,
           "Prometheus /metrics port (0 = pick a free one and log it; -1 = "
           "no metrics endpoint).");
-ABSL_FLAG(int32_t, max_batch_size, 8, "Largest batch per forward pass.");
+ABSL_FLAG(int32_t, max_batch_size, 8,
+          "Largest batch per forward pass (with --adaptive_batching, the "
+          "largest size measured).");
+ABSL_FLAG(bool, adaptive_batching, true,
+          "At load, measure the per-image throughput at batch sizes 1, 2, "
+          "4, ... --max_batch_size (stopping at the first that does not "
+          "pay) and never form a larger batch than the best; a request alone "
+          "in the server runs at once instead of waiting "
+          "--max_queue_delay_us. false: batches up to --max_batch_size, "
+          "always waiting up to --max_queue_delay_us.");
+ABSL_FLAG(double, batch_size_min_gain, 0.05,
+          "With --adaptive_batching: the gain in per-image throughput a "
+          "larger batch must show at load to be used (0.05 = 5 %).");
 ABSL_FLAG(int64_t, max_queue_delay_us, 2000,
-          "Longest a request waits for its batch to fill (0 = never wait).");
+          "Longest a request waits for its batch to fill (0 = never wait; "
+          "no wait either when the batch cannot grow, see "
+          "--adaptive_batching).");
 ABSL_FLAG(int32_t, max_queue_size, 64,
           "Requests that may wait for a batch; more get RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int32_t, execution_threads, 1, "Threads running batches.");
 ABSL_FLAG(int32_t, intra_op_threads, 0,
-          "LibTorch CPU threads per forward (0 = cores - io_threads, split "
-          "over execution threads).");
+          "Threads of one forward pass (0 = every usable core, from the CPU "
+          "affinity and cgroup quota, split over --execution_threads).");
 ABSL_FLAG(int32_t, io_threads, 0,
-          "Concurrent decode/encode jobs (0 = max(1, cores / 4)).");
+          "Concurrent decode/encode jobs, run on the gRPC threads; they take "
+          "no core from the forward (0 = max(1, usable cores / 4)).");
 ABSL_FLAG(int64_t, max_message_bytes, 32 << 20,
           "Largest gRPC message accepted (bigger: RESOURCE_EXHAUSTED from "
           "gRPC).");
@@ -83,9 +100,11 @@ ABSL_FLAG(int32_t, stream_max_inflight, 8,
           "ParseStream items of one stream in flight at once.");
 ABSL_FLAG(int32_t, rescan_interval_ms, 2000,
           "Full rescan period of the model folder (inotify acts at once).");
-ABSL_FLAG(std::string, warmup_batch_sizes, "1,max",
+ABSL_FLAG(std::string, warmup_batch_sizes, "auto",
           "Batch sizes run before a version is offered ('max' = "
-          "--max_batch_size).");
+          "--max_batch_size). auto: those --adaptive_batching measures "
+          "(1,max without it). A list runs in addition to the measured "
+          "sizes.");
 ABSL_FLAG(int32_t, drain_delay_ms, 0,
           "On SIGTERM: report NOT_SERVING and answer UNAVAILABLE this long "
           "before refusing connections (lets load balancers notice).");
@@ -163,7 +182,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials() {
 
 std::vector<int> WarmupSizes(int max_batch) {
   std::vector<int> sizes;
-  std::stringstream in(absl::GetFlag(FLAGS_warmup_batch_sizes));
+  std::string list = absl::GetFlag(FLAGS_warmup_batch_sizes);
+  if (list == "auto") {
+    // The batch-size measurement already ran every size worth warming.
+    if (absl::GetFlag(FLAGS_adaptive_batching)) return sizes;
+    list = "1,max";
+  }
+  std::stringstream in(list);
   std::string item;
   while (std::getline(in, item, ',')) {
     if (item == "max") {
@@ -182,16 +207,39 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-int Serve() {
-  const int cores =
-      std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+// Seconds since this process started (from /proc; since `fallback` when
+// /proc cannot be read).
+double SecondsSinceProcessStart(absl::Time fallback) {
+  std::ifstream stat("/proc/self/stat");
+  std::ifstream uptime_file("/proc/uptime");
+  std::string line;
+  double uptime = 0;
+  if (std::getline(stat, line) && (uptime_file >> uptime)) {
+    // starttime is field 22, the 20th after the parenthesised name.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 0; i < 20 && (rest >> field); ++i) {
+    }
+    const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    if (!field.empty() && ticks > 0) {
+      const double started = std::stod(field) / ticks;
+      if (uptime >= started) return uptime - started;
+    }
+  }
+  return absl::ToDoubleSeconds(absl::Now() - fallback);
+}
+
+int Serve(absl::Time main_start) {
+  // The forward gets every usable core; decoding and encoding run on the
+  // gRPC threads (at most io_threads at once) and take no core from it:
+  // they cost microseconds to milliseconds next to a forward.
+  const int cores = UsableCores();
   int io_threads = absl::GetFlag(FLAGS_io_threads);
   if (io_threads <= 0) io_threads = std::max(1, cores / 4);
   const int execution_threads = absl::GetFlag(FLAGS_execution_threads);
   int intra_op = absl::GetFlag(FLAGS_intra_op_threads);
   if (intra_op <= 0) {
-    intra_op =
-        std::max(1, (cores - io_threads) / std::max(1, execution_threads));
+    intra_op = std::max(1, cores / std::max(1, execution_threads));
   }
   const std::string host = absl::GetFlag(FLAGS_host);
 
@@ -209,6 +257,12 @@ int Serve() {
     return Fail(absl::InvalidArgumentError(
         "nothing to serve: set --model_repository DIR (with --model_name) or "
         "--model FILE"));
+  }
+  if (!(absl::GetFlag(FLAGS_batch_size_min_gain) >= -1)) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--batch_size_min_gain=", absl::GetFlag(FLAGS_batch_size_min_gain),
+        ": expected a number >= -1 (0.05 = a larger batch must be 5 % "
+        "faster per image)")));
   }
   auto credentials = Credentials();
   if (!credentials.ok()) return Fail(credentials.status());
@@ -230,6 +284,11 @@ int Serve() {
   manager_options.loader.precision = absl::GetFlag(FLAGS_precision);
   manager_options.loader.intra_op_threads = intra_op;
   manager_options.loader.input_size = absl::GetFlag(FLAGS_input_size);
+  manager_options.loader.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
+  manager_options.loader.adaptive_batching =
+      absl::GetFlag(FLAGS_adaptive_batching);
+  manager_options.loader.batch_size_min_gain =
+      absl::GetFlag(FLAGS_batch_size_min_gain);
   manager_options.loader.warmup_batch_sizes =
       WarmupSizes(absl::GetFlag(FLAGS_max_batch_size));
   manager_options.rescan_interval =
@@ -242,6 +301,7 @@ int Serve() {
       absl::Microseconds(absl::GetFlag(FLAGS_max_queue_delay_us));
   batcher_options.max_queue_size = absl::GetFlag(FLAGS_max_queue_size);
   batcher_options.execution_threads = execution_threads;
+  batcher_options.run_alone_at_once = absl::GetFlag(FLAGS_adaptive_batching);
   batcher_options.metrics = metrics->get();
 
   auto manager = ModelManager::Create(manager_options);
@@ -265,9 +325,17 @@ int Serve() {
   health_options.model_loaded = [m] { return m->Current() != nullptr; };
   Batcher* b = batcher->get();
   health_options.batcher_alive = [b] { return b->alive(); };
-  health_options.on_change = [&](bool serving) {
+  bool served = false;  // Only touched by on_change, never concurrently.
+  Metrics* metrics_ptr = metrics->get();
+  health_options.on_change = [&, metrics_ptr](bool serving) {
     LOG(INFO) << "event=health serving="
               << (serving ? "SERVING" : "NOT_SERVING");
+    if (serving && !served) {
+      served = true;
+      const double startup = SecondsSinceProcessStart(main_start);
+      metrics_ptr->SetStartupSeconds(startup);
+      LOG(INFO) << "event=first_serving startup_seconds=" << startup;
+    }
     publish(serving);
   };
   HealthReporter health(health_options);
@@ -309,9 +377,12 @@ int Serve() {
 
   LOG(INFO) << "event=ready grpc_port=" << grpc_port
             << " metrics_port=" << (*metrics)->port() << " host=" << host
-            << " io_threads=" << io_threads << " intra_op_threads=" << intra_op
+            << " usable_cores=" << cores << " io_threads=" << io_threads
+            << " intra_op_threads=" << intra_op
             << " execution_threads=" << execution_threads
             << " max_batch_size=" << batcher_options.max_batch_size
+            << " adaptive_batching="
+            << (absl::GetFlag(FLAGS_adaptive_batching) ? 1 : 0)
             << " max_queue_size=" << batcher_options.max_queue_size
             << " tls=" << (absl::GetFlag(FLAGS_tls_cert).empty() ? 0 : 1);
 
@@ -345,6 +416,7 @@ int Serve() {
 }  // namespace facet
 
 int main(int argc, char** argv) {
+  const absl::Time main_start = absl::Now();
   absl::SetProgramUsageMessage(
       "facet-server --model_repository DIR [--model_name NAME] [--port N]\n"
       "       facet-server --model FILE [--input_size N] [--port N]\n\n"
@@ -360,5 +432,5 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
-  return facet::Serve();
+  return facet::Serve(main_start);
 }

@@ -5,6 +5,7 @@
 #include <random>
 #include <regex>
 
+#include "core/engine/face_engine_factory.h"
 #include "core/image/image_decoder.h"
 #include "opencv2/core.hpp"
 #include "core/repository/model_repository.h"
@@ -247,6 +248,49 @@ TEST_F(TrainerCliTest, PredictReportsBadInputsAndKeepsGoing) {
   testing::Subprocess usage({TrainerPath(), "predict"}, dir_ + "/usage.log");
   EXPECT_EQ(usage.Wait(seconds(60)), 2);
   EXPECT_NE(usage.Log().find("usage: facet-trainer predict"), std::string::npos) << usage.Log();
+}
+
+}  // namespace
+}  // namespace facet
+
+namespace facet {
+namespace {
+
+// predict, evaluate and train give the network every usable core by
+// default (the loader threads of train share them) and log the counts.
+TEST_F(TrainerCliTest, ThreadsDefaultToEveryUsableCoreAndAreLogged) {
+  const int cores = UsableCores();
+  const std::string network = "threads: usable_cores=" + std::to_string(cores) +
+                              " intra_op_threads=" + std::to_string(cores);
+  testing::Subprocess init({TrainerPath(), "init-weights", "--to=" + dir_ + "/repo/m",
+                            "--preset=tiny"},
+                           dir_ + "/init.log");
+  ASSERT_EQ(init.Wait(seconds(60)), 0) << init.Log();
+  testing::Subprocess faces({TrainerPath(), "synth-faces", "--out=" + dir_ + "/faces", "--faces=1"},
+                            dir_ + "/faces.log");
+  ASSERT_EQ(faces.Wait(seconds(60)), 0) << faces.Log();
+
+  testing::Subprocess predict({TrainerPath(), "predict", "--weights=" + dir_ + "/repo/m/1",
+                               "--out=" + dir_ + "/out", dir_ + "/faces/synthetic_00000.png"},
+                              dir_ + "/predict.log");
+  ASSERT_EQ(predict.Wait(seconds(60)), 0) << predict.Log();
+  EXPECT_NE(predict.Log().find(network), std::string::npos) << predict.Log();
+
+  testing::Subprocess evaluate({TrainerPath(), "evaluate", "--weights=" + dir_ + "/repo/m/1",
+                                "--val_batches=1", "--batch_size=1"},
+                               dir_ + "/evaluate.log");
+  ASSERT_EQ(evaluate.Wait(seconds(120)), 0) << evaluate.Log();
+  EXPECT_NE(evaluate.Log().find(network + " loader_threads=0"), std::string::npos)
+      << evaluate.Log();
+
+  const int loaders = cores >= 2 ? std::max(1, cores / 4) : 0;
+  testing::Subprocess train({TrainerPath(), "train", "--to=" + dir_ + "/repo/t", "--preset=tiny",
+                             "--steps=1", "--batch_size=1", "--val_batches=1"},
+                            dir_ + "/train.log");
+  ASSERT_EQ(train.Wait(seconds(120)), 0) << train.Log();
+  EXPECT_NE(train.Log().find(network + " loader_threads=" + std::to_string(loaders)),
+            std::string::npos)
+      << train.Log();
 }
 
 }  // namespace

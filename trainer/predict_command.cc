@@ -12,6 +12,7 @@
 #include "core/engine/face_engine_factory.h"
 #include "core/repository/weights_loader.h"
 #include "core/status/model_status_conversion.h"
+#include "trainer/data/thread_budget.h"
 #include "trainer/trainer_flags.h"
 
 ABSL_FLAG(std::string, resize, "bilinear",
@@ -100,7 +101,8 @@ int RunPredictCommand(const std::vector<std::string>& images) {
   options.engine = absl::GetFlag(FLAGS_engine);
   options.device = absl::GetFlag(FLAGS_device);
   options.precision = absl::GetFlag(FLAGS_precision);
-  options.threads = absl::GetFlag(FLAGS_threads);
+  const int cores = UsableCores();
+  options.threads = NetworkThreads(absl::GetFlag(FLAGS_threads), cores);
   options.fold_batch_norm = absl::GetFlag(FLAGS_fold_batch_norm);
   auto parser = ToAbslStatusOr(CreateFaceEngine(loaded->tensors, options));
   if (!parser.ok()) {
@@ -115,7 +117,9 @@ int RunPredictCommand(const std::vector<std::string>& images) {
     return 1;
   }
   std::cerr << "network " << loaded->config.ToString() << " from " << loaded->source
-            << " on " << (*parser)->Describe() << "\n";
+            << " on " << (*parser)->Describe() << "\n"
+            << "threads: usable_cores=" << cores << " intra_op_threads=" << options.threads
+            << " (decode and encode run between forwards on the same thread; --threads)\n";
   int failed = 0;
   for (const std::string& path : images) {
     absl::Status s = PredictOne(**parser, *filter, path, out_dir);

@@ -8,11 +8,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/engine/face_engine_factory.h"
 #include "core/image/label_palette.h"
 #include "core/repository/weights_loader.h"
 #include "core/status/model_status_conversion.h"
@@ -48,7 +48,9 @@ ABSL_FLAG(int64_t, checkpoint_every, 500, "train: save the training state every 
 ABSL_FLAG(bool, resume, false, "train: continue from the training state in --checkpoint_dir.");
 ABSL_FLAG(int32_t, metrics_port, -1, "train: Prometheus /metrics port (0 = any free, -1 = off).");
 ABSL_FLAG(int32_t, loader_threads, -1,
-          "train: data-loading threads (-1 = a quarter of the cores, at least one).");
+          "train: data-loading threads, sharing the cores with the network "
+          "(-1 = a quarter of the usable cores, at least one; 0 = load on the "
+          "training thread).");
 ABSL_FLAG(int64_t, log_every, 20, "train: steps between log lines when not on a terminal.");
 
 namespace facet {
@@ -196,10 +198,13 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     std::cerr << "error: " << policy.status().message() << "\n";
     return 2;
   }
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  ThreadBudget budget = PlanThreadBudget(cores, absl::GetFlag(FLAGS_loader_threads));
-  flags->trainer.threads =
-      absl::GetFlag(FLAGS_threads) > 0 ? absl::GetFlag(FLAGS_threads) : budget.intra_op_threads;
+  const int cores = UsableCores();
+  const ThreadBudget budget = PlanThreadBudget(cores, absl::GetFlag(FLAGS_loader_threads),
+                                               absl::GetFlag(FLAGS_threads));
+  flags->trainer.threads = budget.intra_op_threads;
+  LOG(INFO) << "threads: usable_cores=" << cores << " intra_op_threads=" << budget.intra_op_threads
+            << " loader_threads=" << budget.loader_threads
+            << " (loaders share the cores with the network; --threads, --loader_threads)";
 
   std::optional<LoadedWeights> init;
   if (!absl::GetFlag(FLAGS_init_weights).empty()) {
@@ -396,7 +401,10 @@ int RunEvaluateCommand(const std::vector<std::string>& args) {
   FpnTrainerOptions options;
   options.config = loaded->config;
   options.device = absl::GetFlag(FLAGS_device);
-  options.threads = absl::GetFlag(FLAGS_threads);
+  const int cores = UsableCores();
+  options.threads = NetworkThreads(absl::GetFlag(FLAGS_threads), cores);
+  LOG(INFO) << "threads: usable_cores=" << cores << " intra_op_threads=" << options.threads
+            << " loader_threads=0 (--threads)";
   auto trainer = FpnTrainer::Create(options, &loaded->tensors);
   if (!trainer.ok()) {
     std::cerr << "error: " << trainer.status().message() << "\n";

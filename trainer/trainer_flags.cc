@@ -13,7 +13,8 @@ ABSL_FLAG(int64_t, input_size, 512,
           "folder's manifest states its own).");
 ABSL_FLAG(uint64_t, seed, 1, "Random seed; equal seeds give equal results.");
 ABSL_FLAG(int32_t, threads, 0,
-          "CPU threads for the network (0 = one per core).");
+          "CPU threads for the network (0 = every usable core: the CPU "
+          "affinity, capped by a cgroup CPU quota).");
 ABSL_FLAG(std::string, device, "auto",
           "auto (CUDA when available, else CPU), cpu or cuda.");
 ABSL_FLAG(std::string, to, "",

@@ -1,13 +1,21 @@
 #include "server/batching/batch_policy.h"
 
+#include <algorithm>
+
 namespace facet {
 
-BatchDecision BatchPolicy::Decide(size_t queued, absl::Time oldest_enqueued,
+size_t BatchPolicy::BatchLimit(size_t limit) const {
+  if (limit == 0) return max_batch_size_;
+  return std::max<size_t>(1, std::min(limit, max_batch_size_));
+}
+
+BatchDecision BatchPolicy::Decide(const BatchState& state,
                                   absl::Time now) const {
   BatchDecision decision;
-  if (queued == 0) return decision;
-  const absl::Duration waited = now - oldest_enqueued;
-  if (queued >= max_batch_size_ || waited >= max_queue_delay_) {
+  if (state.queued == 0) return decision;
+  const absl::Duration waited = now - state.oldest_enqueued;
+  if (state.queued >= BatchLimit(state.limit) || !state.more_may_come ||
+      waited >= max_queue_delay_) {
     decision.close_now = true;
     decision.wait = absl::ZeroDuration();
     return decision;

@@ -81,8 +81,19 @@ void Batcher::Run() {
     const size_t queued = queue_.WaitForWork(seen, wait_until, &oldest);
     const absl::Time now = absl::Now();
     if (queued == 0 && queue_.closed()) break;
+    // The version decides how large a batch may be; the same handle runs
+    // the batch, so a reload in between cannot mix the two.
+    ModelHandle model = queued > 0 ? options_.model_provider() : nullptr;
+    BatchState state;
+    state.queued = queued;
+    state.oldest_enqueued = oldest;
+    state.limit =
+        model ? static_cast<size_t>(model->effective_max_batch_size) : 0;
+    state.more_may_come =
+        !options_.run_alone_at_once ||
+        requests_in_flight_.load() > static_cast<int>(queued);
+    BatchDecision decision = policy_.Decide(state, now);
     // While closing, run what is left without waiting for fuller batches.
-    BatchDecision decision = policy_.Decide(queued, oldest, now);
     if (!decision.close_now && !queue_.closed()) {
       seen = queued;
       wait_until = decision.wait == absl::InfiniteDuration()
@@ -93,7 +104,7 @@ void Batcher::Run() {
     seen = 0;
     wait_until = absl::InfiniteFuture();
     std::vector<std::unique_ptr<ParseTask>> batch, expired, cancelled;
-    queue_.TakeBatch(policy_.max_batch_size(), now, &batch, &expired,
+    queue_.TakeBatch(policy_.BatchLimit(state.limit), now, &batch, &expired,
                      &cancelled);
     if (options_.metrics) {
       options_.metrics->SetQueueDepth(static_cast<int64_t>(queue_.size()));
@@ -109,13 +120,13 @@ void Batcher::Run() {
                          "the batch queue; it was not computed"));
     Finish(&cancelled,
            absl::CancelledError("the client cancelled; not computed"));
-    if (!batch.empty()) RunBatch(std::move(batch));
+    if (!batch.empty()) RunBatch(std::move(batch), std::move(model));
   }
   --running_;
 }
 
-void Batcher::RunBatch(std::vector<std::unique_ptr<ParseTask>> batch) {
-  ModelHandle model = options_.model_provider();
+void Batcher::RunBatch(std::vector<std::unique_ptr<ParseTask>> batch,
+                       ModelHandle model) {
   if (model == nullptr) {
     if (options_.metrics) options_.metrics->CountRejection("unavailable");
     Finish(&batch, absl::UnavailableError(

@@ -1,15 +1,17 @@
 // Batcher: groups queued ParseTasks into batches and runs them through the
 // current model version on one or more execution threads.
 //
-// Each execution thread loops: wait for work; ask BatchPolicy whether to
-// close a batch now; take up to max_batch_size live tasks (expired ones are
-// failed with DeadlineExceeded, cancelled ones with Cancelled, neither is
-// computed); take a ModelHandle for the whole batch; run one forward;
-// complete every task through its `done` callback. Decoding happens before
-// Enqueue and encoding after `done`, on other threads, so these threads
-// only run the network.
+// Each execution thread loops: wait for work; take a ModelHandle; ask
+// BatchPolicy whether to close a batch now; take up to the version's
+// effective max batch size (ServableModel::effective_max_batch_size, capped
+// by max_batch_size) of live tasks (expired ones are failed with
+// DeadlineExceeded, cancelled ones with Cancelled, neither is computed);
+// run one forward on that handle; complete every task through its `done`
+// callback. Decoding happens before Enqueue and encoding after `done`, on
+// other threads, so these threads only run the network.
 //
-// Thread safety: Enqueue, queue_depth and alive may be called concurrently.
+// Thread safety: Enqueue, AddRequestsInFlight, queue_depth and alive may be
+// called concurrently.
 #ifndef FACET_SERVER_BATCHING_BATCHER_H_
 #define FACET_SERVER_BATCHING_BATCHER_H_
 
@@ -39,6 +41,11 @@ struct BatcherOptions {
   // Threads running batches (each can hold one batch on the device).
   // Default: 1.
   int execution_threads = 1;
+  // Run queued tasks at once, without waiting max_queue_delay, when no
+  // other request is in flight (as counted by AddRequestsInFlight): no
+  // task can come to fill the batch, so the wait would be pure latency.
+  // Default: false (always wait up to max_queue_delay).
+  bool run_alone_at_once = false;
   // Returns the model version to use (null: none loaded). Required.
   std::function<ModelHandle()> model_provider;
   Metrics* metrics = nullptr;  // Optional; must outlive the batcher.
@@ -59,6 +66,11 @@ class Batcher {
   // task is destroyed without calling `done` then.
   absl::Status Enqueue(std::unique_ptr<ParseTask> task);
 
+  // Counts requests the caller is handling (decoding, queued, computing,
+  // encoding): +1 when one arrives, -1 when it is answered. Only read with
+  // run_alone_at_once.
+  void AddRequestsInFlight(int delta) { requests_in_flight_ += delta; }
+
   // Refuses new tasks, runs the queued ones, joins the threads. Idempotent.
   void Stop();
 
@@ -69,7 +81,8 @@ class Batcher {
  private:
   explicit Batcher(const BatcherOptions& options);
   void Run();
-  void RunBatch(std::vector<std::unique_ptr<ParseTask>> batch);
+  void RunBatch(std::vector<std::unique_ptr<ParseTask>> batch,
+                ModelHandle model);
 
   const BatcherOptions options_;
   const BatchPolicy policy_;
@@ -77,6 +90,7 @@ class Batcher {
   std::atomic<int> running_{0};
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
+  std::atomic<int> requests_in_flight_{0};
 };
 
 }  // namespace facet

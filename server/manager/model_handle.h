@@ -15,6 +15,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/model/face_engine.h"
 #include "core/model/net_config.h"
@@ -29,6 +31,19 @@ struct ServableModel {
   NetConfig config;                    // Architecture of `engine`.
   std::optional<Manifest> manifest;    // Set for repository versions.
   std::unique_ptr<FaceEngine> engine;  // Never null.
+  // Largest batch the batcher forms on this version: the best size measured
+  // at load (adaptive batching, see batch_size_search.h) or the configured
+  // --max_batch_size. At least 1.
+  int effective_max_batch_size = 1;
+  // Per-image throughput measured at load, (batch size, images/s) in the
+  // order measured; empty without adaptive batching.
+  std::vector<std::pair<int, double>> batch_throughput;
+  // Why the measurement ended (BatchSizeSearch::end_reason; "stopped" =
+  // the time budget); empty without adaptive batching.
+  std::string batch_search_end;
+  // Seconds of the load spent running the network: golden check, batch
+  // size measurement and warm-up.
+  double warmup_seconds = 0;
 };
 
 using ModelHandle = std::shared_ptr<const ServableModel>;

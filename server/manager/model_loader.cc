@@ -1,13 +1,18 @@
 #include "server/manager/model_loader.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <set>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/engine/face_engine_factory.h"
 #include "core/repository/weights_loader.h"
 #include "core/status/model_status_conversion.h"
+#include "server/manager/batch_size_search.h"
 
 namespace facet {
 namespace {
@@ -67,6 +72,38 @@ absl::Status CheckGoldenOutputs(const FaceEngine& parser,
   return absl::OkStatus();
 }
 
+// Seconds one forward of `batch` copies of `input` takes.
+absl::StatusOr<double> TimeForward(const FaceEngine& engine,
+                                   const std::vector<uint8_t>& input,
+                                   int64_t size, int batch) {
+  const std::vector<RgbImageView> views(
+      static_cast<size_t>(batch), RgbImageView{input.data(), size, size});
+  const absl::Time start = absl::Now();
+  auto result = ToAbslStatusOr(engine.Parse(views));
+  if (!result.ok()) return result.status();
+  return absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+// Images per second at `batch`: the fastest of runs repeated until
+// `min_time` was spent (at least one, at most 10).
+absl::StatusOr<double> MeasureThroughput(const FaceEngine& engine,
+                                         const std::vector<uint8_t>& input,
+                                         int64_t size, int batch,
+                                         absl::Duration min_time) {
+  constexpr int kMaxRuns = 10;
+  double fastest = std::numeric_limits<double>::infinity();
+  double spent = 0;
+  for (int run = 0;
+       run < kMaxRuns && (run == 0 || spent < absl::ToDoubleSeconds(min_time));
+       ++run) {
+    absl::StatusOr<double> seconds = TimeForward(engine, input, size, batch);
+    if (!seconds.ok()) return seconds.status();
+    spent += *seconds;
+    fastest = std::min(fastest, *seconds);
+  }
+  return batch / std::max(fastest, 1e-9);
+}
+
 }  // namespace
 
 absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
@@ -87,21 +124,62 @@ absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
                         absl::StrCat(path, ": ", parser.status().message()));
   }
   weights->tensors.clear();  // The network holds its own copy now.
+  const absl::Time warm_start = absl::Now();
   absl::Status golden = CheckGoldenOutputs(**parser, path);
   if (!golden.ok()) return golden;
 
   const int64_t size = weights->config.in_size;
   const std::vector<uint8_t> input = GoldenInput(size);
+  std::set<int> ran = {1};  // The golden check ran batch size 1.
+  int effective = std::max(1, options.max_batch_size);
+  std::vector<std::pair<int, double>> throughput;
+  std::string end_reason;
+  // With a largest batch of 1 there is nothing to choose.
+  if (options.adaptive_batching && options.max_batch_size > 1) {
+    BatchSizeSearch search(options.max_batch_size,
+                           options.batch_size_min_gain);
+    const double floor = absl::ToDoubleSeconds(options.measure_budget_floor);
+    const double min_time = absl::ToDoubleSeconds(options.min_measure_time);
+    double budget = floor;
+    double spent = 0;
+    while (!search.done()) {
+      const int batch = search.next();
+      if (!search.measured().empty()) {
+        // Forecast from the best throughput so far.
+        const double forecast =
+            std::max(min_time, batch / std::max(search.best_throughput(),
+                                                1e-9));
+        if (spent + forecast > budget) {
+          search.Stop();
+          break;
+        }
+      }
+      const absl::Time start = absl::Now();
+      // A size that fails (say, out of device memory) ends the search like
+      // one that does not pay; the golden check proved batch size 1 works.
+      absl::StatusOr<double> rate =
+          MeasureThroughput(**parser, input, size, batch,
+                            options.min_measure_time);
+      spent += absl::ToDoubleSeconds(absl::Now() - start);
+      if (search.measured().empty() && rate.ok()) {
+        budget = std::max(floor, options.measure_budget_forwards / *rate);
+      }
+      search.Record(rate.ok() ? *rate : 0);
+      ran.insert(batch);
+    }
+    effective = search.best();
+    throughput = search.measured();
+    end_reason = search.end_reason();
+  }
   for (int batch : options.warmup_batch_sizes) {
-    if (batch < 1) continue;
-    std::vector<RgbImageView> views(static_cast<size_t>(batch),
-                                    RgbImageView{input.data(), size, size});
-    auto warm = ToAbslStatusOr((*parser)->Parse(views));
+    if (batch < 1 || ran.count(batch) > 0) continue;
+    absl::StatusOr<double> warm = TimeForward(**parser, input, size, batch);
     if (!warm.ok()) {
       return absl::Status(warm.status().code(),
                           absl::StrCat(path, ": warm-up at batch size ", batch,
                                        " failed: ", warm.status().message()));
     }
+    ran.insert(batch);
   }
 
   auto model = std::make_shared<ServableModel>();
@@ -111,6 +189,10 @@ absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
   model->config = weights->config;
   model->manifest = std::move(weights->manifest);
   model->engine = std::move(parser).value();
+  model->effective_max_batch_size = effective;
+  model->batch_throughput = std::move(throughput);
+  model->batch_search_end = std::move(end_reason);
+  model->warmup_seconds = absl::ToDoubleSeconds(absl::Now() - warm_start);
   return ModelHandle(std::move(model));
 }
 

@@ -5,9 +5,17 @@
 //  2. CreateFaceEngine with the configured engine, device and precision;
 //  3. a built-in golden input (a fixed synthetic face-sized pattern) must
 //     give finite logits and images, and labels within [0, parsing_ch);
-//  4. warm-up: one forward at every batch size in `warmup_batch_sizes`, so
-//     the first real request does not pay for allocator growth or kernel
-//     selection.
+//     this first forward also warms batch size 1 up;
+//  4. adaptive batching: the per-image throughput is measured at batch
+//     sizes 1, 2, 4, ... up to `max_batch_size`, stopping at the first size
+//     that does not pay (BatchSizeSearch); the best size becomes the
+//     version's effective_max_batch_size. Without it, the effective size
+//     is `max_batch_size`;
+//  5. warm-up: one forward at every size in `warmup_batch_sizes` that steps
+//     3 and 4 did not already run, so the first real request does not pay
+//     for allocator growth or kernel selection.
+// Steps 3 to 5 cost a few forward times (the published model at 512 px on
+// a 2-core CPU: golden, 1 and 2, i.e. four images).
 //
 // Thread safety: LoadModel is thread-safe; it is slow (seconds for the
 // published model) and must not be called under a lock.
@@ -19,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "server/manager/model_handle.h"
 
 namespace facet {
@@ -35,8 +44,29 @@ struct ModelLoaderOptions {
   // Input side for bare weight files (ignored for version folders, whose
   // manifest gives it). Default: 512.
   int64_t input_size = 512;
-  // Batch sizes run once each before the version is offered. Default: {1}.
-  std::vector<int> warmup_batch_sizes = {1};
+  // Largest batch the batcher may form. Default: 1.
+  int max_batch_size = 1;
+  // Measure the best batch size at load (step 4). Default: true.
+  bool adaptive_batching = true;
+  // Gain in per-image throughput a larger batch must show to be used
+  // (BatchSizeSearch's min_gain; -1 accepts every size). Default: 0.05.
+  double batch_size_min_gain = 0.05;
+  // Each batch size is timed until this much time was spent on it (at
+  // least once, at most 10 times; the fastest run counts), so a network of
+  // a few milliseconds is timed over many runs and a slow one once.
+  // Default: 50 ms.
+  absl::Duration min_measure_time = absl::Milliseconds(50);
+  // Time budget of the measurement, in batch-1 forward times: it stops
+  // (keeping the best size so far) before a forward that would overrun
+  // max(measure_budget_forwards x the batch-1 time, measure_budget_floor).
+  // On a CPU that allows batch 1, batch 2 and a second batch-1 timing,
+  // so a noisy machine cannot make start-up grow through larger and larger
+  // batches; a GPU's milliseconds stay under the floor. Default: 5, 2 s.
+  double measure_budget_forwards = 5;
+  absl::Duration measure_budget_floor = absl::Seconds(2);
+  // Batch sizes run once each before the version is offered, in addition
+  // to those steps 3 and 4 ran. Default: none.
+  std::vector<int> warmup_batch_sizes;
 };
 
 // Loads `path` (a version folder or a .safetensors/.pth file) as `name`

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "core/repository/serving_lease.h"
 #include "glog/logging.h"
+#include "server/manager/batch_size_search.h"
 
 namespace facet {
 namespace {
@@ -146,15 +147,27 @@ bool ModelManager::TryLoad(const std::string& path, int64_t version) {
     old = std::move(current_);
     current_ = *model;
   }
+  const ServableModel& m = **model;
   if (options_.metrics) {
     options_.metrics->ObserveModelLoad("success", seconds);
-    options_.metrics->SetModel(name, version, (*model)->engine->device());
+    options_.metrics->SetModel(name, version, m.engine->device(),
+                               m.engine->engine(), m.engine->precision());
+    options_.metrics->SetEffectiveMaxBatchSize(m.effective_max_batch_size);
   }
+  LOG(INFO) << "event=batch_size_chosen model=" << name
+            << " version=" << version
+            << " effective_max_batch_size=" << m.effective_max_batch_size
+            << " max_batch_size=" << options_.loader.max_batch_size
+            << " adaptive=" << (options_.loader.adaptive_batching ? 1 : 0)
+            << " images_per_s=\"" << FormatThroughput(m.batch_throughput)
+            << "\" ended=" << (m.batch_search_end.empty() ? "-"
+                                                           : m.batch_search_end);
   LOG(INFO) << "event=model_serving model=" << name << " version=" << version
             << " previous=" << (old ? old->version : -1)
-            << " engine=\"" << (*model)->engine->Describe() << "\""
-            << " device=" << (*model)->engine->device() << " config=\""
-            << (*model)->config.ToString() << "\" load_seconds=" << seconds;
+            << " engine=\"" << m.engine->Describe() << "\""
+            << " device=" << m.engine->device() << " config=\""
+            << m.config.ToString() << "\" load_seconds=" << seconds
+            << " warmup_seconds=" << m.warmup_seconds;
   // `old` is released here; in-flight batches holding it finish first.
   return true;
 }

@@ -109,6 +109,8 @@ struct Metrics::Impl {
   prometheus::Gauge* queue_depth;
   prometheus::Gauge* inflight;
   prometheus::Gauge* model_version;
+  prometheus::Gauge* effective_max_batch_size;
+  prometheus::Gauge* startup_seconds;
   prometheus::Family<prometheus::Gauge>* model_info;
 
   absl::Mutex mu;
@@ -169,10 +171,26 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Create(
                              .Help("Version of the model served (0: file).")
                              .Register(r)
                              .Add({});
-  impl->model_info = &BuildGauge()
-                          .Name("facet_model_info")
-                          .Help("1 for the model served, by name/version.")
-                          .Register(r);
+  impl->effective_max_batch_size =
+      &BuildGauge()
+           .Name("facet_effective_max_batch_size")
+           .Help("Largest batch formed on the version served (measured at "
+                 "load with adaptive batching, else --max_batch_size).")
+           .Register(r)
+           .Add({});
+  impl->startup_seconds =
+      &BuildGauge()
+           .Name("facet_startup_seconds")
+           .Help("Seconds from process start to the first SERVING (0 until "
+                 "then).")
+           .Register(r)
+           .Add({});
+  impl->model_info =
+      &BuildGauge()
+           .Name("facet_model_info")
+           .Help("1 for the model served, by name, version, device, engine "
+                 "and precision.")
+           .Register(r);
   if (!options.bind_address.empty()) {
     try {
       impl->exposer = std::make_unique<prometheus::Exposer>(
@@ -221,7 +239,8 @@ void Metrics::SetQueueDepth(int64_t depth) {
 void Metrics::AddInflight(int delta) { impl_->inflight->Increment(delta); }
 
 void Metrics::SetModel(const std::string& name, int64_t version,
-                       const std::string& device) {
+                       const std::string& device, const std::string& engine,
+                       const std::string& precision) {
   impl_->model_version->Set(static_cast<double>(version));
   absl::MutexLock lock(&impl_->mu);
   if (impl_->current_info != nullptr) {
@@ -230,8 +249,18 @@ void Metrics::SetModel(const std::string& name, int64_t version,
   impl_->current_info =
       &impl_->model_info->Add({{"model", name},
                                {"version", absl::StrCat(version)},
-                               {"device", device}});
+                               {"device", device},
+                               {"engine", engine},
+                               {"precision", precision}});
   impl_->current_info->Set(1);
+}
+
+void Metrics::SetEffectiveMaxBatchSize(int size) {
+  impl_->effective_max_batch_size->Set(static_cast<double>(size));
+}
+
+void Metrics::SetStartupSeconds(double seconds) {
+  impl_->startup_seconds->Set(seconds);
 }
 
 void Metrics::ObserveModelLoad(const std::string& result, double seconds) {

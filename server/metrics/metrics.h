@@ -60,10 +60,17 @@ class Metrics {
   void SetQueueDepth(int64_t depth);
   void AddInflight(int delta);
 
-  // The model now served (version 0 for a single file); replaces the
+  // The model now served (version 0 for a single file) and how it runs
+  // (`engine` "torch"/"onednn", `precision` "fp32"/...); replaces the
   // previous version's info series.
   void SetModel(const std::string& name, int64_t version,
-                const std::string& device);
+                const std::string& device, const std::string& engine,
+                const std::string& precision);
+  // The largest batch the batcher forms on the version served
+  // (facet_effective_max_batch_size).
+  void SetEffectiveMaxBatchSize(int size);
+  // Seconds from process start to the first SERVING (facet_startup_seconds).
+  void SetStartupSeconds(double seconds);
   // One load attempt: `result` "success" or "failure".
   void ObserveModelLoad(const std::string& result, double seconds);
 

@@ -1,5 +1,6 @@
 #include "server/service/face_service_impl.h"
 
+#include <algorithm>
 #include <deque>
 #include <string>
 #include <thread>
@@ -100,8 +101,13 @@ absl::Status FaceServiceImpl::Submit(
       return decoded.status();
     }
     *original = std::move(decoded).value();
-    task->input =
-        ResizeForNet(*original, static_cast<int>(model->config.in_size));
+    const int size = static_cast<int>(model->config.in_size);
+    // An image already at the network size is shared, not copied: neither
+    // the batcher nor the response building writes to it.
+    task->input = original->cols == size && original->rows == size &&
+                          original->isContinuous()
+                      ? *original
+                      : ResizeForNet(*original, size);
   }
   model.reset();  // The batcher takes its own handle per batch.
   task->want_restored = want_restored;
@@ -193,7 +199,9 @@ grpc::Status FaceServiceImpl::Parse(grpc::ServerContext* context,
                                     const v1::ParseRequest* request,
                                     v1::ParseResponse* response) {
   options_.metrics->AddInflight(1);
+  options_.batcher->AddRequestsInFlight(1);
   absl::Status status = ParseOne(context, *request, response);
+  options_.batcher->AddRequestsInFlight(-1);
   options_.metrics->AddInflight(-1);
   if (!status.ok()) {
     options_.metrics->ObserveRequest("Parse", CodeName(status), nullptr);
@@ -207,6 +215,7 @@ grpc::Status FaceServiceImpl::Enhance(grpc::ServerContext* context,
                                       const v1::EnhanceRequest* request,
                                       v1::EnhanceResponse* response) {
   options_.metrics->AddInflight(1);
+  options_.batcher->AddRequestsInFlight(1);
   const absl::Time arrival = absl::Now();
   absl::Status status = CheckEnhanceOptions(*request);
   if (status.ok()) {
@@ -223,6 +232,7 @@ grpc::Status FaceServiceImpl::Enhance(grpc::ServerContext* context,
       if (status.ok()) Finish(**job, post_start, response->mutable_info());
     }
   }
+  options_.batcher->AddRequestsInFlight(-1);
   options_.metrics->AddInflight(-1);
   if (status.ok()) {
     const v1::PhaseTimings& t = response->info().timings();
@@ -281,6 +291,8 @@ grpc::Status FaceServiceImpl::GetModelInfo(
     response->add_failed_versions(v);
   }
   response->set_max_batch_size(options_.max_batch_size);
+  response->set_effective_max_batch_size(
+      std::min(options_.max_batch_size, model->effective_max_batch_size));
   options_.metrics->ObserveRequest("GetModelInfo", "OK", nullptr);
   return grpc::Status::OK;
 }
@@ -343,6 +355,7 @@ grpc::Status FaceServiceImpl::ParseStream(
       response.mutable_status()->set_code(static_cast<int>(status.code()));
       response.mutable_status()->set_message(std::string(status.message()));
       stream->Write(response);  // Fails only if the client went away.
+      options_.batcher->AddRequestsInFlight(-1);
       absl::MutexLock lock(&mu);
       --inflight;
     }
@@ -356,6 +369,7 @@ grpc::Status FaceServiceImpl::ParseStream(
       mu.Await(absl::Condition(&room));
       ++inflight;
     }
+    options_.batcher->AddRequestsInFlight(1);  // Until its reply is written.
     const absl::Time arrival = absl::Now();
     auto request =
         std::make_shared<v1::ParseRequest>(std::move(*in.mutable_request()));

@@ -23,9 +23,12 @@ std::unique_ptr<ServerProcess> StartServing(
     const std::map<std::string, std::string>& env = {}) {
   const std::string repo = testing::MakeTempDirRemovedAtExit("facet_ops_repo");
   EXPECT_EQ(PublishVersion(repo, kModel, 1), 1);
+  // These tests hold tasks in the queue with long batch delays: adaptive
+  // batching would run them at once (effective size 1, or alone).
   std::vector<std::string> args = {"--model_repository=" + repo,
                                    std::string("--model_name=") + kModel,
-                                   "--device=cpu", "--intra_op_threads=1"};
+                                   "--device=cpu", "--intra_op_threads=1",
+                                   "--adaptive_batching=false"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto server = ServerProcess::Start(args, env);
   EXPECT_TRUE(server.ok()) << server.status();
@@ -244,6 +247,7 @@ TEST(OperationsTest, BadStartupsFailWithAMessage) {
       {{}, {}, "nothing to serve"},
       {{"--model=/x.pth", "--tls_cert=/nonexistent.pem"}, {}, "tls_key"},
       {{"--model=/x.pth"}, {{"FACET_MAX_BATCH_SIZE", "many"}}, "many"},
+      {{"--model=/x.pth", "--batch_size_min_gain=-2"}, {}, "min_gain=-2"},
   };
   for (const Case& c : cases) {
     auto server = ServerProcess::Start(c.args, c.env, absl::Seconds(20));

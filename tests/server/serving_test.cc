@@ -28,6 +28,9 @@ class ServingTest : public ::testing::Test {
     auto server = ServerProcess::Start(
         {"--model_repository=" + *repo_, std::string("--model_name=") + kModel,
          "--device=cpu", "--max_batch_size=4", "--max_queue_delay_us=30000",
+         // Batching is tested here whatever it would measure (see
+         // adaptive_batching_test.cc for the measured size).
+         "--adaptive_batching=false",
          "--max_side=1024", "--max_image_bytes=300000", "--max_pixels=500000",
          "--max_message_bytes=1000000", "--intra_op_threads=1"});
     ASSERT_TRUE(server.ok()) << server.status();
@@ -375,6 +378,9 @@ TEST_F(ServingTest, GetModelInfoDescribesTheVersion) {
   EXPECT_DOUBLE_EQ(info.metrics().at("val_miou"), 0.5);
   EXPECT_EQ(info.version_policy(), "latest");
   EXPECT_EQ(info.max_batch_size(), 4);
+  EXPECT_EQ(info.effective_max_batch_size(), 4);  // --adaptive_batching=false
+  EXPECT_TRUE(info.engine() == "torch" || info.engine() == "onednn")
+      << info.engine();
 }
 
 TEST_F(ServingTest, StreamGivesEachItemItsOwnStatus) {
@@ -441,9 +447,13 @@ TEST_F(ServingTest, MetricsSeriesArePresentAndMove) {
   EXPECT_EQ(MetricValue(*after, "facet_model_version"), 1);
   EXPECT_EQ(MetricValue(*after, "facet_model_loads_total{result=\"success\"}"),
             1);
-  EXPECT_NE(after->find("facet_model_info{device=\"cpu\",model=\"faces\","
+  EXPECT_NE(after->find("facet_model_info{device=\"cpu\",engine=\""),
+            std::string::npos);
+  EXPECT_NE(after->find("\",model=\"faces\",precision=\"fp32\","
                         "version=\"1\"} 1"),
             std::string::npos);
+  EXPECT_EQ(MetricValue(*after, "facet_effective_max_batch_size"), 4);
+  EXPECT_GT(MetricValue(*after, "facet_startup_seconds"), 0);
   // A bad request moves the rejection counter and the error code's series.
   const std::string invalid =
       "facet_rejections_total{reason=\"invalid_input\"}";

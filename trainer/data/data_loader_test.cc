@@ -10,7 +10,6 @@
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
 #include "trainer/data/synthetic_faces.h"
-#include "trainer/data/thread_budget.h"
 
 namespace facet {
 namespace {
@@ -218,22 +217,6 @@ TEST(DataLoaderTest, RejectsBadOptions) {
         << c.what;
     EXPECT_TRUE(absl::StrContains(loader.status().message(), c.what))
         << loader.status();
-  }
-}
-
-TEST(ThreadBudgetTest, NeverExceedsTheCores) {
-  struct Case {
-    int cores, requested, loader, intra;
-  } cases[] = {{1, -1, 0, 1},   {2, -1, 1, 1}, {8, -1, 2, 6},
-               {16, -1, 4, 12}, {2, 4, 1, 1},  {4, 0, 0, 4},
-               {4, 2, 2, 2},    {0, -1, 0, 1}, {1, 3, 0, 1}};
-  for (const Case& c : cases) {
-    const ThreadBudget b = PlanThreadBudget(c.cores, c.requested);
-    EXPECT_EQ(b.loader_threads, c.loader)
-        << c.cores << " cores, " << c.requested;
-    EXPECT_EQ(b.intra_op_threads, c.intra)
-        << c.cores << " cores, " << c.requested;
-    EXPECT_LE(b.loader_threads + b.intra_op_threads, std::max(c.cores, 1));
   }
 }
 

@@ -4,14 +4,18 @@
 
 namespace facet {
 
-ThreadBudget PlanThreadBudget(int cores, int requested_loader_threads) {
+int NetworkThreads(int requested_threads, int cores) {
+  return requested_threads > 0 ? requested_threads : std::max(cores, 1);
+}
+
+ThreadBudget PlanThreadBudget(int cores, int requested_loader_threads,
+                              int requested_threads) {
   cores = std::max(cores, 1);
   ThreadBudget budget;
-  const int wanted = requested_loader_threads >= 0
-                         ? requested_loader_threads
-                         : (cores >= 2 ? std::max(1, cores / 4) : 0);
-  budget.loader_threads = std::min(wanted, cores - 1);
-  budget.intra_op_threads = cores - budget.loader_threads;
+  budget.loader_threads = requested_loader_threads >= 0
+                              ? requested_loader_threads
+                              : (cores >= 2 ? std::max(1, cores / 4) : 0);
+  budget.intra_op_threads = NetworkThreads(requested_threads, cores);
   return budget;
 }
 
