@@ -270,6 +270,8 @@ def write_markdown(results, path):
     _forward_md(results, add)
     _serving_md(results, add)
     _training_md(results, add)
+    _verbatim_md(results, "data", "Training data path", add)
+    _verbatim_md(results, "model", "facet-bench-model", add)
     _profile_md(results, add)
 
     s = results["settings"]
@@ -280,7 +282,7 @@ def write_markdown(results, path):
         f"beyond the benchmark's own: `{s['facet_server_args'] or '(defaults)'}`.")
     add(f"- Agreement checks use the face `{s['agreement_image']}`; the load "
         f"generator sends `{s['load_image'] or 'its own synthetic face (256 px PNG)'}`.")
-    add(f"- Section wall times: " + ", ".join(
+    add("- Section wall times: " + ", ".join(
         f"{k} {v:.0f} s" for k, v in results.get("section_seconds", {}).items()))
     if results.get("ort_problem"):
         add(f"- ONNX Runtime peer left out: {results['ort_problem']}")
@@ -384,6 +386,18 @@ def _training_md(results, add):
     if "data_wait_percent" in tr:
         add(f"Data wait: {tr['data_wait_percent']:.2f} % "
             f"{tr['data_wait_setup']}.\n")
+
+
+def _verbatim_md(results, key, title, add):
+    section = results.get(key)
+    if section is None:
+        return
+    add(f"## {title}\n")
+    if "error" in section:
+        add(f"Failed: {section['error']}\n")
+        return
+    add(f"`{section['command']}`:\n")
+    add("```\n" + section["output"].rstrip() + "\n```\n")
 
 
 def _profile_md(results, add):

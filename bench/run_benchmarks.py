@@ -20,7 +20,10 @@ network from `facet-trainer init-weights`, exported with `export-weights`):
             faces/s, p50/p99 latency, ratio Facet/Python; argmax agreement
             of the two services on the same face.
   training  facet-bench-train (C++ FpnTrainer against Debian's torch).
+  data      facet-bench-data (the training data path), its output as is.
   profile   facet-bench-model --profile, when that binary offers it.
+  model     facet-bench-model at its defaults, its output as is (not run
+            unless named in --sections).
 
 Writes RESULTS.md and results.csv to --out_dir (default: bench/ of the
 source tree; --smoke: <build>/bench/smoke). --smoke runs one iteration of
@@ -32,7 +35,6 @@ not installed. Run with Debian's /usr/bin/python3.
 import argparse
 import json
 import os
-import platform
 import re
 import shlex
 import shutil
@@ -97,18 +99,30 @@ def ort_problem(tools):
     r = subprocess.run([tools.node, "-e", probe], capture_output=True,
                        text=True, timeout=60)
     if r.returncode != 0:
+        lines = r.stderr.strip().splitlines() or ["?"]
+        why = next((l for l in lines if "Error" in l), lines[-1]).strip()
         return (f"onnxruntime-node does not load from {tools.ort_modules} "
-                f"(the build runs npm ci there): {r.stderr.strip()[-300:]}")
+                f"(the build runs npm ci there): {why}")
     return None
+
+
+def clean_work_dir(work):
+    """Removes what an earlier run left in `work` (only the kinds of files
+    this script writes there), so nothing stale is measured."""
+    if not os.path.isdir(work):
+        return
+    for name in os.listdir(work):
+        path = os.path.join(work, name)
+        if name in ("repo", "logs") and os.path.isdir(path):
+            shutil.rmtree(path)
+        elif re.search(r"\.(pth|onnx|onnx\.tmp|rgb|u8|json|md|csv)$", name):
+            os.remove(path)
 
 
 def make_weights(tools, work, preset, seed, logs):
     """init-weights -> export-weights: the .pth every peer loads."""
     pth = f"{work}/{preset}.pth"
-    if os.path.exists(pth):
-        return pth
     repo = f"{work}/repo"
-    shutil.rmtree(repo, ignore_errors=True)
     out = peers.run_tool([tools.trainer, "init-weights", "--to",
                           f"{repo}/{preset}", "--preset", preset,
                           "--seed", str(seed)], f"{logs}/weights.log", 300)
@@ -171,11 +185,10 @@ def run_forward(args, tools, pth, size, rgb, work, logs, ort_ok):
     onnx = None
     if ort_ok:
         onnx = f"{work}/fpn{size}.onnx"
-        if not os.path.exists(onnx):
-            log(f"exporting the network to ONNX ({size} px)")
-            peers.run_tool([PYTHON, f"{HERE}/export_onnx.py", "--weights", pth,
-                            "--input_size", str(size), "--out", onnx],
-                           f"{logs}/onnx_export.log", 600)
+        log(f"exporting the network to ONNX ({size} px)")
+        peers.run_tool([PYTHON, f"{HERE}/export_onnx.py", "--weights", pth,
+                        "--input_size", str(size), "--out", onnx],
+                       f"{logs}/onnx_export.log", 600)
         specs.append(("onnxruntime", [
             tools.node, f"{HERE}/ort_forward.mjs", "--model", onnx, "--input",
             face_path, "--input_size", str(size), "--threads", str(threads),
@@ -249,32 +262,38 @@ def start_python_server(args, tools, pth, size, logs):
     return server
 
 
-def load_settings(args, size):
-    """facet-client bench flags: windows long enough to hold several
-    completions at this size."""
+def load_settings(args, concurrency, per_face):
+    """facet-client bench flags for one point. per_face: seconds of one
+    request alone on the slower server. The warm-up fills the pipeline
+    (concurrency requests); when a face takes well under a second (128 px),
+    windows run until three agree within 10 %; when it takes seconds
+    (512 px), two fixed windows of at least 4 faces each (3 with --quick)
+    on the slower server, so that a point costs a known time."""
     if args.smoke:
         return ["--warmup_s", "0.2", "--window_s", "1", "--stable_windows", "1",
                 "--max_windows", "2", "--stability", "1"]
-    if size >= 256:
-        return ["--warmup_s", "5", "--window_s", "10" if args.quick else "15",
-                "--stable_windows", "2", "--max_windows", "3",
-                "--stability", "0.25"]
-    return ["--warmup_s", "2", "--window_s", "2" if args.quick else "3",
-            "--stable_windows", "3", "--max_windows", "6" if args.quick else "8",
-            "--stability", "0.10"]
+    warmup = max(2.0, concurrency * per_face)
+    if per_face < 0.5:
+        window = max(2.0 if args.quick else 3.0, 5 * per_face)
+        return ["--warmup_s", f"{warmup:.1f}", "--window_s", f"{window:.1f}",
+                "--stable_windows", "3", "--max_windows",
+                "6" if args.quick else "8", "--stability", "0.10"]
+    window = max(8.0, (3 if args.quick else 4) * per_face)
+    return ["--warmup_s", f"{warmup:.1f}", "--window_s", f"{window:.1f}",
+            "--stable_windows", "2", "--max_windows", "2", "--stability", "1"]
 
 
-def bench_point(args, tools, server, size, concurrency, logs):
+def bench_point(args, tools, server, concurrency, per_face, logs):
     cmd = [tools.client, "bench", "--target", server.target, "--concurrency",
-           str(concurrency), "--json", "--deadline_ms", "600000"]
-    cmd += load_settings(args, size)
+           str(concurrency), "--json", "--deadline_ms", "900000"]
+    cmd += load_settings(args, concurrency, per_face)
     if args.load_image:
         cmd.append(args.load_image)
     if not server.alive():
         raise PeerError(f"{server.name} exited:\n"
                         f"{peers.log_tail(server.proc.log_path)}")
     # Exit code 1 (some requests failed) still reports; the errors count.
-    text = peers.run_tool(cmd, f"{logs}/client.log", 1200, check=False)
+    text = peers.run_tool(cmd, f"{logs}/client.log", 1800, check=False)
     try:
         out = json.loads(text)
     except ValueError:
@@ -282,51 +301,71 @@ def bench_point(args, tools, server, size, concurrency, logs):
                         f"{peers.log_tail(f'{logs}/client.log')}")
     level = out["levels"][0]
     if level["ok"] == 0:
-        raise PeerError(f"{server.name} answered no request at concurrency "
-                        f"{concurrency}: errors {level['errors']}\n"
-                        f"{peers.log_tail(server.proc.log_path)}")
+        message = (f"{server.name} completed no request at concurrency "
+                   f"{concurrency} in the measured windows (errors "
+                   f"{level['errors'] or 'none'})")
+        if args.smoke or level["errors"]:
+            raise PeerError(message + "\n" + peers.log_tail(server.proc.log_path))
+        log(f"warning: {message}; recorded as 0 faces/s")
     return level
 
 
 def labels_from(pb2, stub, image_png):
+    """(label map at the network size, seconds) of one Parse."""
+    t0 = time.monotonic()
     response = stub.Parse(pb2.ParseRequest(
         image=pb2.Image(encoded=image_png), output_size=2,  # NETWORK
-        label_encoding=3), timeout=600)                      # RAW
+        label_encoding=3), timeout=900)                      # RAW
+    seconds = time.monotonic() - t0
     lab = response.labels
-    return np.frombuffer(lab.data, np.uint8).reshape(lab.height, lab.width)
+    return np.frombuffer(lab.data, np.uint8).reshape(lab.height, lab.width), seconds
 
 
 def serving_agreement(tools, facet, python, rgb):
-    """Fraction of label pixels on which the two services agree, on one face
-    sent to both (labels at the network size)."""
+    """Sends one face to both services, twice. Returns the fraction of label
+    pixels (at the network size) on which they agree, the number of classes
+    in Python's map, and the seconds of the slower second request."""
     import cv2
     import grpc
     sys.path.insert(0, tools.stubs)
     from facet.v1 import facet_pb2, facet_pb2_grpc
     png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
-    maps = []
+    maps, slowest = [], 0.0
     for server in (facet, python):
         with grpc.insecure_channel(server.target) as channel:
             stub = facet_pb2_grpc.FaceServiceStub(channel)
-            maps.append(labels_from(facet_pb2, stub, png))
+            labels_from(facet_pb2, stub, png)
+            labels, seconds = labels_from(facet_pb2, stub, png)
+            maps.append(labels)
+            slowest = max(slowest, seconds)
     if maps[0].shape != maps[1].shape:
         raise PeerError(f"label maps differ in size: {maps[0].shape} vs "
                         f"{maps[1].shape}")
-    return float((maps[0] == maps[1]).mean()), int(len(np.unique(maps[1])))
+    return (float((maps[0] == maps[1]).mean()), int(len(np.unique(maps[1]))),
+            slowest)
 
 
 def run_serving(args, tools, pth, size, levels, rgb, logs):
     log(f"serving {size} px: starting facet-server and the Python server")
-    facet = start_facet_server(args, tools, pth, size, logs)
-    python = start_python_server(args, tools, pth, size, logs)
+    facet = python = None
+    try:
+        facet = start_facet_server(args, tools, pth, size, logs)
+        python = start_python_server(args, tools, pth, size, logs)
+        return serve_points(args, tools, facet, python, size, levels, rgb, logs)
+    finally:
+        for server in (facet, python):
+            if server:
+                server.close()
+
+
+def serve_points(args, tools, facet, python, size, levels, rgb, logs):
     result = {"size": size, "startup": {"facet": facet.startup_seconds,
-                                        "python": python.startup_seconds},
-              "points": []}
-    agreement, classes = serving_agreement(tools, facet, python, rgb)
-    result["agreement"], result["classes"] = agreement, classes
+                                        "python": python.startup_seconds}}
+    agreement, classes, per_face = serving_agreement(tools, facet, python, rgb)
+    result.update(agreement=agreement, classes=classes, per_face=per_face)
     log(f"serving {size} px: argmax agreement facet/python {agreement:.5f} "
         f"({classes} classes); start-up facet {facet.startup_seconds:.1f} s, "
-        f"python {python.startup_seconds:.1f} s")
+        f"python {python.startup_seconds:.1f} s; one face {per_face:.2f} s")
     points = {c: {"concurrency": c, "facet": [], "python": []} for c in levels}
     result["points"] = list(points.values())
     step = 0
@@ -337,13 +376,11 @@ def run_serving(args, tools, pth, size, levels, rgb, logs):
                 order.reverse()
             step += 1
             for key, server in order:
-                level = bench_point(args, tools, server, size, c, logs)
+                level = bench_point(args, tools, server, c, per_face, logs)
                 points[c][key].append(level)
                 log(f"serving {size} px round {r + 1} concurrency {c}: {key} "
                     f"{level['throughput_per_s']:.2f} faces/s, p50 "
                     f"{level['latency_ms']['p50']:.0f} ms")
-    facet.close()
-    python.close()
     return result
 
 
@@ -355,6 +392,14 @@ def run_training(args, tools, logs):
     env = dict(os.environ, FACET_SOURCE_DIR=SOURCE)
     text = peers.run_tool(cmd, f"{logs}/training.log", 1800, env=env)
     return results_report.parse_training(text)
+
+
+def run_verbatim(args, tools, binary, logs):
+    """A facet-bench-* binary's own report, included as it prints it."""
+    path = f"{tools.build}/bench/{binary}"
+    cmd = [path] + (["--smoke"] if args.smoke else [])
+    return {"command": binary + (" --smoke" if args.smoke else ""),
+            "output": peers.run_tool(cmd, f"{logs}/{binary}.log", 1800)}
 
 
 def run_profile(args, tools, logs):
@@ -377,7 +422,10 @@ def parse_args(argv):
     p = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    p.add_argument("--build", required=True, help="the CMake build folder")
+    p.add_argument("--build", help="the CMake build folder (required unless "
+                   "--from_json)")
+    p.add_argument("--from_json", help="only write the report again from the "
+                   "results.json of an earlier run")
     p.add_argument("--smoke", action="store_true",
                    help="one iteration of every path, small network, checks only")
     p.add_argument("--quick", action="store_true",
@@ -385,7 +433,8 @@ def parse_args(argv):
     p.add_argument("--out_dir", help="where RESULTS.md and results.csv go")
     p.add_argument("--work_dir", help="weights, ONNX, inputs and logs "
                    "(default <build>/bench/work or .../smoke)")
-    p.add_argument("--sections", default="forward,serving,training,profile")
+    p.add_argument("--sections", default="forward,serving,training,data,profile",
+                   help="any of forward,serving,training,data,profile,model")
     p.add_argument("--preset", default="published",
                    help="network (facet-trainer init-weights --preset)")
     p.add_argument("--seed", type=int, default=1)
@@ -408,6 +457,8 @@ def parse_args(argv):
                    "(default: its own synthetic face)")
     p.add_argument("--shared_dir", default=os.path.join(SOURCE, "..", "shared"))
     a = p.parse_args(argv)
+    if not a.build and not a.from_json:
+        p.error("--build is required")
     if a.threads <= 0:
         a.threads = len(os.sched_getaffinity(0))
     if a.smoke:
@@ -421,6 +472,9 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
+    if args.from_json:
+        with open(args.from_json) as f:
+            return report(json.load(f), args.out_dir or HERE)
     peers.install_cleanup()
     started = time.monotonic()
     tools = Tools(args.build)
@@ -428,6 +482,7 @@ def main(argv):
     mode = "smoke" if args.smoke else "work"
     work = os.path.abspath(args.work_dir or f"{tools.build}/bench/{mode}")
     logs = f"{work}/logs"
+    clean_work_dir(work)
     os.makedirs(logs, exist_ok=True)
     out_dir = args.out_dir or (work if args.smoke else HERE)
     os.makedirs(out_dir, exist_ok=True)
@@ -471,17 +526,26 @@ def main(argv):
                                             rgb, logs)
                                 for size, levels in serving_points])
     section("training", lambda: run_training(args, tools, logs))
+    section("data", lambda: run_verbatim(args, tools, "facet-bench-data", logs))
+    section("model", lambda: run_verbatim(args, tools, "facet-bench-model", logs))
     section("profile", lambda: run_profile(args, tools, logs))
     results["machine"]["loadavg_after"] = os.getloadavg()
     results["wall_seconds"] = time.monotonic() - started
 
     results["failures"] += results_report.agreement_failures(results, MIN_AGREEMENT)
+    # The raw results first: a report can be written again from them
+    # (--from_json) if writing it fails.
+    with open(f"{work}/results.json", "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    return report(results, out_dir)
+
+
+def report(results, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
     md = f"{out_dir}/RESULTS.md"
     csv_path = f"{out_dir}/results.csv"
     results_report.write_markdown(results, md)
     results_report.write_csv(results, csv_path)
-    with open(f"{work}/results.json", "w") as f:
-        json.dump(results, f, indent=1, default=str)
     log(f"wrote {md} and {csv_path} ({results['wall_seconds']:.0f} s)")
     print(results_report.summary(results))
     if results["failures"]:
