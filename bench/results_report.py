@@ -10,6 +10,7 @@ per round (serving).
 """
 import csv
 import datetime
+import json
 import os
 import platform
 import re
@@ -77,11 +78,19 @@ def versions(tools):
     debs = {}
     for pkg in ("libtorch-dev", "libdnnl-dev", "python3-torch", "libgrpc++-dev"):
         debs[pkg] = _cmd(["dpkg-query", "-W", "-f=${Version}", pkg]) or "-"
+    ort = "-"
+    try:
+        with open(os.path.join(tools.ort_modules, "node_modules",
+                               "onnxruntime-node", "package.json")) as f:
+            ort = json.load(f)["version"]
+    except (OSError, ValueError, KeyError):
+        pass
     return {"facet commit": commit or "-",
             "python": platform.python_version(), "torch (Python)": torch.__version__,
             "numpy": numpy.__version__, "opencv (Python)": cv2.__version__,
             "grpcio": grpc.__version__,
             "node": _cmd([tools.node, "--version"]) if tools.node else "-",
+            "onnxruntime-node": ort,
             **{f"Debian {k}": v for k, v in debs.items()}}
 
 

@@ -145,8 +145,7 @@ class WriteTest(unittest.TestCase):
 
 class InferConfigTest(unittest.TestCase):
     def test_published_weights_at_512_and_128(self):
-        import torch  # noqa: F401  (baseline_model needs Debian's torch)
-        from baseline_model import FPN, infer_config
+        from baseline_model import FPN, infer_config  # Debian's torch
         sd = FPN(512, 512, 32, 64, 19, 10, 32, 256).state_dict()
         self.assertEqual(infer_config(sd, 512), [512, 512, 32, 64, 19, 10, 64, 256])
         self.assertEqual(infer_config(sd, 128), [128, 128, 8, 64, 19, 10, 64, 256])

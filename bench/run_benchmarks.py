@@ -403,17 +403,31 @@ def run_verbatim(args, tools, binary, logs):
 
 
 def run_profile(args, tools, logs):
-    """facet-bench-model --profile if this build's binary has the flag."""
+    """facet-bench-model --profile (the oneDNN engine's per-layer table) if
+    this build's binary has the flag; only the profile, where its flags
+    allow skipping the rest (--compare=false, --batches 1, --runs 1)."""
     if not os.access(tools.bench_model, os.X_OK):
         return {"supported": False, "why": "facet-bench-model is not built"}
     helptext = subprocess.run([tools.bench_model, "--helpfull"],
                               capture_output=True, text=True, timeout=60)
-    if "--profile" not in helptext.stdout + helptext.stderr:
+    flags = set(re.findall(r"--(\w+) \(", helptext.stdout + helptext.stderr))
+    if "profile" not in flags:
         return {"supported": False,
                 "why": "this build's facet-bench-model has no --profile"}
-    cmd = [tools.bench_model, "--profile"] + (["--smoke"] if args.smoke else [])
-    return {"supported": True, "command": " ".join(cmd[1:]),
-            "output": peers.run_tool(cmd, f"{logs}/profile.log", 1200)}
+    cmd = ["--profile"]
+    if args.smoke:
+        cmd.append("--smoke")
+    else:
+        for flag, extra in (("engine", ["--engine", "onednn"]),
+                            ("compare", ["--compare=false"]),
+                            ("batches", ["--batches", "1"]),
+                            ("runs", ["--runs", "1"]),
+                            ("threads", ["--threads", str(args.threads)])):
+            if flag in flags:
+                cmd += extra
+    return {"supported": True, "command": " ".join(cmd),
+            "output": peers.run_tool([tools.bench_model] + cmd,
+                                     f"{logs}/profile.log", 1200)}
 
 
 # ------------------------------------------------------------------ main
