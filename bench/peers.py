@@ -35,11 +35,14 @@ class PeerError(Exception):
     """A child failed to start, answered badly, or timed out."""
 
 
+# Loaded here, not in the forked child, where dlopen could meet a lock that
+# another thread of ours held at fork time.
+_prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+_PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent():
-    # New session: its own process group, away from the terminal's signals.
-    os.setsid()
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    _prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
 
 
 def spawn(cmd, log_path, **kwargs):
@@ -50,7 +53,9 @@ def spawn(cmd, log_path, **kwargs):
     log.flush()
     kwargs.setdefault("stdout", log)
     kwargs.setdefault("stderr", log)
-    proc = subprocess.Popen(cmd, preexec_fn=_die_with_parent, **kwargs)
+    # A new session: its own process group, away from the terminal's signals.
+    proc = subprocess.Popen(cmd, preexec_fn=_die_with_parent,
+                            start_new_session=True, **kwargs)
     proc.log = log
     proc.log_path = log_path
     with _lock:
