@@ -56,7 +56,8 @@ def results():
                   "python": [level(8), level(4, errors={"UNAVAILABLE": 1})]}]},
             {"size": 512, "startup": {"facet": 20.0, "python": 6.0},
              "agreement": 1.0, "classes": 6, "per_face": 3.0, "points": [
-                 {"concurrency": 1, "facet": [level(0.5)],
+                 {"concurrency": 1, "facet": [dict(level(0.5), throughput_counted=0.4,
+                                                   throughput_from="mean latency")],
                   "python": [level(0.0)]}]}],
         "training": rr.parse_training(TRAIN_OUTPUT),
         "profile": {"supported": False, "why": "no --profile"},
@@ -124,6 +125,10 @@ class WriteTest(unittest.TestCase):
         self.assertIn("Per-layer profile of the new engine", md)
         self.assertIn("<!-- profile:", md)
         self.assertIn("3.00x [3.00–3.00]", md)
+        self.assertIn("| 1 | ≈0.50 [0.50–0.50] | 0.00 [0.00–0.00] |", md)
+        counted = [r for r in rows if r["size_px"] == "512" and
+                   r["metric"] == "faces_per_s_counted" and r["peer"] == "facet-server"]
+        self.assertEqual(float(counted[0]["median"]), 0.4)
         speedups = [r for r in rows if r["metric"] == "speedup"]
         self.assertEqual({r["section"] for r in speedups},
                          {"forward", "serving", "training"})
