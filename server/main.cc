@@ -30,6 +30,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/engine/face_engine_factory.h"
+#include "core/model/face_parser.h"
+#include "core/model/gpu_memory.h"
 #include "glog/logging.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -53,6 +55,12 @@ ABSL_FLAG(std::string, device, "auto", "auto | cpu | cuda | cuda:N.");
 ABSL_FLAG(std::string, engine, "auto",
           "Forward engine: auto (oneDNN on CPU when built in, LibTorch on "
           "CUDA) | onednn | torch.");
+ABSL_FLAG(bool, cuda_graphs, false,
+          "CUDA only: capture the forward as a CUDA graph per batch size at "
+          "warm-up and replay it (docs/gpu.md).");
+ABSL_FLAG(std::string, channels_last, "auto",
+          "Torch engine: channels-last memory format, auto (on for CUDA) | on "
+          "| off.");
 ABSL_FLAG(std::string, precision, "fp32",
           "Forward precision: fp32 | bf16 | int8 (oneDNN, where the CPU "
           "supports it) | fp16.");
@@ -272,6 +280,26 @@ int Serve(absl::Time main_start) {
       absl::GetFlag(FLAGS_metrics_port) < 0
           ? ""
           : absl::StrCat(host, ":", absl::GetFlag(FLAGS_metrics_port));
+  // GPU memory of the device the forward runs on (none for the CPU).
+  const std::string device = absl::GetFlag(FLAGS_device);
+  int gpu_index = -1;
+  if (device.rfind("cuda", 0) == 0) {
+    gpu_index = device.size() > 5 ? std::atoi(device.c_str() + 5) : 0;
+  } else if ((device == "auto" || device.empty()) && CudaAvailable()) {
+    gpu_index = 0;
+  }
+  if (gpu_index >= 0) {
+    metrics_options.gpu_memory = [gpu_index]() -> std::optional<GpuMemorySample> {
+      std::optional<GpuMemoryStats> stats = ReadGpuMemory(gpu_index);
+      if (!stats) return std::nullopt;
+      GpuMemorySample sample;
+      sample.allocated_bytes = static_cast<double>(stats->allocated_bytes);
+      sample.reserved_bytes = static_cast<double>(stats->reserved_bytes);
+      sample.peak_allocated_bytes = static_cast<double>(stats->peak_allocated_bytes);
+      sample.total_bytes = static_cast<double>(stats->total_bytes);
+      return sample;
+    };
+  }
   auto metrics = Metrics::Create(metrics_options);
   if (!metrics.ok()) return Fail(metrics.status());
 
@@ -282,6 +310,8 @@ int Serve(absl::Time main_start) {
   manager_options.loader.device = absl::GetFlag(FLAGS_device);
   manager_options.loader.engine = absl::GetFlag(FLAGS_engine);
   manager_options.loader.precision = absl::GetFlag(FLAGS_precision);
+  manager_options.loader.cuda_graphs = absl::GetFlag(FLAGS_cuda_graphs);
+  manager_options.loader.channels_last = absl::GetFlag(FLAGS_channels_last);
   manager_options.loader.intra_op_threads = intra_op;
   manager_options.loader.input_size = absl::GetFlag(FLAGS_input_size);
   manager_options.loader.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);

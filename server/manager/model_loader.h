@@ -39,6 +39,10 @@ struct ModelLoaderOptions {
   std::string device = "auto";
   // Forward precision: "fp32", "bf16", "fp16", "int8". Default: "fp32".
   std::string precision = "fp32";
+  // Torch engine: CUDA graphs per batch size and channels-last ("auto",
+  // "on", "off"); see FaceParserOptions.
+  bool cuda_graphs = false;
+  std::string channels_last = "auto";
   // Forward threads (process-wide); 0 = every usable core. Default: 0.
   int intra_op_threads = 0;
   // Input side for bare weight files (ignored for version folders, whose

@@ -87,6 +87,44 @@ class ProcessCollector : public prometheus::Collectable {
   }
 };
 
+// GPU memory, read at each scrape through MetricsOptions::gpu_memory.
+class GpuMemoryCollector : public prometheus::Collectable {
+ public:
+  explicit GpuMemoryCollector(std::function<std::optional<GpuMemorySample>()> read)
+      : read_(std::move(read)) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    prometheus::MetricFamily bytes;
+    bytes.name = "facet_gpu_memory_bytes";
+    bytes.help = "GPU memory of the CUDA caching allocator (kind: allocated, reserved, peak); "
+                 "no value on CPU.";
+    bytes.type = prometheus::MetricType::Gauge;
+    prometheus::MetricFamily total = bytes;
+    total.name = "facet_gpu_memory_total_bytes";
+    total.help = "Memory of the GPU serving; no value on CPU.";
+    const std::optional<GpuMemorySample> sample = read_ ? read_() : std::nullopt;
+    if (sample) {
+      const std::pair<const char*, double> kinds[] = {
+          {"allocated", sample->allocated_bytes},
+          {"reserved", sample->reserved_bytes},
+          {"peak", sample->peak_allocated_bytes}};
+      for (const auto& [kind, value] : kinds) {
+        prometheus::ClientMetric metric;
+        metric.label.push_back({"kind", kind});
+        metric.gauge.value = value;
+        bytes.metric.push_back(metric);
+      }
+      prometheus::ClientMetric metric;
+      metric.gauge.value = sample->total_bytes;
+      total.metric.push_back(metric);
+    }
+    return {bytes, total};
+  }
+
+ private:
+  std::function<std::optional<GpuMemorySample>()> read_;
+};
+
 }  // namespace
 
 struct Metrics::Impl {
@@ -94,6 +132,7 @@ struct Metrics::Impl {
       std::make_shared<prometheus::Registry>();
   std::shared_ptr<ProcessCollector> process =
       std::make_shared<ProcessCollector>();
+  std::shared_ptr<GpuMemoryCollector> gpu_memory;
   std::unique_ptr<prometheus::Exposer> exposer;
 
   prometheus::Family<prometheus::Counter>* requests;
@@ -191,6 +230,7 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Create(
            .Help("1 for the model served, by name, version, device, engine "
                  "and precision.")
            .Register(r);
+  impl->gpu_memory = std::make_shared<GpuMemoryCollector>(options.gpu_memory);
   if (!options.bind_address.empty()) {
     try {
       impl->exposer = std::make_unique<prometheus::Exposer>(
@@ -202,6 +242,7 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Create(
     }
     impl->exposer->RegisterCollectable(impl->registry);
     impl->exposer->RegisterCollectable(impl->process);
+    impl->exposer->RegisterCollectable(impl->gpu_memory);
   }
   return std::unique_ptr<Metrics>(new Metrics(std::move(impl)));
 }

@@ -12,18 +12,33 @@
 #define FACET_SERVER_METRICS_METRICS_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 
 namespace facet {
 
+// GPU memory of the device serving, from the CUDA caching allocator.
+struct GpuMemorySample {
+  double allocated_bytes = 0;
+  double reserved_bytes = 0;
+  double peak_allocated_bytes = 0;
+  double total_bytes = 0;  // The device's memory.
+};
+
 struct MetricsOptions {
   // "host:port" the HTTP server binds; port 0 picks a free port (see
   // port()). An empty string registers the series without serving them
   // (tests). Default: "0.0.0.0:8501".
   std::string bind_address = "0.0.0.0:8501";
+  // Read at each scrape for facet_gpu_memory_bytes{kind} and
+  // facet_gpu_memory_total_bytes; unset, or nullopt (a CPU build or
+  // device), exports the series without a value, so dashboards and alerts
+  // need no change between CPU and GPU deployments.
+  std::function<std::optional<GpuMemorySample>()> gpu_memory;
 };
 
 // Phases of one request, in seconds.
