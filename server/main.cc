@@ -30,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/engine/face_engine_factory.h"
+#include "core/engine/openmp_wait.h"
 #include "core/model/face_parser.h"
 #include "core/model/gpu_memory.h"
 #include "glog/logging.h"
@@ -410,6 +411,7 @@ int Serve(absl::Time main_start) {
             << " usable_cores=" << cores << " io_threads=" << io_threads
             << " intra_op_threads=" << intra_op
             << " execution_threads=" << execution_threads
+            << " openmp=\"" << OpenMpWaitSetting() << "\""
             << " max_batch_size=" << batcher_options.max_batch_size
             << " adaptive_batching="
             << (absl::GetFlag(FLAGS_adaptive_batching) ? 1 : 0)
@@ -446,6 +448,8 @@ int Serve(absl::Time main_start) {
 }  // namespace facet
 
 int main(int argc, char** argv) {
+  // Before anything starts a thread (see core/engine/openmp_wait.h).
+  facet::ApplyOpenMpSpinDefault(argv);
   const absl::Time main_start = absl::Now();
   absl::SetProgramUsageMessage(
       "facet-server --model_repository DIR [--model_name NAME] [--port N]\n"

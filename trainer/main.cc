@@ -8,6 +8,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "core/engine/openmp_wait.h"
 #include "glog/logging.h"
 #include "trainer/degrade_command.h"
 #include "trainer/init_weights_command.h"
@@ -57,6 +58,8 @@ std::string Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything starts a thread (see core/engine/openmp_wait.h).
+  facet::ApplyOpenMpSpinDefault(argv);
   absl::SetProgramUsageMessage(Usage());
   absl::FlagsUsageConfig config;
   // --help lists the trainer's own flags (all under trainer/).

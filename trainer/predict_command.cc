@@ -10,6 +10,7 @@
 #include "core/image/image_resize.h"
 #include "core/image/label_rendering.h"
 #include "core/engine/face_engine_factory.h"
+#include "core/engine/openmp_wait.h"
 #include "core/repository/weights_loader.h"
 #include "core/status/model_status_conversion.h"
 #include "trainer/data/thread_budget.h"
@@ -119,7 +120,8 @@ int RunPredictCommand(const std::vector<std::string>& images) {
   std::cerr << "network " << loaded->config.ToString() << " from " << loaded->source
             << " on " << (*parser)->Describe() << "\n"
             << "threads: usable_cores=" << cores << " intra_op_threads=" << options.threads
-            << " (decode and encode run between forwards on the same thread; --threads)\n";
+            << " openmp=\"" << OpenMpWaitSetting()
+            << "\" (decode and encode run between forwards on the same thread; --threads)\n";
   int failed = 0;
   for (const std::string& path : images) {
     absl::Status s = PredictOne(**parser, *filter, path, out_dir);

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/engine/face_engine_factory.h"
+#include "core/engine/openmp_wait.h"
 #include "core/image/label_palette.h"
 #include "core/repository/weights_loader.h"
 #include "core/status/model_status_conversion.h"
@@ -203,8 +204,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
                                                absl::GetFlag(FLAGS_threads));
   flags->trainer.threads = budget.intra_op_threads;
   LOG(INFO) << "threads: usable_cores=" << cores << " intra_op_threads=" << budget.intra_op_threads
-            << " loader_threads=" << budget.loader_threads
-            << " (loaders share the cores with the network; --threads, --loader_threads)";
+            << " loader_threads=" << budget.loader_threads << " openmp=\"" << OpenMpWaitSetting()
+            << "\" (loaders share the cores with the network; --threads, --loader_threads)";
 
   std::optional<LoadedWeights> init;
   if (!absl::GetFlag(FLAGS_init_weights).empty()) {
@@ -404,7 +405,7 @@ int RunEvaluateCommand(const std::vector<std::string>& args) {
   const int cores = UsableCores();
   options.threads = NetworkThreads(absl::GetFlag(FLAGS_threads), cores);
   LOG(INFO) << "threads: usable_cores=" << cores << " intra_op_threads=" << options.threads
-            << " loader_threads=0 (--threads)";
+            << " loader_threads=0 openmp=\"" << OpenMpWaitSetting() << "\" (--threads)";
   auto trainer = FpnTrainer::Create(options, &loaded->tensors);
   if (!trainer.ok()) {
     std::cerr << "error: " << trainer.status().message() << "\n";

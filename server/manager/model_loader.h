@@ -5,7 +5,8 @@
 //  2. CreateFaceEngine with the configured engine, device and precision;
 //  3. a built-in golden input (a fixed synthetic face-sized pattern) must
 //     give finite logits and images, and labels within [0, parsing_ch);
-//     this first forward also warms batch size 1 up;
+//     this first forward also warms batch size 1 up and, when it takes at
+//     least `min_measure_time`, is the first batch-1 timing of step 4;
 //  4. adaptive batching: the per-image throughput is measured at batch
 //     sizes 1, 2, 4, ... up to `max_batch_size`, stopping at the first size
 //     that does not pay (BatchSizeSearch); the best size becomes the
@@ -14,8 +15,9 @@
 //  5. warm-up: one forward at every size in `warmup_batch_sizes` that steps
 //     3 and 4 did not already run, so the first real request does not pay
 //     for allocator growth or kernel selection.
-// Steps 3 to 5 cost a few forward times (the published model at 512 px on
-// a 2-core CPU: golden, 1 and 2, i.e. four images).
+// Steps 3 to 5 cost a few forward times: the published model at 512 px on
+// a 2-core CPU runs the golden face and a batch of 2 (three images' worth),
+// plus batch 1 again if batch 2 seemed to pay.
 //
 // Thread safety: LoadModel is thread-safe; it is slow (seconds for the
 // published model) and must not be called under a lock.

@@ -5,6 +5,7 @@
 // batch, a reload measures again, and the thread counts and the start-up
 // time are logged and exported.
 #include <atomic>
+#include <cstdlib>
 #include <regex>
 #include <thread>
 
@@ -235,6 +236,16 @@ TEST(ServerThreadsTest, ForwardGetsEveryUsableCoreAndItIsLogged) {
                                   std::max(1, cores / 4),
                                   " intra_op_threads=", cores,
                                   " execution_threads=1")),
+            std::string::npos)
+      << log;
+  // OpenMP's idle threads spin briefly unless the environment says
+  // otherwise (core/engine/openmp_wait.h).
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  const std::string openmp =
+      policy ? absl::StrCat("OMP_WAIT_POLICY=", policy)
+             : absl::StrCat("GOMP_SPINCOUNT=", spin ? spin : "1000");
+  EXPECT_NE(log.find(absl::StrCat("openmp=\"", openmp, "\"")),
             std::string::npos)
       << log;
   EXPECT_NE(log.find(absl::StrCat("threads=", cores)), std::string::npos)
