@@ -3,11 +3,24 @@
 // bias, LeakyReLU and residual adds fused as post-ops, activations in one
 // blocked layout), offering the FaceEngine contract. Standard library and
 // oneDNN only; the LibTorch FaceParser is its reference.
+//
+// Load: the weights are folded and packed, the activation layout is the
+// channel-blocked one oneDNN's direct kernels take on this CPU (nChw16c with
+// AVX-512, nChw8c with AVX2), and each convolution's algorithm (direct or
+// Winograd, where oneDNN offers Winograd: f32 3x3 stride 1 on AVX-512) is
+// chosen by timing both at the configured input size, batch 1.
+//
+// Thread safety: Parse() may be called concurrently. Each shape (batch size,
+// height, width) gets its primitives once (built on first use, under a
+// lock) and a small pool of workspaces (activations and scratchpad, about
+// 0.6 GB per image at 512 px in fp32); at most two idle workspaces per shape
+// are kept.
 #ifndef FACET_CORE_ONEDNN_ONEDNN_FACE_ENGINE_H_
 #define FACET_CORE_ONEDNN_ONEDNN_FACE_ENGINE_H_
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/model/face_engine.h"
 #include "core/model/model_status.h"
@@ -16,20 +29,51 @@
 
 namespace facet {
 
+// How each convolution's algorithm is chosen.
+enum class ConvAlgorithmPolicy {
+  kMeasure,   // Time direct and Winograd at load; keep the faster. Default.
+  kDirect,    // Direct everywhere (the fastest load).
+  kWinograd,  // Winograd wherever oneDNN offers it, else direct.
+};
+
 struct OnednnEngineOptions {
   NetConfig config;                         // Must match the weights.
-  Precision precision = Precision::kFp32;   // fp32 always; bf16/int8 by ISA.
-  int threads = 0;                          // 0 = leave OpenMP's setting.
+  Precision precision = Precision::kFp32;   // fp32 always; bf16 by ISA.
+  // OpenMP threads of the forward, set in every thread that calls Parse
+  // (OpenMP's setting is per calling thread). 0 = leave OpenMP's setting.
+  int threads = 0;
+  ConvAlgorithmPolicy algorithms = ConvAlgorithmPolicy::kMeasure;
 };
 
 // Builds the engine. InvalidArgument for a bad configuration or weights
 // (CheckStateDictShapes' message); FailedPrecondition when the CPU lacks the
-// ISA the precision needs, naming it.
+// ISA the precision needs, naming it (bf16 needs avx512_core_bf16);
+// Unimplemented for fp16 and int8, which this engine does not offer;
+// Internal when oneDNN fails (its message).
 ModelResult<std::unique_ptr<FaceEngine>> CreateOnednnFaceEngine(
     const RawTensorMap& weights, const OnednnEngineOptions& options);
 
 // True when `precision` can run on this CPU (fp32 always).
 bool OnednnSupports(Precision precision);
+
+// oneDNN's name for the instruction set it uses on this CPU, e.g.
+// "avx512_core_bf16" or "avx2".
+std::string OnednnIsaName();
+
+// One step of a profiled forward.
+struct OnednnLayerTime {
+  std::string name;   // Module ("decoder.3.conv1") or own step ("decoder.3.pad").
+  std::string kind;   // "conv", "pad", "input", "copy", "add" or "output".
+  std::string impl;   // oneDNN's implementation for convolutions, else "own".
+  double seconds = 0;
+  double gflop = 0;   // Floating-point work of a convolution (2 per MAC).
+};
+
+// Runs `batch` once through `engine`, timing each step separately (every
+// step waits for the previous one). InvalidArgument when `engine` was not
+// made by CreateOnednnFaceEngine or the batch is bad.
+ModelResult<std::vector<OnednnLayerTime>> ProfileOnednnForward(
+    const FaceEngine& engine, const std::vector<RgbImageView>& batch);
 
 }  // namespace facet
 
