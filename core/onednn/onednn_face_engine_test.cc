@@ -71,7 +71,8 @@ void ExpectExact(const std::vector<ParseResult>& got, const std::vector<ParseRes
     const int restored = MaxByteDifference(got[i].restored, ref[i].restored);
     std::cerr << what << " image " << i << ": logits max rel error " << logits
               << ", image " << image << ", argmax agreement " << agree
-              << ", restored max diff " << restored << "\n";
+              << ", restored max diff " << restored << ", majority label share "
+              << onednn_test::MajorityShare(ref[i].labels) << "\n";
     EXPECT_LE(logits, 1e-4) << what << " image " << i;
     EXPECT_LE(image, 1e-4) << what << " image " << i;
     EXPECT_GE(agree, 0.999) << what << " image " << i;
@@ -259,6 +260,56 @@ TEST(OnednnEngineTest, DescribesItself) {
   int convs = 0;
   for (const OnednnLayerTime& t : *profile) convs += t.kind == "conv";
   EXPECT_EQ(convs, 1 + 3 * 2 + 2 * 2 + 3 * 2 + 1);  // Heads fused into one.
+}
+
+}  // namespace
+}  // namespace facet
+
+namespace facet {
+namespace {
+
+// bf16 against fp32 on random weights: close (logits within 3 % of their
+// range, labels >= 95 % equal). Random weights leave small margins between
+// classes, so the issue's >= 99.5 % agreement is checked on a trained
+// network instead (tests/onednn_trained_agreement_test.cc). Weights whose
+// labels are nearly constant would make this vacuous, so the reference
+// labels must be varied.
+void ExpectBf16Agrees(const RawTensorMap& weights, const NetConfig& config, int64_t size,
+                      const std::string& what) {
+  auto fp32 = Onednn(weights, config);
+  auto bf16 = Onednn(weights, config, ConvAlgorithmPolicy::kMeasure, Precision::kBf16);
+  ASSERT_TRUE(fp32 && bf16);
+  std::cerr << bf16->Describe() << "\n";
+  std::vector<std::vector<uint8_t>> images;
+  for (uint32_t seed = 30; seed < 34; ++seed) images.push_back(SmoothImage(size, seed));
+  std::vector<ParseResult> a = RunRaw(*bf16, images, size), b = RunRaw(*fp32, images, size);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double agree = Agreement(a[i].labels, b[i].labels);
+    const double majority = onednn_test::MajorityShare(b[i].labels);
+    std::cerr << what << " bf16 vs fp32 image " << i << ": argmax agreement " << agree
+              << ", logits max rel error " << MaxRelativeError(a[i].logits, b[i].logits)
+              << ", restored max diff " << MaxByteDifference(a[i].restored, b[i].restored)
+              << ", majority label share " << majority << "\n";
+    EXPECT_LT(majority, 0.95) << what << ": labels too uniform for a meaningful test";
+    EXPECT_GE(agree, 0.95) << what << " image " << i;
+    EXPECT_LE(MaxRelativeError(a[i].logits, b[i].logits), 0.03) << what << " image " << i;
+  }
+}
+
+TEST(OnednnEngineTest, Bf16CloseToFp32OnGoldenWeights) {
+  if (!OnednnSupports(Precision::kBf16)) GTEST_SKIP() << "no avx512_core_bf16 on this CPU";
+  const std::string golden = testing::FixturesDir() + "/golden/small.safetensors";
+  if (!std::filesystem::exists(golden)) GTEST_SKIP() << "no fixtures at " << golden;
+  auto weights = ReadSafetensorsFile(golden);
+  ASSERT_TRUE(weights.ok()) << weights.status().ToString();
+  ExpectBf16Agrees(weights->tensors, *NetConfigPreset("tiny"), 64, "golden");
+}
+
+TEST(OnednnEngineTest, Bf16CloseToFp32AtPublishedWidths) {
+  if (!OnednnSupports(Precision::kBf16)) GTEST_SKIP() << "no avx512_core_bf16 on this CPU";
+  const NetConfig config = Published128();
+  ExpectBf16Agrees(RandomWeights(config, 11), config, 128, "128 px");
 }
 
 }  // namespace

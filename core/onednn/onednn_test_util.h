@@ -113,6 +113,15 @@ inline double Agreement(const std::vector<uint8_t>& a, const std::vector<uint8_t
   return double(same) / a.size();
 }
 
+// Share of the most frequent label: a test whose reference labels are
+// nearly constant cannot catch a wrong argmax.
+inline double MajorityShare(const std::vector<uint8_t>& labels) {
+  std::vector<size_t> count(256, 0);
+  for (uint8_t l : labels) ++count[l];
+  return labels.empty() ? 1.0
+                        : double(*std::max_element(count.begin(), count.end())) / labels.size();
+}
+
 // Largest |a - b| over bytes.
 inline int MaxByteDifference(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
   if (a.size() != b.size()) return 256;
