@@ -228,62 +228,6 @@ std::map<std::string, int> ForwardPlan::ImplCounts() const {
   return counts;
 }
 
-std::vector<dnnl::algorithm> ForwardPlan::MeasureAlgorithms(Workspace* ws) const {
-  const std::vector<FpnConv>& convs = *context_.convs;
-  std::vector<dnnl::algorithm> chosen(convs.size(), dnnl::algorithm::convolution_direct);
-  std::map<std::string, dnnl::algorithm> by_shape;
-  auto best_of = [&](const dnnl::convolution_forward& prim,
-                     const std::unordered_map<int, memory>& args, int runs) {
-    double best = 1e30;
-    for (int r = 0; r < runs; ++r) {
-      const Clock::time_point start = Clock::now();
-      prim.execute(ws->stream_, args);
-      ws->stream_.wait();
-      best = std::min(best, std::chrono::duration<double>(Clock::now() - start).count());
-    }
-    return best;
-  };
-  for (size_t i = 0; i < steps_.size(); ++i) {
-    const Step& st = steps_[i];
-    if (st.step.kind != FpnStep::Kind::kConv) continue;
-    const FpnConv& conv = convs[st.step.conv];
-    const std::string key = std::to_string(conv.in_ch) + "/" + std::to_string(conv.out_ch) +
-                            "/" + std::to_string(st.step.dst.height) + "x" +
-                            std::to_string(st.step.dst.width) + "/" +
-                            std::to_string(conv.stride) + std::to_string(conv.leaky_relu) +
-                            std::to_string(conv.sum);
-    auto known = by_shape.find(key);
-    if (known != by_shape.end()) {
-      chosen[st.step.conv] = known->second;
-      continue;
-    }
-    dnnl::algorithm best = dnnl::algorithm::convolution_direct;
-    dnnl::convolution_forward::primitive_desc pd;
-    bool have_winograd = conv.stride == 1;
-    if (have_winograd) {
-      try {
-        pd = MakeConvPd(context_, conv, dnnl::algorithm::convolution_winograd, st.src, st.dst);
-      } catch (const dnnl::error&) {
-        have_winograd = false;
-      }
-    }
-    if (have_winograd) {
-      std::unordered_map<int, memory> args = ws->args_[i];
-      args[DNNL_ARG_WEIGHTS] = PackWeights(context_.engine, conv, pd.weights_desc());
-      std::unique_ptr<void, Workspace::Free> scratch(
-          AllocateZeroed(pd.scratchpad_desc().get_size()));
-      args[DNNL_ARG_SCRATCHPAD] = memory(pd.scratchpad_desc(), context_.engine, scratch.get());
-      const dnnl::convolution_forward winograd(pd);
-      const double direct_s = best_of(st.primitive, ws->args_[i], 2);
-      const double winograd_s = best_of(winograd, args, 3);
-      if (winograd_s < direct_s) best = dnnl::algorithm::convolution_winograd;
-    }
-    by_shape[key] = best;
-    chosen[st.step.conv] = best;
-  }
-  return chosen;
-}
-
 namespace {
 
 template <typename T>

@@ -85,12 +85,6 @@ class ForwardPlan {
 
   std::unique_ptr<Workspace> NewWorkspace() const;
 
-  // For each convolution with a Winograd implementation at this shape,
-  // times it both ways in `ws` (after a warm-up forward) and returns the
-  // faster algorithm; direct for the others. Indexed like the convolutions;
-  // shapes met twice are measured once. Throws dnnl::error.
-  std::vector<dnnl::algorithm> MeasureAlgorithms(Workspace* ws) const;
-
   // Writes the algorithm each convolution runs with (a requested Winograd
   // falls back to direct where oneDNN has none) and the weights this plan
   // packed into `packed`, so later plans reuse them.

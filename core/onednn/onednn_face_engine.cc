@@ -2,12 +2,15 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <tuple>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "core/onednn/conv_algorithm.h"
 #include "core/onednn/forward_plan.h"
 #include "core/onednn/fpn_layers.h"
 
@@ -63,25 +66,53 @@ const char* KindName(onednn::FpnStep::Kind kind) {
   return "?";
 }
 
-// The channel-blocked layout oneDNN runs a jit (not reference or gemm)
-// direct convolution in on this CPU: 16 channels per block with AVX-512, 8
-// with AVX2; channels-last otherwise.
-memory::format_tag ChooseActivationTag(const onednn::PlanContext& context) {
+// True when oneDNN runs a direct convolution in `tag` with a jit kernel
+// (not a reference or gemm one) on this CPU.
+bool JitLayout(const onednn::PlanContext& context, memory::format_tag tag) {
   onednn::FpnConv probe;
   probe.in_ch = probe.out_ch = 64;
   probe.leaky_relu = true;
+  try {
+    const memory::desc src({1, 64, 34, 34}, context.data_type, tag);
+    const memory::desc dst({1, 64, 32, 32}, context.data_type, tag);
+    const std::string impl =
+        onednn::MakeConvPd(context, probe, dnnl::algorithm::convolution_direct, src, dst)
+            .impl_info_str();
+    return impl.rfind("ref", 0) != 0 && impl.find("gemm") == std::string::npos;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
+// The layouts worth timing: the channel-blocked one oneDNN's direct and
+// Winograd kernels take (16 channels per block with AVX-512, 8 with AVX2)
+// and the one oneDNN picks itself for a convolution left free to choose
+// (channels-last where its brgemm kernels apply).
+std::vector<memory::format_tag> CandidateLayouts(const onednn::PlanContext& context) {
+  std::vector<memory::format_tag> tags;
   for (memory::format_tag tag : {memory::format_tag::nChw16c, memory::format_tag::nChw8c}) {
-    try {
-      const memory::desc src({1, 64, 34, 34}, context.data_type, tag);
-      const memory::desc dst({1, 64, 32, 32}, context.data_type, tag);
-      const std::string impl =
-          onednn::MakeConvPd(context, probe, dnnl::algorithm::convolution_direct, src, dst)
-              .impl_info_str();
-      if (impl.rfind("ref", 0) != 0 && impl.find("gemm") == std::string::npos) return tag;
-    } catch (const dnnl::error&) {
+    if (JitLayout(context, tag)) {
+      tags.push_back(tag);
+      break;
     }
   }
-  return memory::format_tag::nhwc;
+  onednn::FpnConv probe;
+  probe.in_ch = probe.out_ch = 64;
+  const memory::desc any_src({1, 64, 34, 34}, context.data_type, memory::format_tag::any);
+  const memory::desc any_dst({1, 64, 32, 32}, context.data_type, memory::format_tag::any);
+  const memory::desc chosen =
+      onednn::MakeConvPd(context, probe, dnnl::algorithm::convolution_direct, any_src, any_dst)
+          .dst_desc();
+  for (memory::format_tag tag : {memory::format_tag::nhwc, memory::format_tag::nChw16c,
+                                 memory::format_tag::nChw8c}) {
+    const memory::desc d({1, 64, 32, 32}, context.data_type, tag);
+    if (d == chosen && std::find(tags.begin(), tags.end(), tag) == tags.end() &&
+        JitLayout(context, tag)) {
+      tags.push_back(tag);
+    }
+  }
+  if (tags.empty()) tags.push_back(memory::format_tag::nhwc);
+  return tags;
 }
 
 class OnednnFaceEngine : public FaceEngine {
@@ -135,9 +166,7 @@ void OnednnFaceEngine::Init() {
   context_.config = &options_.config;
   context_.convs = &convs_;
   context_.packed = &packed_;
-  context_.act_tag = ChooseActivationTag(context_);
 
-  const bool try_winograd = options_.algorithms != ConvAlgorithmPolicy::kDirect;
   packed_.resize(convs_.size());
   for (size_t i = 0; i < convs_.size(); ++i) {
     const onednn::FpnConv& conv = convs_[i];
@@ -151,33 +180,32 @@ void OnednnFaceEngine::Init() {
   }
   const int64_t size = options_.config.in_size;
   const ShapeKey key{1, size, size};
+  std::vector<memory::format_tag> layouts = CandidateLayouts(context_);
+  if (options_.layout == ActivationLayout::kBlocked) {
+    layouts.resize(1);
+  } else if (options_.layout == ActivationLayout::kChannelsLast) {
+    layouts = {memory::format_tag::nhwc};
+  }
+  context_.act_tag = layouts.front();
+  std::string estimates;
+  if (options_.algorithms == ConvAlgorithmPolicy::kMeasure) {
+    const std::vector<onednn::FpnStep> program =
+        onednn::BuildFpnProgram(options_.config, convs_, size, size);
+    onednn::LayoutChoice best;
+    for (memory::format_tag tag : layouts) {
+      context_.act_tag = tag;
+      const onednn::LayoutChoice c = onednn::MeasureLayout(context_, program, true);
+      char line[96];
+      std::snprintf(line, sizeof(line), "%s%s=%.3fs", estimates.empty() ? "" : ",",
+                    TagName(tag), c.estimated_seconds);
+      estimates += line;
+      if (best.algorithms.empty() || c.estimated_seconds < best.estimated_seconds) best = c;
+    }
+    context_.act_tag = best.tag;
+    for (size_t i = 0; i < best.algorithms.size(); ++i) packed_[i].algorithm = best.algorithms[i];
+  }
   auto plan = std::make_shared<const ForwardPlan>(context_, 1, size, size);
   plan->ExportConvs(&packed_);
-  if (options_.algorithms == ConvAlgorithmPolicy::kMeasure && try_winograd) {
-    // Warm up once (page faults, caches), then time each convolution.
-    std::unique_ptr<Workspace> ws = plan->NewWorkspace();
-    std::vector<uint8_t> gray(size * size * 3, 128);
-    std::vector<ParseResult> results(1);
-    results[0].labels.resize(size * size);
-    ParseOptions none;
-    none.want_restored = false;
-    plan->Execute(ws.get(), {{gray.data(), size, size}}, none, &results);
-    const std::vector<dnnl::algorithm> chosen = plan->MeasureAlgorithms(ws.get());
-    bool changed = false;
-    for (size_t i = 0; i < chosen.size(); ++i) {
-      if (chosen[i] != packed_[i].algorithm) {
-        packed_[i].algorithm = chosen[i];
-        packed_[i].weights = memory();
-        changed = true;
-      }
-    }
-    if (changed) {
-      ws.reset();
-      plan.reset();
-      plan = std::make_shared<const ForwardPlan>(context_, 1, size, size);
-      plan->ExportConvs(&packed_);
-    }
-  }
   plans_[key] = plan;
 
   int direct = 0, winograd = 0;
@@ -191,8 +219,11 @@ void OnednnFaceEngine::Init() {
   description_ = std::string("engine=onednn device=cpu isa=") + OnednnIsaName() +
                  " precision=" + precision() + " threads=" +
                  std::to_string(options_.threads > 0 ? options_.threads : omp_get_max_threads()) +
-                 " layout=" + TagName(context_.act_tag) + " direct=" + std::to_string(direct) +
-                 " winograd=" + std::to_string(winograd) + " impl=" + impls;
+                 " layout=" + TagName(context_.act_tag) +
+                 (estimates.empty() ? "" : " (convs estimated " + estimates + ")") + " direct=" + std::to_string(direct) +
+                 " winograd=" + std::to_string(winograd) + " impl=" + impls + " workspace_mb=" +
+                 std::to_string(plan->workspace_bytes() >> 20) + " (batch 1, " +
+                 std::to_string(size) + " px)";
 }
 
 std::shared_ptr<const ForwardPlan> OnednnFaceEngine::PlanFor(const ShapeKey& key) const {

@@ -4,11 +4,14 @@
 // blocked layout), offering the FaceEngine contract. Standard library and
 // oneDNN only; the LibTorch FaceParser is its reference.
 //
-// Load: the weights are folded and packed, the activation layout is the
-// channel-blocked one oneDNN's direct kernels take on this CPU (nChw16c with
-// AVX-512, nChw8c with AVX2), and each convolution's algorithm (direct or
-// Winograd, where oneDNN offers Winograd: f32 3x3 stride 1 on AVX-512) is
-// chosen by timing both at the configured input size, batch 1.
+// Load: the weights are folded and packed, and the activation layout and
+// each convolution's algorithm are chosen by timing the convolutions at the
+// configured input size, batch 1 (conv_algorithm.h): the layouts are the
+// channel-blocked one oneDNN's jit kernels take on this CPU (nChw16c with
+// AVX-512, nChw8c with AVX2) and the one oneDNN picks when left free
+// (channels-last for its brgemm kernels); the algorithms direct and, in the
+// blocked layout, Winograd (oneDNN offers it for f32 3x3 stride 1 on
+// AVX-512).
 //
 // Thread safety: Parse() may be called concurrently. Each shape (batch size,
 // height, width) gets its primitives once (built on first use, under a
@@ -36,6 +39,14 @@ enum class ConvAlgorithmPolicy {
   kWinograd,  // Winograd wherever oneDNN offers it, else direct.
 };
 
+// The activation layout of every convolution and own kernel.
+enum class ActivationLayout {
+  kMeasure,       // Time the candidates (below) at load; keep the faster.
+                  // Default. Without kMeasure algorithms: kBlocked.
+  kBlocked,       // nChw16c with AVX-512, nChw8c with AVX2 (Winograd needs it).
+  kChannelsLast,  // nhwc, where oneDNN's brgemm kernels run.
+};
+
 struct OnednnEngineOptions {
   NetConfig config;                         // Must match the weights.
   Precision precision = Precision::kFp32;   // fp32 always; bf16 by ISA.
@@ -43,6 +54,7 @@ struct OnednnEngineOptions {
   // (OpenMP's setting is per calling thread). 0 = leave OpenMP's setting.
   int threads = 0;
   ConvAlgorithmPolicy algorithms = ConvAlgorithmPolicy::kMeasure;
+  ActivationLayout layout = ActivationLayout::kMeasure;
 };
 
 // Builds the engine. InvalidArgument for a bad configuration or weights

@@ -39,10 +39,12 @@ std::unique_ptr<FaceEngine> Torch(const RawTensorMap& weights, const NetConfig& 
 
 std::unique_ptr<FaceEngine> Onednn(const RawTensorMap& weights, const NetConfig& config,
                                    ConvAlgorithmPolicy algorithms = ConvAlgorithmPolicy::kMeasure,
-                                   Precision precision = Precision::kFp32) {
+                                   Precision precision = Precision::kFp32,
+                                   ActivationLayout layout = ActivationLayout::kMeasure) {
   OnednnEngineOptions options;
   options.config = config;
   options.algorithms = algorithms;
+  options.layout = layout;
   options.precision = precision;
   auto engine = CreateOnednnFaceEngine(weights, options);
   EXPECT_TRUE(engine.ok()) << engine.status().ToString();
@@ -80,7 +82,13 @@ void ExpectExact(const std::vector<ParseResult>& got, const std::vector<ParseRes
   }
 }
 
-class AlgorithmTest : public ::testing::TestWithParam<ConvAlgorithmPolicy> {};
+struct Policy {
+  const char* name;
+  ConvAlgorithmPolicy algorithms;
+  ActivationLayout layout;
+};
+
+class AlgorithmTest : public ::testing::TestWithParam<Policy> {};
 
 TEST_P(AlgorithmTest, MatchesTorchOnGoldenWeights) {
   const std::string golden = testing::FixturesDir() + "/golden/small.safetensors";
@@ -89,7 +97,8 @@ TEST_P(AlgorithmTest, MatchesTorchOnGoldenWeights) {
   ASSERT_TRUE(weights.ok()) << weights.status().ToString();
   const NetConfig config = *NetConfigPreset("tiny");
   auto torch = Torch(weights->tensors, config);
-  auto onednn = Onednn(weights->tensors, config, GetParam());
+  auto onednn = Onednn(weights->tensors, config, GetParam().algorithms, Precision::kFp32,
+                       GetParam().layout);
   ASSERT_TRUE(torch && onednn);
   std::cerr << onednn->Describe() << "\n";
   const std::vector<std::vector<uint8_t>> images = {SmoothImage(64, 1), SmoothImage(64, 2)};
@@ -100,7 +109,8 @@ TEST_P(AlgorithmTest, MatchesTorchAtPublishedWidths128) {
   const NetConfig config = Published128();
   const RawTensorMap weights = RandomWeights(config, 11);
   auto torch = Torch(weights, config);
-  auto onednn = Onednn(weights, config, GetParam());
+  auto onednn = Onednn(weights, config, GetParam().algorithms, Precision::kFp32,
+                       GetParam().layout);
   ASSERT_TRUE(torch && onednn);
   std::cerr << onednn->Describe() << "\n";
   const std::vector<std::vector<uint8_t>> one = {SmoothImage(128, 3)};
@@ -110,17 +120,14 @@ TEST_P(AlgorithmTest, MatchesTorchAtPublishedWidths128) {
   ExpectExact(RunRaw(*onednn, three, 128), RunRaw(*torch, three, 128), "128 px batch 3");
 }
 
-INSTANTIATE_TEST_SUITE_P(Policies, AlgorithmTest,
-                         ::testing::Values(ConvAlgorithmPolicy::kMeasure,
-                                           ConvAlgorithmPolicy::kDirect,
-                                           ConvAlgorithmPolicy::kWinograd),
-                         [](const auto& info) {
-                           switch (info.param) {
-                             case ConvAlgorithmPolicy::kDirect: return "Direct";
-                             case ConvAlgorithmPolicy::kWinograd: return "Winograd";
-                             default: return "Measure";
-                           }
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Policies, AlgorithmTest,
+    ::testing::Values(
+        Policy{"Measure", ConvAlgorithmPolicy::kMeasure, ActivationLayout::kMeasure},
+        Policy{"BlockedDirect", ConvAlgorithmPolicy::kDirect, ActivationLayout::kBlocked},
+        Policy{"BlockedWinograd", ConvAlgorithmPolicy::kWinograd, ActivationLayout::kBlocked},
+        Policy{"ChannelsLast", ConvAlgorithmPolicy::kDirect, ActivationLayout::kChannelsLast}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 TEST(OnednnEngineTest, MatchesTorchAtPublished512) {
   const NetConfig config = NetConfig::Published();

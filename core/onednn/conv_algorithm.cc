@@ -1,0 +1,126 @@
+#include "core/onednn/conv_algorithm.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace facet {
+namespace onednn {
+namespace {
+
+using dnnl::memory;
+using Clock = std::chrono::steady_clock;
+
+constexpr double kProxyFlop = 1e9;  // Work of one timed proxy run.
+
+memory ZeroedMemory(const memory::desc& desc, const dnnl::engine& engine) {
+  memory m(desc, engine);
+  std::memset(m.get_data_handle(), 0, desc.get_size());
+  return m;
+}
+
+// A convolution ready to run on zeroed buffers of its own.
+struct TimedConv {
+  TimedConv(const dnnl::convolution_forward::primitive_desc& pd, const FpnConv& conv,
+            const dnnl::engine& engine)
+      : prim(pd) {
+    const memory::desc bias({conv.out_ch}, memory::data_type::f32, memory::format_tag::x);
+    args = {
+        {DNNL_ARG_SRC, ZeroedMemory(pd.src_desc(), engine)},
+        {DNNL_ARG_WEIGHTS, ZeroedMemory(pd.weights_desc(), engine)},
+        {DNNL_ARG_BIAS, ZeroedMemory(bias, engine)},
+        {DNNL_ARG_DST, ZeroedMemory(pd.dst_desc(), engine)},
+        {DNNL_ARG_SCRATCHPAD, ZeroedMemory(pd.scratchpad_desc(), engine)},
+    };
+  }
+  double Run(dnnl::stream& stream) const {
+    const Clock::time_point start = Clock::now();
+    prim.execute(stream, args);
+    stream.wait();
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  dnnl::convolution_forward prim;
+  std::unordered_map<int, memory> args;
+};
+
+// The best of three runs of `a` and of `b` (if any) after a warm-up,
+// alternating so that a burst of load from elsewhere hits both alike.
+void Time(const TimedConv& a, const TimedConv* b, const dnnl::engine& engine, double* best_a,
+          double* best_b) {
+  dnnl::stream stream(engine);
+  a.Run(stream);
+  if (b) b->Run(stream);
+  *best_a = 1e30;
+  for (int r = 0; r < 3; ++r) {
+    *best_a = std::min(*best_a, a.Run(stream));
+    if (b) *best_b = std::min(*best_b, b->Run(stream));
+  }
+}
+
+}  // namespace
+
+LayoutChoice MeasureLayout(const PlanContext& context, const std::vector<FpnStep>& program,
+                           bool try_winograd) {
+  const std::vector<FpnConv>& convs = *context.convs;
+  LayoutChoice choice;
+  choice.tag = context.act_tag;
+  choice.algorithms.assign(convs.size(), dnnl::algorithm::convolution_direct);
+  struct Timed {
+    dnnl::algorithm algorithm;
+    double seconds_per_row;
+  };
+  std::map<std::string, Timed> by_shape;
+  for (const FpnStep& step : program) {
+    if (step.kind != FpnStep::Kind::kConv) continue;
+    const FpnConv& conv = convs[step.conv];
+    const std::string key = std::to_string(conv.in_ch) + "/" + std::to_string(conv.out_ch) +
+                            "/" + std::to_string(step.dst.height) + "x" +
+                            std::to_string(step.dst.width) + "/" + std::to_string(conv.stride) +
+                            std::to_string(conv.leaky_relu) + std::to_string(conv.sum);
+    auto known = by_shape.find(key);
+    if (known == by_shape.end()) {
+      const double flop_per_row = 2.0 * conv.in_ch * conv.out_ch * 9 * step.dst.width;
+      int64_t rows = static_cast<int64_t>(kProxyFlop / flop_per_row);
+      rows = std::min(step.dst.height, std::max<int64_t>(8, (rows + 7) / 8 * 8));
+      const bool input = step.src.slot == Slot::kInput;
+      const memory::data_type dst_type =
+          step.dst.slot == Slot::kHeads ? memory::data_type::f32 : context.data_type;
+      const memory::desc src({1, conv.in_ch, (rows - 1) * conv.stride + 3, step.src.width},
+                             context.data_type,
+                             input ? memory::format_tag::any : context.act_tag);
+      const memory::desc dst({1, conv.out_ch, rows, step.dst.width}, dst_type, context.act_tag);
+      const TimedConv direct(
+          MakeConvPd(context, conv, dnnl::algorithm::convolution_direct, src, dst), conv,
+          context.engine);
+      Timed timed{dnnl::algorithm::convolution_direct, 0};
+      std::unique_ptr<TimedConv> winograd;
+      if (try_winograd && conv.stride == 1 && !input) {
+        try {
+          winograd = std::make_unique<TimedConv>(
+              MakeConvPd(context, conv, dnnl::algorithm::convolution_winograd, src, dst), conv,
+              context.engine);
+        } catch (const dnnl::error&) {
+          // No Winograd here (ISA, precision or shape).
+        }
+      }
+      double best_direct, best_winograd = 1e30;
+      Time(direct, winograd.get(), context.engine, &best_direct, &best_winograd);
+      if (best_winograd < best_direct) {
+        timed = {dnnl::algorithm::convolution_winograd, best_winograd / rows};
+      } else {
+        timed.seconds_per_row = best_direct / rows;
+      }
+      known = by_shape.emplace(key, timed).first;
+    }
+    choice.algorithms[step.conv] = known->second.algorithm;
+    choice.estimated_seconds += known->second.seconds_per_row * step.dst.height;
+  }
+  return choice;
+}
+
+}  // namespace onednn
+}  // namespace facet
