@@ -82,6 +82,67 @@ void PadRows(const ActLayout& s, const T* in, const ActLayout& d, T* out,
   }
 }
 
+// Channels moved together when converting between layouts: the smaller
+// block (16 between nChw16c and nhwc), or 0 when the layouts do not nest.
+inline int64_t CommonChunk(const ActLayout& a, const ActLayout& b) {
+  const int64_t g = std::min(a.block, b.block);
+  return g > 0 && a.block % g == 0 && b.block % g == 0 ? g : 0;
+}
+
+// Pad between layouts (REQUIRES CommonChunk(s, d) == G, or G == 0 and
+// runtime `g`). Parallel over the destination's rows; within a row, pixels
+// then chunks when the destination keeps more channels together (writes
+// stay contiguous), else one chunk's row at a time.
+template <typename T, int G, bool kLeaky>
+void PadConvertRows(const ActLayout& s, const T* in, const ActLayout& d, T* out, bool upsample,
+                    int64_t g) {
+  constexpr auto Copy = CopyChunk<T, G, kLeaky>;
+  const int64_t uh = upsample ? s.h * 2 : s.h, uw = upsample ? s.w * 2 : s.w;
+  const int64_t chunks = (s.c + g - 1) / g;
+  if (d.block >= s.block) {
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t n = 0; n < d.n; ++n) {
+      for (int64_t oy = 0; oy < d.h; ++oy) {
+        const int64_t uy = Reflect(oy - 1, uh), sy = upsample ? uy / 2 : uy;
+        for (int64_t ox = 0; ox < d.w; ++ox) {
+          const int64_t ux = Reflect(ox - 1, uw), sx = upsample ? ux / 2 : ux;
+          for (int64_t k = 0; k < chunks; ++k) {
+            Copy(in + s.Offset(n, k * g, sy, sx), out + d.Offset(n, k * g, oy, ox), g);
+          }
+        }
+      }
+    }
+    return;
+  }
+#pragma omp parallel for collapse(3) schedule(static)
+  for (int64_t n = 0; n < d.n; ++n) {
+    for (int64_t k = 0; k < chunks; ++k) {
+      for (int64_t oy = 0; oy < d.h; ++oy) {
+        const int64_t uy = Reflect(oy - 1, uh), sy = upsample ? uy / 2 : uy;
+        for (int64_t ox = 0; ox < d.w; ++ox) {
+          const int64_t ux = Reflect(ox - 1, uw), sx = upsample ? ux / 2 : ux;
+          Copy(in + s.Offset(n, k * g, sy, sx), out + d.Offset(n, k * g, oy, ox), g);
+        }
+      }
+    }
+  }
+}
+
+template <typename T, bool kLeaky>
+void PadConvert(const ActLayout& src, const T* in, const ActLayout& dst, T* out,
+                bool upsample) {
+  const int64_t g = CommonChunk(src, dst);
+  switch (g) {
+    case 16: return PadConvertRows<T, 16, kLeaky>(src, in, dst, out, upsample, g);
+    case 8: return PadConvertRows<T, 8, kLeaky>(src, in, dst, out, upsample, g);
+    default: return PadConvertRows<T, 0, kLeaky>(src, in, dst, out, upsample, g > 0 ? g : 1);
+  }
+}
+
+inline bool SameLayout(const ActLayout& a, const ActLayout& b) {
+  return a.block == b.block && a.chunks == b.chunks && a.sw == a.block && b.sw == b.block;
+}
+
 template <typename T, bool kLeaky>
 void PadDispatch(const ActLayout& src, const T* in, const ActLayout& dst, T* out,
                  bool upsample) {
@@ -119,8 +180,33 @@ void InputKernel(const std::vector<RgbImageView>& batch, const ActLayout& dst,
 template <typename T>
 void PadKernel(const ActLayout& src, const T* in, const ActLayout& dst, T* out,
                bool upsample, bool leaky_relu) {
+  if (!SameLayout(src, dst)) {
+    if (leaky_relu) return PadConvert<T, true>(src, in, dst, out, upsample);
+    return PadConvert<T, false>(src, in, dst, out, upsample);
+  }
   if (leaky_relu) return PadDispatch<T, true>(src, in, dst, out, upsample);
   PadDispatch<T, false>(src, in, dst, out, upsample);
+}
+
+template <typename T>
+void ConvertKernel(const ActLayout& src, const T* in, const ActLayout& dst, T* out, bool add) {
+  const int64_t g = std::max<int64_t>(CommonChunk(src, dst), 1);
+  const int64_t chunks = (src.c + g - 1) / g;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < dst.n; ++n) {
+    for (int64_t y = 0; y < dst.h; ++y) {
+      for (int64_t x = 0; x < dst.w; ++x) {
+        for (int64_t k = 0; k < chunks; ++k) {
+          const T* s = in + src.Offset(n, k * g, y, x);
+          T* d = out + dst.Offset(n, k * g, y, x);
+          const int64_t m = std::min(g, src.c - k * g);
+          for (int64_t i = 0; i < m; ++i) {
+            d[i] = add ? FromFloat<T>(ToFloat<T>(d[i]) + ToFloat<T>(s[i])) : s[i];
+          }
+        }
+      }
+    }
+  }
 }
 
 template <typename T>
@@ -182,6 +268,10 @@ template void PadKernel<float>(const ActLayout&, const float*, const ActLayout&,
                                bool);
 template void PadKernel<bf16_t>(const ActLayout&, const bf16_t*, const ActLayout&, bf16_t*,
                                 bool, bool);
+template void ConvertKernel<float>(const ActLayout&, const float*, const ActLayout&, float*,
+                                   bool);
+template void ConvertKernel<bf16_t>(const ActLayout&, const bf16_t*, const ActLayout&, bf16_t*,
+                                    bool);
 template void CopyKernel<float>(const float*, float*, int64_t);
 template void CopyKernel<bf16_t>(const bf16_t*, bf16_t*, int64_t);
 template void AddKernel<float>(const float*, float*, int64_t);

@@ -6,6 +6,7 @@
 //   PadKernel     reflection pad by 1 px, optionally after nearest x2
 //                 upsampling and/or LeakyReLU(0.2), in one pass;
 //   CopyKernel, AddKernel   whole-buffer copy and in-place add;
+//   ConvertKernel  the same between two layouts;
 //   OutputKernel  labels (argmax, ties to the lowest index), restored RGB
 //                 (clip((x+1)*127.5, 0, 255) truncated) and raw outputs.
 //
@@ -64,11 +65,16 @@ void InputKernel(const std::vector<RgbImageView>& batch, const ActLayout& dst,
 
 // dst = reflection_pad_1(up ? nearest_x2(f(src)) : f(src)), f = LeakyReLU(0.2)
 // when `leaky_relu` (for a convolution that could not fuse it), else the
-// identity. REQUIRES: dst is (src.h*(up?2:1)+2) x (src.w*(up?2:1)+2), same
-// block and chunks, src sides >= 2.
+// identity. The layouts may differ (e.g. nChw16c to nhwc): the kernel
+// converts on the way. REQUIRES: dst is (src.h*(up?2:1)+2) x
+// (src.w*(up?2:1)+2) with src.c channels, src sides >= 2.
 template <typename T>
 void PadKernel(const ActLayout& src, const T* in, const ActLayout& dst, T* out,
                bool upsample, bool leaky_relu);
+
+// out = in, or out += in (`add`), between two layouts of one shape.
+template <typename T>
+void ConvertKernel(const ActLayout& src, const T* in, const ActLayout& dst, T* out, bool add);
 
 // out = in, or out += in, over `count` elements (same layout).
 template <typename T>

@@ -61,63 +61,109 @@ void Time(const TimedConv& a, const TimedConv* b, const dnnl::engine& engine, do
   }
 }
 
+// Best algorithm and its estimated full-size time for one layer in one
+// layout (infinite seconds when oneDNN has no implementation).
+struct ConvOption {
+  dnnl::algorithm algorithm = dnnl::algorithm::convolution_direct;
+  double seconds = 1e30;
+};
+
+ConvOption TimeLayer(const PlanContext& context, const FpnStep& step,
+                     memory::format_tag tag, bool try_winograd) {
+  const FpnConv& conv = (*context.convs)[step.conv];
+  const double flop_per_row = 2.0 * conv.in_ch * conv.out_ch * 9 * step.dst.width;
+  int64_t rows = static_cast<int64_t>(kProxyFlop / flop_per_row);
+  rows = std::min(step.dst.height, std::max<int64_t>(8, (rows + 7) / 8 * 8));
+  const bool input = step.src.slot == Slot::kInput;
+  const memory::data_type dst_type =
+      step.dst.slot == Slot::kHeads ? memory::data_type::f32 : context.data_type;
+  const memory::desc src({1, conv.in_ch, (rows - 1) * conv.stride + 3, step.src.width},
+                         context.data_type, input ? memory::format_tag::any : tag);
+  const memory::desc dst({1, conv.out_ch, rows, step.dst.width}, dst_type, tag);
+  std::unique_ptr<TimedConv> direct, winograd;
+  try {
+    direct = std::make_unique<TimedConv>(
+        MakeConvPd(context, conv, dnnl::algorithm::convolution_direct, src, dst), conv,
+        context.engine);
+  } catch (const dnnl::error&) {
+    return {};
+  }
+  if (try_winograd && conv.stride == 1 && !input) {
+    try {
+      winograd = std::make_unique<TimedConv>(
+          MakeConvPd(context, conv, dnnl::algorithm::convolution_winograd, src, dst), conv,
+          context.engine);
+    } catch (const dnnl::error&) {
+      // No Winograd here (ISA, precision, layout or shape).
+    }
+  }
+  double best_direct, best_winograd = 1e30;
+  Time(*direct, winograd.get(), context.engine, &best_direct, &best_winograd);
+  const double scale = double(step.dst.height) / rows;
+  if (best_winograd < best_direct) {
+    return {dnnl::algorithm::convolution_winograd, best_winograd * scale};
+  }
+  return {dnnl::algorithm::convolution_direct, best_direct * scale};
+}
+
 }  // namespace
 
-LayoutChoice MeasureLayout(const PlanContext& context, const std::vector<FpnStep>& program,
-                           bool try_winograd) {
+ConvChoice ChooseConvs(const PlanContext& context, const std::vector<FpnStep>& program,
+                       bool try_winograd, bool mix) {
   const std::vector<FpnConv>& convs = *context.convs;
-  LayoutChoice choice;
-  choice.tag = context.act_tag;
-  choice.algorithms.assign(convs.size(), dnnl::algorithm::convolution_direct);
-  struct Timed {
-    dnnl::algorithm algorithm;
-    double seconds_per_row;
-  };
-  std::map<std::string, Timed> by_shape;
+  const size_t num_tags = context.tags.size();
+  // options[conv][tag], shapes measured once.
+  std::vector<std::vector<ConvOption>> options(convs.size());
+  std::map<std::string, std::vector<ConvOption>> by_shape;
   for (const FpnStep& step : program) {
     if (step.kind != FpnStep::Kind::kConv) continue;
     const FpnConv& conv = convs[step.conv];
     const std::string key = std::to_string(conv.in_ch) + "/" + std::to_string(conv.out_ch) +
                             "/" + std::to_string(step.dst.height) + "x" +
                             std::to_string(step.dst.width) + "/" + std::to_string(conv.stride) +
-                            std::to_string(conv.leaky_relu) + std::to_string(conv.sum);
+                            std::to_string(conv.leaky_relu) + std::to_string(conv.sum) +
+                            std::to_string(step.src.slot == Slot::kInput) +
+                            std::to_string(step.dst.slot == Slot::kHeads);
     auto known = by_shape.find(key);
     if (known == by_shape.end()) {
-      const double flop_per_row = 2.0 * conv.in_ch * conv.out_ch * 9 * step.dst.width;
-      int64_t rows = static_cast<int64_t>(kProxyFlop / flop_per_row);
-      rows = std::min(step.dst.height, std::max<int64_t>(8, (rows + 7) / 8 * 8));
-      const bool input = step.src.slot == Slot::kInput;
-      const memory::data_type dst_type =
-          step.dst.slot == Slot::kHeads ? memory::data_type::f32 : context.data_type;
-      const memory::desc src({1, conv.in_ch, (rows - 1) * conv.stride + 3, step.src.width},
-                             context.data_type,
-                             input ? memory::format_tag::any : context.act_tag);
-      const memory::desc dst({1, conv.out_ch, rows, step.dst.width}, dst_type, context.act_tag);
-      const TimedConv direct(
-          MakeConvPd(context, conv, dnnl::algorithm::convolution_direct, src, dst), conv,
-          context.engine);
-      Timed timed{dnnl::algorithm::convolution_direct, 0};
-      std::unique_ptr<TimedConv> winograd;
-      if (try_winograd && conv.stride == 1 && !input) {
-        try {
-          winograd = std::make_unique<TimedConv>(
-              MakeConvPd(context, conv, dnnl::algorithm::convolution_winograd, src, dst), conv,
-              context.engine);
-        } catch (const dnnl::error&) {
-          // No Winograd here (ISA, precision or shape).
-        }
+      std::vector<ConvOption> per_tag;
+      for (memory::format_tag tag : context.tags) {
+        per_tag.push_back(TimeLayer(context, step, tag, try_winograd));
       }
-      double best_direct, best_winograd = 1e30;
-      Time(direct, winograd.get(), context.engine, &best_direct, &best_winograd);
-      if (best_winograd < best_direct) {
-        timed = {dnnl::algorithm::convolution_winograd, best_winograd / rows};
-      } else {
-        timed.seconds_per_row = best_direct / rows;
-      }
-      known = by_shape.emplace(key, timed).first;
+      known = by_shape.emplace(key, per_tag).first;
     }
-    choice.algorithms[step.conv] = known->second.algorithm;
-    choice.estimated_seconds += known->second.seconds_per_row * step.dst.height;
+    options[step.conv] = known->second;
+  }
+  // Groups that must share a layout: a summing conv and its partner; all
+  // identity-block summing convs.
+  std::vector<int> group(convs.size());
+  for (size_t i = 0; i < convs.size(); ++i) {
+    group[i] = static_cast<int>(i);
+    if (!mix) {
+      group[i] = 0;
+    } else if (convs[i].sum) {
+      group[i] = convs[i].sum_partner >= 0 ? convs[i].sum_partner : -1;
+    }
+  }
+  std::map<int, std::vector<double>> group_seconds;
+  ConvChoice choice;
+  choice.single_layout_seconds.assign(num_tags, 0);
+  for (size_t i = 0; i < convs.size(); ++i) {
+    std::vector<double>& g = group_seconds[group[i]];
+    g.resize(num_tags, 0);
+    for (size_t t = 0; t < num_tags; ++t) {
+      g[t] += options[i][t].seconds;
+      choice.single_layout_seconds[t] += options[i][t].seconds;
+    }
+  }
+  choice.layouts.resize(convs.size());
+  choice.algorithms.resize(convs.size());
+  for (size_t i = 0; i < convs.size(); ++i) {
+    const std::vector<double>& g = group_seconds[group[i]];
+    const int t = static_cast<int>(std::min_element(g.begin(), g.end()) - g.begin());
+    choice.layouts[i] = t;
+    choice.algorithms[i] = options[i][t].algorithm;
+    choice.estimated_seconds += options[i][t].seconds;
   }
   return choice;
 }

@@ -1,10 +1,15 @@
-// Chooses the activation layout and each convolution's algorithm (direct or
+// Chooses each convolution's activation layout and algorithm (direct or
 // Winograd) by timing the network's convolutions as oneDNN runs them on
 // this CPU. Each layer is timed on a proxy: the same channels, width and
 // stride with fewer rows (about 1 GFLOP of work), so that the whole choice
 // costs about one forward even at 512 px; layers of the same shape are
-// timed once. The estimate of a layout is the sum over layers of the proxy
-// time scaled to the full height, with the faster algorithm per layer.
+// timed once. Estimates scale the proxy time to the full height.
+//
+// Layouts may differ between layers because the engine's own pad kernels
+// convert on the way (e.g. Winograd in nChw16c for stride-1 layers, brgemm
+// in nhwc for stride-2 ones); a summing convolution runs in the layout of
+// the one that wrote its destination, and the body's in-place ones share
+// one layout.
 #ifndef FACET_CORE_ONEDNN_CONV_ALGORITHM_H_
 #define FACET_CORE_ONEDNN_CONV_ALGORITHM_H_
 
@@ -18,16 +23,20 @@
 namespace facet {
 namespace onednn {
 
-struct LayoutChoice {
-  dnnl::memory::format_tag tag = dnnl::memory::format_tag::undef;
-  std::vector<dnnl::algorithm> algorithms;  // One per convolution.
+struct ConvChoice {
+  std::vector<int> layouts;                 // Index into context.tags, per conv.
+  std::vector<dnnl::algorithm> algorithms;  // Per conv.
   double estimated_seconds = 0;             // The convolutions at full size.
+  // The estimate with every convolution in context.tags[i].
+  std::vector<double> single_layout_seconds;
 };
 
-// Times `program` (batch 1) in `context.act_tag`, trying Winograd where
-// oneDNN offers it when `try_winograd`. Throws dnnl::error.
-LayoutChoice MeasureLayout(const PlanContext& context, const std::vector<FpnStep>& program,
-                           bool try_winograd);
+// Times the convolutions of `program` (batch 1; its layouts are ignored) in
+// each of `context.tags`, trying Winograd where oneDNN offers it when
+// `try_winograd`, and picks per convolution (`mix`) or one layout for all.
+// Throws dnnl::error.
+ConvChoice ChooseConvs(const PlanContext& context, const std::vector<FpnStep>& program,
+                       bool try_winograd, bool mix);
 
 }  // namespace onednn
 }  // namespace facet

@@ -1,5 +1,7 @@
 #include "core/onednn/forward_plan.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -18,6 +20,12 @@ void* AllocateZeroed(size_t bytes) {
   if (p == nullptr) throw dnnl::error(dnnl_out_of_memory, "workspace allocation failed");
   std::memset(p, 0, size);
   return p;
+}
+
+double ProcessCpuSeconds() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 memory PackWeights(const dnnl::engine& engine, const FpnConv& conv,
@@ -99,12 +107,15 @@ ForwardPlan::ForwardPlan(const PlanContext& context, int64_t batch,
                          int64_t height, int64_t width)
     : context_(context), batch_(batch) {
   const std::vector<FpnConv>& convs = *context.convs;
+  std::vector<int> layouts;
+  for (const PackedConv& p : *context.packed) layouts.push_back(p.layout);
   const std::vector<FpnStep> program =
-      BuildFpnProgram(*context.config, convs, height, width);
+      BuildFpnProgram(*context.config, convs, height, width, layouts);
   auto desc_of = [&](const TensorRef& ref) {
     const memory::data_type dt =
         ref.slot == Slot::kHeads ? memory::data_type::f32 : context.data_type;
-    return memory::desc({batch, ref.channels, ref.height, ref.width}, dt, context.act_tag);
+    return memory::desc({batch, ref.channels, ref.height, ref.width}, dt,
+                        context.tags[ref.layout]);
   };
   steps_.resize(program.size());
   memory::desc input_desc;
@@ -234,6 +245,7 @@ template <typename T>
 void RunStep(const FpnStep& p, bool leaky, const ActLayout& src, const ActLayout& dst,
              size_t src_bytes, const Workspace& ws,
              const std::vector<RgbImageView>& images) {
+  const bool convert = p.src.layout != p.dst.layout;
   switch (p.kind) {
     case FpnStep::Kind::kInput:
       InputKernel<T>(images, dst, Ptr<T>(ws, p.dst));
@@ -242,10 +254,15 @@ void RunStep(const FpnStep& p, bool leaky, const ActLayout& src, const ActLayout
       PadKernel<T>(src, Ptr<T>(ws, p.src), dst, Ptr<T>(ws, p.dst), p.upsample, leaky);
       break;
     case FpnStep::Kind::kCopy:
-      CopyKernel<T>(Ptr<T>(ws, p.src), Ptr<T>(ws, p.dst), src_bytes / sizeof(T));
-      break;
     case FpnStep::Kind::kAdd:
-      AddKernel<T>(Ptr<T>(ws, p.src), Ptr<T>(ws, p.dst), src_bytes / sizeof(T));
+      if (convert) {
+        ConvertKernel<T>(src, Ptr<T>(ws, p.src), dst, Ptr<T>(ws, p.dst),
+                         p.kind == FpnStep::Kind::kAdd);
+      } else if (p.kind == FpnStep::Kind::kCopy) {
+        CopyKernel<T>(Ptr<T>(ws, p.src), Ptr<T>(ws, p.dst), src_bytes / sizeof(T));
+      } else {
+        AddKernel<T>(Ptr<T>(ws, p.src), Ptr<T>(ws, p.dst), src_bytes / sizeof(T));
+      }
       break;
     default:
       break;
@@ -264,6 +281,7 @@ void ForwardPlan::Execute(Workspace* ws, const std::vector<RgbImageView>& images
     const Step& st = steps_[i];
     const FpnStep& p = st.step;
     const Clock::time_point start = times ? Clock::now() : Clock::time_point();
+    const double cpu_start = times ? ProcessCpuSeconds() : 0;
     if (p.kind == FpnStep::Kind::kConv) {
       st.primitive.execute(ws->stream_, ws->args_[i]);
       if (times) ws->stream_.wait();
@@ -277,7 +295,7 @@ void ForwardPlan::Execute(Workspace* ws, const std::vector<RgbImageView>& images
     }
     if (times) {
       const double s = std::chrono::duration<double>(Clock::now() - start).count();
-      times->push_back({p.name, p.kind, s, st.gflop, st.impl});
+      times->push_back({p.name, p.kind, s, ProcessCpuSeconds() - cpu_start, st.gflop, st.impl});
     }
   }
   ws->stream_.wait();

@@ -27,6 +27,7 @@ namespace onednn {
 
 // A convolution's weights as prepacked at load, and the algorithm chosen.
 struct PackedConv {
+  int layout = 0;  // Index into PlanContext::tags.
   dnnl::algorithm algorithm = dnnl::algorithm::convolution_direct;
   dnnl::memory weights;  // In the layout the primitive asked for; may be
                          // empty before the first plan packs it.
@@ -37,7 +38,9 @@ struct PackedConv {
 struct PlanContext {
   dnnl::engine engine;
   dnnl::memory::data_type data_type = dnnl::memory::data_type::f32;
-  dnnl::memory::format_tag act_tag = dnnl::memory::format_tag::nChw16c;
+  // The activation layouts convolutions run in (PackedConv::layout and
+  // TensorRef::layout index this).
+  std::vector<dnnl::memory::format_tag> tags;
   const NetConfig* config = nullptr;
   const std::vector<FpnConv>* convs = nullptr;
   const std::vector<PackedConv>* packed = nullptr;
@@ -61,6 +64,7 @@ struct StepTime {
   std::string name;
   FpnStep::Kind kind;
   double seconds = 0;
+  double cpu_seconds = 0;  // CPU time of the whole process during the step.
   double gflop = 0;  // Convolutions only.
   std::string impl;  // oneDNN's implementation name (convolutions).
 };

@@ -90,7 +90,9 @@ enum class Resample { kNone, kDown, kUp };
 void AddBlockConvs(const RawTensorMap& weights, const std::string& prefix,
                    int64_t in_ch, int64_t out_ch, Resample resample,
                    std::vector<FpnConv>* convs) {
+  int partner = -1;
   if (resample != Resample::kNone || in_ch != out_ch) {
+    partner = static_cast<int>(convs->size());
     FpnConv shortcut = FoldConvLayer(weights, prefix + ".shortcut_func", false);
     shortcut.stride = resample == Resample::kDown ? 2 : 1;
     shortcut.upsample = resample == Resample::kUp;
@@ -103,6 +105,7 @@ void AddBlockConvs(const RawTensorMap& weights, const std::string& prefix,
   FpnConv conv2 = FoldConvLayer(weights, prefix + ".conv2", true);
   conv2.stride = resample == Resample::kDown ? 2 : 1;
   conv2.sum = true;
+  conv2.sum_partner = partner;
   convs->push_back(std::move(conv2));
 }
 
@@ -174,29 +177,35 @@ namespace {
 
 // Appends the steps of one block reading `*cur`; afterwards `*cur` holds the
 // block's output and `*other` is free.
-void AddBlockSteps(const BlockSpec& block, int* conv_index, TensorRef* cur,
-                   TensorRef* other, std::vector<FpnStep>* steps) {
+void AddBlockSteps(const BlockSpec& block, const std::vector<int>& layouts, int* conv_index,
+                   TensorRef* cur, TensorRef* other, std::vector<FpnStep>* steps) {
   const bool up = block.resample == Resample::kUp;
   const bool down = block.resample == Resample::kDown;
   const int64_t h = up ? cur->height * 2 : cur->height;
   const int64_t w = up ? cur->width * 2 : cur->width;
   const int64_t oh = down ? h / 2 : h, ow = down ? w / 2 : w;
-  const TensorRef pad_a{Slot::kPadA, block.in_ch, h + 2, w + 2};
-  const TensorRef mid{Slot::kMid, block.out_ch, h, w};
-  const TensorRef pad_b{Slot::kPadB, block.out_ch, h + 2, w + 2};
   const bool shortcut = HasShortcutConv(block);
-  const TensorRef out{shortcut ? other->slot : cur->slot, block.out_ch, oh, ow};
+  const int sc = shortcut ? (*conv_index)++ : -1;
+  const int c1 = (*conv_index)++, c2 = (*conv_index)++;
+  const TensorRef pad_a{Slot::kPadA, block.in_ch, h + 2, w + 2, layouts[c1]};
+  const TensorRef mid{Slot::kMid, block.out_ch, h, w, layouts[c1]};
+  const TensorRef pad_b{Slot::kPadB, block.out_ch, h + 2, w + 2, layouts[c2]};
+  const TensorRef out{shortcut ? other->slot : cur->slot, block.out_ch, oh, ow, layouts[c2]};
 
   steps->push_back({FpnStep::Kind::kPad, block.prefix + ".pad", -1, up, *cur, pad_a});
   if (shortcut) {
-    steps->push_back({FpnStep::Kind::kConv, block.prefix + ".shortcut_func",
-                      (*conv_index)++, false, pad_a, out});
+    TensorRef sc_src = pad_a;
+    if (layouts[sc] != layouts[c1]) {
+      sc_src = {Slot::kPadS, block.in_ch, h + 2, w + 2, layouts[sc]};
+      steps->push_back({FpnStep::Kind::kPad, block.prefix + ".shortcut_func.pad", -1, up,
+                        *cur, sc_src});
+    }
+    steps->push_back({FpnStep::Kind::kConv, block.prefix + ".shortcut_func", sc, false, sc_src,
+                      out});
   }
-  steps->push_back({FpnStep::Kind::kConv, block.prefix + ".conv1", (*conv_index)++,
-                    false, pad_a, mid});
+  steps->push_back({FpnStep::Kind::kConv, block.prefix + ".conv1", c1, false, pad_a, mid});
   steps->push_back({FpnStep::Kind::kPad, block.prefix + ".conv1.pad", -1, false, mid, pad_b});
-  steps->push_back({FpnStep::Kind::kConv, block.prefix + ".conv2", (*conv_index)++,
-                    false, pad_b, out});
+  steps->push_back({FpnStep::Kind::kConv, block.prefix + ".conv2", c2, false, pad_b, out});
   if (shortcut) std::swap(*cur, *other);
   *cur = out;
 }
@@ -205,36 +214,42 @@ void AddBlockSteps(const BlockSpec& block, int* conv_index, TensorRef* cur,
 
 std::vector<FpnStep> BuildFpnProgram(const NetConfig& config,
                                      const std::vector<FpnConv>& convs,
-                                     int64_t height, int64_t width) {
+                                     int64_t height, int64_t width,
+                                     const std::vector<int>& conv_layouts) {
+  std::vector<int> layouts = conv_layouts;
+  layouts.resize(convs.size(), 0);
   std::vector<BlockSpec> body, decoder;
   std::vector<BlockSpec> encoder = Blocks(config, &body, &decoder);
   std::vector<FpnStep> steps;
-  const TensorRef input{Slot::kInput, 3, height + 2, width + 2};
+  const TensorRef input{Slot::kInput, 3, height + 2, width + 2, layouts[0]};
   steps.push_back({FpnStep::Kind::kInput, "input", -1, false, {}, input});
-  TensorRef cur{Slot::kAct0, convs[0].out_ch, height, width};
-  TensorRef other{Slot::kAct1, 0, 0, 0};
+  TensorRef cur{Slot::kAct0, convs[0].out_ch, height, width, layouts[0]};
+  TensorRef other{Slot::kAct1, 0, 0, 0, 0};
   steps.push_back({FpnStep::Kind::kConv, "encoder.0", 0, false, input, cur});
   int conv_index = 1;
   for (const BlockSpec& block : encoder) {
-    AddBlockSteps(block, &conv_index, &cur, &other, &steps);
+    AddBlockSteps(block, layouts, &conv_index, &cur, &other, &steps);
   }
-  // feat stays in `feat`; the body runs in place on a copy of it.
+  // feat stays in `feat`; the body runs in place on a copy of it, in the
+  // layout of the body's summing convolutions.
   const TensorRef feat = cur;
-  TensorRef x{other.slot, feat.channels, feat.height, feat.width};
+  const int body_layout = body.empty() ? feat.layout : layouts[conv_index + 1];
+  TensorRef x{other.slot, feat.channels, feat.height, feat.width, body_layout};
   steps.push_back({FpnStep::Kind::kCopy, "body.copy", -1, false, feat, x});
   TensorRef spare = feat;
   for (const BlockSpec& block : body) {
-    AddBlockSteps(block, &conv_index, &x, &spare, &steps);
+    AddBlockSteps(block, layouts, &conv_index, &x, &spare, &steps);
   }
   steps.push_back({FpnStep::Kind::kAdd, "body.skip_add", -1, false, feat, x});
   cur = x;
   other = feat;
   for (const BlockSpec& block : decoder) {
-    AddBlockSteps(block, &conv_index, &cur, &other, &steps);
+    AddBlockSteps(block, layouts, &conv_index, &cur, &other, &steps);
   }
-  const TensorRef pad_a{Slot::kPadA, cur.channels, cur.height + 2, cur.width + 2};
+  const int heads_layout = layouts[conv_index];
+  const TensorRef pad_a{Slot::kPadA, cur.channels, cur.height + 2, cur.width + 2, heads_layout};
   steps.push_back({FpnStep::Kind::kPad, "heads.pad", -1, false, cur, pad_a});
-  const TensorRef heads{Slot::kHeads, convs.back().out_ch, cur.height, cur.width};
+  const TensorRef heads{Slot::kHeads, convs.back().out_ch, cur.height, cur.width, heads_layout};
   steps.push_back({FpnStep::Kind::kConv, "heads", conv_index, false, pad_a, heads});
   steps.push_back({FpnStep::Kind::kOutput, "output", -1, false, heads, {}});
   return steps;

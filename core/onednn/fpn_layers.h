@@ -6,7 +6,8 @@
 //
 // Program of one ResidualBlock with a shortcut convolution (down/up blocks):
 //   pad(x -> PAD_A, upsample for up blocks)
-//   shortcut: PAD_A -> OUT            (bias)
+//   [pad(x -> PAD_S) when the shortcut runs in another layout than conv1]
+//   shortcut: PAD_A (or PAD_S) -> OUT (bias)
 //   conv1:    PAD_A -> MID            (folded BN, LeakyReLU 0.2)
 //   pad(MID -> PAD_B)
 //   conv2:    PAD_B -> OUT += ...     (folded BN, sum post-op)
@@ -37,6 +38,10 @@ struct FpnConv {
   bool upsample = false;      // Its input is upsampled x2 before padding.
   bool leaky_relu = false;    // LeakyReLU(0.2) after the bias.
   bool sum = false;           // Adds into the destination's contents.
+  // For a summing convolution: the convolution that wrote the destination
+  // first (the block's shortcut), or -1 when the destination is the block's
+  // own input (identity shortcut). Both must run in one layout.
+  int sum_partner = -1;
   std::vector<float> weight;  // [out_ch, in_ch, 3, 3], BatchNorm folded.
   std::vector<float> bias;    // [out_ch], BatchNorm folded.
 };
@@ -54,19 +59,22 @@ enum class Slot {
   kInput,  // encoder.0's padded 3-channel source (the conv's own layout).
   kPadA,   // A block's padded (and upsampled) input.
   kPadB,   // conv1's padded output.
+  kPadS,   // The shortcut's padded input, when its layout differs from conv1's.
   kMid,    // conv1's output.
   kAct0,   // Block outputs, ping-pong.
   kAct1,
   kHeads,  // The heads' output (parsing_ch + 3 channels, float).
 };
-constexpr int kNumSlots = 7;
+constexpr int kNumSlots = 8;
 
-// A tensor a step reads or writes: buffer plus logical shape (per image).
+// A tensor a step reads or writes: buffer, logical shape (per image) and
+// layout (an index into the engine's list of layouts).
 struct TensorRef {
   Slot slot = Slot::kInput;
   int64_t channels = 0;
   int64_t height = 0;
   int64_t width = 0;
+  int layout = 0;
 };
 
 struct FpnStep {
@@ -74,8 +82,8 @@ struct FpnStep {
     kInput,   // RGB bytes -> x/255*2-1, reflection padded, into dst.
     kPad,     // Reflection pad 1 px of src (after x2 nearest if upsample).
     kConv,    // FpnConv `conv`: src -> dst.
-    kCopy,    // dst = src.
-    kAdd,     // dst += src.
+    kCopy,    // dst = src (converting the layout if they differ).
+    kAdd,     // dst += src (idem).
     kOutput,  // Labels, restored image and raw outputs from src.
   };
   Kind kind = Kind::kPad;
@@ -86,11 +94,16 @@ struct FpnStep {
   TensorRef dst;
 };
 
-// The forward for input images of height x width. REQUIRES: `convs` from
-// BuildFpnConvs(config, ...); sides multiples of 2^down_steps.
+// The forward for input images of height x width, convolution i running in
+// layout conv_layouts[i] (all 0 when empty); every tensor a convolution
+// reads or writes is in its layout, and the pad, copy and add steps convert.
+// REQUIRES: `convs` from BuildFpnConvs(config, ...); sides multiples of
+// 2^down_steps; a summing convolution in the layout of its sum_partner, and
+// all identity-block ones (sum_partner -1) in one layout.
 std::vector<FpnStep> BuildFpnProgram(const NetConfig& config,
                                      const std::vector<FpnConv>& convs,
-                                     int64_t height, int64_t width);
+                                     int64_t height, int64_t width,
+                                     const std::vector<int>& conv_layouts = {});
 
 }  // namespace onednn
 }  // namespace facet

@@ -180,37 +180,46 @@ void OnednnFaceEngine::Init() {
   }
   const int64_t size = options_.config.in_size;
   const ShapeKey key{1, size, size};
-  std::vector<memory::format_tag> layouts = CandidateLayouts(context_);
+  context_.tags = CandidateLayouts(context_);
   if (options_.layout == ActivationLayout::kBlocked) {
-    layouts.resize(1);
+    context_.tags.resize(1);
   } else if (options_.layout == ActivationLayout::kChannelsLast) {
-    layouts = {memory::format_tag::nhwc};
+    context_.tags = {memory::format_tag::nhwc};
   }
-  context_.act_tag = layouts.front();
   std::string estimates;
   if (options_.algorithms == ConvAlgorithmPolicy::kMeasure) {
-    const std::vector<onednn::FpnStep> program =
-        onednn::BuildFpnProgram(options_.config, convs_, size, size);
-    onednn::LayoutChoice best;
-    for (memory::format_tag tag : layouts) {
-      context_.act_tag = tag;
-      const onednn::LayoutChoice c = onednn::MeasureLayout(context_, program, true);
-      char line[96];
-      std::snprintf(line, sizeof(line), "%s%s=%.3fs", estimates.empty() ? "" : ",",
-                    TagName(tag), c.estimated_seconds);
-      estimates += line;
-      if (best.algorithms.empty() || c.estimated_seconds < best.estimated_seconds) best = c;
+    const onednn::ConvChoice choice = onednn::ChooseConvs(
+        context_, onednn::BuildFpnProgram(options_.config, convs_, size, size), true,
+        /*mix=*/options_.layout == ActivationLayout::kMeasure);
+    for (size_t i = 0; i < packed_.size(); ++i) {
+      packed_[i].layout = choice.layouts[i];
+      packed_[i].algorithm = choice.algorithms[i];
     }
-    context_.act_tag = best.tag;
-    for (size_t i = 0; i < best.algorithms.size(); ++i) packed_[i].algorithm = best.algorithms[i];
+    for (size_t t = 0; t < context_.tags.size(); ++t) {
+      char item[64];
+      std::snprintf(item, sizeof(item), "%s=%.3fs,", TagName(context_.tags[t]),
+                    choice.single_layout_seconds[t]);
+      estimates += item;
+    }
+    char item[64];
+    std::snprintf(item, sizeof(item), "chosen=%.3fs", choice.estimated_seconds);
+    estimates += item;
   }
   auto plan = std::make_shared<const ForwardPlan>(context_, 1, size, size);
   plan->ExportConvs(&packed_);
   plans_[key] = plan;
 
   int direct = 0, winograd = 0;
+  std::vector<int> per_layout(context_.tags.size(), 0);
   for (const PackedConv& p : packed_) {
     (p.algorithm == dnnl::algorithm::convolution_winograd ? winograd : direct)++;
+    ++per_layout[p.layout];
+  }
+  std::string layouts;
+  for (size_t t = 0; t < context_.tags.size(); ++t) {
+    if (per_layout[t] == 0) continue;
+    layouts += (layouts.empty() ? "" : ",") + std::string(TagName(context_.tags[t])) + ":" +
+               std::to_string(per_layout[t]);
   }
   std::string impls;
   for (const auto& [impl, count] : plan->ImplCounts()) {
@@ -219,7 +228,7 @@ void OnednnFaceEngine::Init() {
   description_ = std::string("engine=onednn device=cpu isa=") + OnednnIsaName() +
                  " precision=" + precision() + " threads=" +
                  std::to_string(options_.threads > 0 ? options_.threads : omp_get_max_threads()) +
-                 " layout=" + TagName(context_.act_tag) +
+                 " layouts=" + layouts +
                  (estimates.empty() ? "" : " (convs estimated " + estimates + ")") + " direct=" + std::to_string(direct) +
                  " winograd=" + std::to_string(winograd) + " impl=" + impls + " workspace_mb=" +
                  std::to_string(plan->workspace_bytes() >> 20) + " (batch 1, " +
@@ -354,7 +363,7 @@ ModelResult<std::vector<OnednnLayerTime>> ProfileOnednnForward(
   std::vector<OnednnLayerTime> out;
   for (const onednn::StepTime& t : times) {
     out.push_back({t.name, KindName(t.kind), t.impl.empty() ? "own" : t.impl, t.seconds,
-                   t.gflop});
+                   t.cpu_seconds, t.gflop});
   }
   return out;
 }

@@ -78,6 +78,9 @@ struct OnednnLayerTime {
   std::string kind;   // "conv", "pad", "input", "copy", "add" or "output".
   std::string impl;   // oneDNN's implementation for convolutions, else "own".
   double seconds = 0;
+  // CPU time of the whole process during the step (all threads): with a
+  // busy machine, wall time grows with the load but this much less.
+  double cpu_seconds = 0;
   double gflop = 0;   // Floating-point work of a convolution (2 per MAC).
 };
 
