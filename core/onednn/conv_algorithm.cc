@@ -1,7 +1,9 @@
 #include "core/onednn/conv_algorithm.h"
 
+#include <omp.h>
+
 #include <algorithm>
-#include <chrono>
+#include <ctime>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -13,9 +15,15 @@ namespace onednn {
 namespace {
 
 using dnnl::memory;
-using Clock = std::chrono::steady_clock;
 
 constexpr double kProxyFlop = 1e9;  // Work of one timed proxy run.
+constexpr double kMinMixGain = 0.95; // Mixed layouts must beat one by 5 %.
+
+double ThreadCpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
 
 memory ZeroedMemory(const memory::desc& desc, const dnnl::engine& engine) {
   memory m(desc, engine);
@@ -37,11 +45,12 @@ struct TimedConv {
         {DNNL_ARG_SCRATCHPAD, ZeroedMemory(pd.scratchpad_desc(), engine)},
     };
   }
+  // CPU seconds of the calling thread (timing runs single-threaded).
   double Run(dnnl::stream& stream) const {
-    const Clock::time_point start = Clock::now();
+    const double start = ThreadCpuSeconds();
     prim.execute(stream, args);
     stream.wait();
-    return std::chrono::duration<double>(Clock::now() - start).count();
+    return ThreadCpuSeconds() - start;
   }
   dnnl::convolution_forward prim;
   std::unordered_map<int, memory> args;
@@ -110,6 +119,15 @@ ConvOption TimeLayer(const PlanContext& context, const FpnStep& step,
 
 ConvChoice ChooseConvs(const PlanContext& context, const std::vector<FpnStep>& program,
                        bool try_winograd, bool mix) {
+  // Time on one thread, in that thread's CPU time: the ranking is that of
+  // the multi-threaded run, and it holds on a machine busy with other work,
+  // where wall times of two OpenMP threads mostly measure the scheduler.
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  struct Restore {
+    int threads;
+    ~Restore() { omp_set_num_threads(threads); }
+  } restore{threads};
   const std::vector<FpnConv>& convs = *context.convs;
   const size_t num_tags = context.tags.size();
   // options[conv][tag], shapes measured once.
@@ -156,15 +174,26 @@ ConvChoice ChooseConvs(const PlanContext& context, const std::vector<FpnStep>& p
       choice.single_layout_seconds[t] += options[i][t].seconds;
     }
   }
-  choice.layouts.resize(convs.size());
-  choice.algorithms.resize(convs.size());
-  for (size_t i = 0; i < convs.size(); ++i) {
+  auto pick = [&](auto layout_of) {
+    choice.layouts.assign(convs.size(), 0);
+    choice.algorithms.assign(convs.size(), dnnl::algorithm::convolution_direct);
+    choice.estimated_seconds = 0;
+    for (size_t i = 0; i < convs.size(); ++i) {
+      const int t = layout_of(i);
+      choice.layouts[i] = t;
+      choice.algorithms[i] = options[i][t].algorithm;
+      choice.estimated_seconds += options[i][t].seconds;
+    }
+  };
+  pick([&](size_t i) {
     const std::vector<double>& g = group_seconds[group[i]];
-    const int t = static_cast<int>(std::min_element(g.begin(), g.end()) - g.begin());
-    choice.layouts[i] = t;
-    choice.algorithms[i] = options[i][t].algorithm;
-    choice.estimated_seconds += options[i][t].seconds;
-  }
+    return static_cast<int>(std::min_element(g.begin(), g.end()) - g.begin());
+  });
+  // Switching layouts costs converting pads and an extra pad for shortcuts
+  // that the estimate leaves out: mix only for a clear gain.
+  const std::vector<double>& single = choice.single_layout_seconds;
+  const int best = static_cast<int>(std::min_element(single.begin(), single.end()) - single.begin());
+  if (choice.estimated_seconds > kMinMixGain * single[best]) pick([&](size_t) { return best; });
   return choice;
 }
 
