@@ -200,7 +200,8 @@ std::unique_ptr<Workspace> ForwardPlan::NewWorkspace() const {
   return std::make_unique<Workspace>(*this);
 }
 
-Workspace::Workspace(const ForwardPlan& plan) : stream_(plan.context_.engine) {
+Workspace::Workspace(const ForwardPlan& plan)
+    : bytes_(plan.workspace_bytes()), stream_(plan.context_.engine) {
   for (int s = 0; s < kNumSlots; ++s) slots_[s].reset(AllocateZeroed(plan.slot_bytes_[s]));
   scratch_.reset(AllocateZeroed(plan.scratch_bytes_));
   const dnnl::engine& engine = plan.context_.engine;

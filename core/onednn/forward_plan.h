@@ -133,6 +133,8 @@ class Workspace {
   Workspace& operator=(const Workspace&) = delete;
 
   void* slot(Slot s) const { return slots_[static_cast<int>(s)].get(); }
+  // Bytes of its buffers.
+  size_t bytes() const { return bytes_; }
 
  private:
   friend class ForwardPlan;
@@ -141,6 +143,7 @@ class Workspace {
   };
   std::unique_ptr<void, Free> slots_[kNumSlots];
   std::unique_ptr<void, Free> scratch_;
+  size_t bytes_ = 0;
   dnnl::stream stream_;
   std::vector<std::unordered_map<int, dnnl::memory>> args_;  // Per step.
 };

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <list>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -22,7 +23,11 @@ using onednn::PackedConv;
 using onednn::Workspace;
 using dnnl::memory;
 
+// Idle workspaces kept for reuse: at most two per shape, and beyond
+// kMaxIdleBytes in all the least recently used of other shapes are freed
+// (a warm-up that tries batch sizes leaves only the one in use resident).
 constexpr size_t kMaxIdleWorkspacesPerShape = 2;
+constexpr size_t kMaxIdleBytes = size_t{4} << 30;
 
 bool IsaHas(dnnl::cpu_isa isa, dnnl::cpu_isa feature) {
   const int have = static_cast<int>(isa), want = static_cast<int>(feature);
@@ -155,7 +160,11 @@ class OnednnFaceEngine : public FaceEngine {
 
   mutable std::mutex mu_;
   mutable std::map<ShapeKey, std::shared_ptr<const ForwardPlan>> plans_;  // Guarded by mu_.
-  mutable std::map<ShapeKey, std::vector<std::unique_ptr<Workspace>>> idle_;  // Guarded by mu_.
+  struct Idle {
+    ShapeKey key;
+    std::unique_ptr<Workspace> ws;
+  };
+  mutable std::list<Idle> idle_;  // Most recently returned first. Guarded by mu_.
 };
 
 void OnednnFaceEngine::Init() {
@@ -249,20 +258,35 @@ std::unique_ptr<Workspace> OnednnFaceEngine::Checkout(const ShapeKey& key,
                                                       const ForwardPlan& plan) const {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::unique_ptr<Workspace>>& idle = idle_[key];
-    if (!idle.empty()) {
-      std::unique_ptr<Workspace> ws = std::move(idle.back());
-      idle.pop_back();
-      return ws;
+    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+      if (it->key == key) {
+        std::unique_ptr<Workspace> ws = std::move(it->ws);
+        idle_.erase(it);
+        return ws;
+      }
     }
   }
   return plan.NewWorkspace();  // Allocated outside the lock.
 }
 
 void OnednnFaceEngine::Return(const ShapeKey& key, std::unique_ptr<Workspace> ws) const {
+  std::list<Idle> freed;  // Destroyed after the lock is released.
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::unique_ptr<Workspace>>& idle = idle_[key];
-  if (idle.size() < kMaxIdleWorkspacesPerShape) idle.push_back(std::move(ws));
+  idle_.push_front({key, std::move(ws)});
+  size_t total = 0, same = 0;
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    const bool keep = it == idle_.begin() ||
+                      (it->key == key ? ++same < kMaxIdleWorkspacesPerShape
+                                      : total + it->ws->bytes() <= kMaxIdleBytes);
+    if (!keep) {
+      auto next = std::next(it);
+      freed.splice(freed.end(), idle_, it);
+      it = next;
+      continue;
+    }
+    total += it->ws->bytes();
+    ++it;
+  }
 }
 
 ModelResult<std::vector<ParseResult>> OnednnFaceEngine::Run(

@@ -15,9 +15,10 @@
 //
 // Thread safety: Parse() may be called concurrently. Each shape (batch size,
 // height, width) gets its primitives once (built on first use, under a
-// lock) and a small pool of workspaces (activations and scratchpad, about
-// 0.6 GB per image at 512 px in fp32); at most two idle workspaces per shape
-// are kept.
+// lock) and a small pool of workspaces: activations and a scratchpad,
+// about 0.85 GB per image at 512 px in fp32 (Winograd's scratchpad is most
+// of it), 0.3 GB in bf16. At most two idle workspaces per shape are kept,
+// and those of other shapes only while all idle ones stay under 4 GiB.
 #ifndef FACET_CORE_ONEDNN_ONEDNN_FACE_ENGINE_H_
 #define FACET_CORE_ONEDNN_ONEDNN_FACE_ENGINE_H_
 
