@@ -190,11 +190,12 @@ TEST_P(BatchParityTest, BatchedEqualsSingle) {
   Comparison c = Compare((*batch)[1].logits, (*single)[0].logits);
   EXPECT_LE(c.max_abs_error, 1e-4 * std::max(1.0, c.ref_abs_max));
   EXPECT_EQ((*batch)[1].labels, (*single)[0].labels);
-  if (std::string(GetParam().engine) == "onednn") {
-    // Another batch size may block the convolutions differently.
-    EXPECT_LE(MaxByteDifference((*batch)[1].restored, (*single)[0].restored), 1);
-  } else {
+  if (std::string(GetParam().name) == "Folded") {
     EXPECT_EQ((*batch)[1].restored, (*single)[0].restored);
+  } else {
+    // Another batch size may block the convolutions differently (oneDNN,
+    // and LibTorch's plain path): a pixel may round the other way.
+    EXPECT_LE(MaxByteDifference((*batch)[1].restored, (*single)[0].restored), 1);
   }
 }
 
