@@ -1,41 +1,129 @@
-// facet-bench-model: inference speed of FaceParser on this machine.
+// facet-bench-model: inference speed of the forward engines on this machine.
 //
-//   forward   one face through the published network (512 px), the plain
-//             path against BatchNorm folded into the convolutions, runs
-//             interleaved; median and range of each, and the speed-up.
-//   batching  images/s at batch sizes 1, 2, 4 (folded path).
+//   forward   one face through the published network (512 px): the engine
+//             under test (--engine, --precision) against the LibTorch engine
+//             on the plain path (what PyTorch eager computes), runs
+//             interleaved; median and range of each, and the ratio. With
+//             --engine torch: plain against BatchNorm folded, as before.
+//   batching  per-image rate of the engine under test at batch 1, 2, 4.
+//   profile   (--profile, onednn engine) time of every step of one forward:
+//             layer, kind, implementation, ms, GFLOP/s, share; then totals
+//             per kind.
 //
 // --smoke runs one iteration of each on the tiny network, for the tests.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <thread>
+#include <fstream>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "bench/run_stats.h"
-#include "core/model/face_parser.h"
+#include "core/engine/face_engine_factory.h"
 #include "core/model/face_parsing_net.h"
 #include "core/model/state_dict.h"
+#ifdef FACET_HAVE_ONEDNN
+#include "core/onednn/onednn_face_engine.h"
+#endif
 
 ABSL_FLAG(bool, smoke, false, "Run one iteration of everything on the tiny network.");
-ABSL_FLAG(int32_t, runs, 5, "Interleaved runs per path.");
+ABSL_FLAG(int32_t, runs, 5, "Interleaved runs per engine.");
 ABSL_FLAG(std::string, preset, "published", "Network measured.");
+ABSL_FLAG(std::string, engine, "auto", "Engine under test: auto, onednn or torch.");
+ABSL_FLAG(std::string, precision, "fp32", "Precision of the engine under test.");
+ABSL_FLAG(int32_t, threads, 0, "Forward threads; 0 = every usable core.");
+ABSL_FLAG(bool, profile, false, "Per-layer profile of the onednn engine.");
+ABSL_FLAG(bool, compare, true, "Interleave with the torch engine (plain path).");
+ABSL_FLAG(std::string, batches, "1,2,4", "Batch sizes of the batching section.");
 
 namespace facet {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double TimeParse(const FaceParser& parser, const std::vector<RgbImageView>& batch) {
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
+double TimeParse(const FaceEngine& engine, const std::vector<RgbImageView>& batch) {
   const auto t0 = Clock::now();
-  auto r = parser.Parse(batch);
+  auto r = engine.Parse(batch);
   if (!r.ok()) {
     std::fprintf(stderr, "error: %s\n", r.status().ToString().c_str());
     std::exit(1);
   }
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::unique_ptr<FaceEngine> Create(const RawTensorMap& weights, EngineOptions options) {
+  const auto t0 = Clock::now();
+  auto engine = CreateFaceEngine(weights, options);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "error: %s\n", engine.status().ToString().c_str());
+    std::exit(1);
+  }
+  std::printf("  loaded in %.2f s: %s\n",
+              std::chrono::duration<double>(Clock::now() - t0).count(),
+              (*engine)->Describe().c_str());
+  return std::move(*engine);
+}
+
+#ifdef FACET_HAVE_ONEDNN
+void Profile(const FaceEngine& engine, const RgbImageView& face, int runs) {
+  // Per step, the median over `runs` profiled forwards.
+  std::vector<std::vector<OnednnLayerTime>> all;
+  for (int r = 0; r < runs; ++r) {
+    auto p = ProfileOnednnForward(engine, {face});
+    if (!p.ok()) {
+      std::fprintf(stderr, "error: %s\n", p.status().ToString().c_str());
+      std::exit(1);
+    }
+    all.push_back(*p);
+  }
+  std::vector<OnednnLayerTime> steps = all[0];
+  double total = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    std::vector<double> t;
+    for (const auto& run : all) t.push_back(run[i].seconds);
+    steps[i].seconds = Summarize(t).median;
+    total += steps[i].seconds;
+  }
+  std::printf("profile (onednn, batch 1, median of %d): total %.3f s\n", runs, total);
+  std::printf("  %-28s %-6s %-28s %9s %9s %7s\n", "layer", "kind", "impl", "ms", "GFLOP/s",
+              "share");
+  std::map<std::string, std::pair<double, double>> by_kind;  // seconds, gflop
+  for (const OnednnLayerTime& s : steps) {
+    std::printf("  %-28s %-6s %-28s %9.2f %9.0f %6.1f%%\n", s.name.c_str(), s.kind.c_str(),
+                s.impl.c_str(), s.seconds * 1e3, s.gflop > 0 ? s.gflop / s.seconds : 0.0,
+                100 * s.seconds / total);
+    by_kind[s.kind].first += s.seconds;
+    by_kind[s.kind].second += s.gflop;
+  }
+  std::printf("  by kind:\n");
+  for (const auto& [kind, v] : by_kind) {
+    std::printf("  %-8s %9.1f ms %6.1f%%", kind.c_str(), v.first * 1e3, 100 * v.first / total);
+    if (v.second > 0) std::printf("  %.0f GFLOP, %.0f GFLOP/s", v.second, v.second / v.first);
+    std::printf("\n");
+  }
+}
+#endif
+
+std::vector<int> ParseBatches(const std::string& s) {
+  std::vector<int> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    out.push_back(std::stoi(s.substr(pos, end - pos)));
+    pos = end + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -50,41 +138,86 @@ int main(int argc, char** argv) {
   torch::manual_seed(1);
   FaceParsingNet net(*config);
   RawTensorMap weights = ExtractStateDict(net);
-  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  FaceParserOptions plain_options;
-  plain_options.config = *config;
-  plain_options.device = "cpu";
-  plain_options.intra_op_threads = threads;
-  plain_options.fold_batch_norm = false;
-  FaceParserOptions folded_options = plain_options;
-  folded_options.fold_batch_norm = true;
-  auto plain = FaceParser::Create(weights, plain_options);
-  auto folded = FaceParser::Create(weights, folded_options);
-  if (!plain.ok() || !folded.ok()) return 1;
+  const int threads =
+      absl::GetFlag(FLAGS_threads) > 0 ? absl::GetFlag(FLAGS_threads) : UsableCores();
   const int64_t s = config->in_size;
   std::vector<uint8_t> pixels(s * s * 3);
   for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i * 31 + 7);
   const RgbImageView face{pixels.data(), s, s};
   const int runs = smoke ? 1 : absl::GetFlag(FLAGS_runs);
-  std::printf("forward: network %s, %lld px, %d threads, %d interleaved runs\n",
+  std::printf("machine load (1/5/15 min): %s\n", LoadAverage().c_str());
+
+  EngineOptions test_options;
+  test_options.config = *config;
+  test_options.device = "cpu";
+  test_options.engine = absl::GetFlag(FLAGS_engine);
+  test_options.precision = absl::GetFlag(FLAGS_precision);
+  test_options.threads = threads;
+  std::printf("engine under test (--engine %s --precision %s):\n", test_options.engine.c_str(),
+              test_options.precision.c_str());
+  std::unique_ptr<FaceEngine> test = Create(weights, test_options);
+  const bool test_is_torch = test->engine() == "torch";
+
+  EngineOptions ref_options = test_options;
+  ref_options.engine = "torch";
+  ref_options.precision = "fp32";
+  ref_options.fold_batch_norm = false;
+  if (test_is_torch) test = nullptr;  // Rebuilt below on the plain path.
+  std::unique_ptr<FaceEngine> ref;
+  if (test_is_torch || absl::GetFlag(FLAGS_compare)) {
+    std::printf("reference: torch, plain path (PyTorch eager's arithmetic):\n");
+    ref = Create(weights, ref_options);
+  }
+  if (test_is_torch) {
+    EngineOptions folded = ref_options;
+    folded.fold_batch_norm = true;
+    std::printf("under test: torch, BatchNorm folded:\n");
+    test = Create(weights, folded);
+  }
+
+  std::printf("forward: network %s, %lld px, batch 1, %d threads, %d interleaved runs\n",
               config->ToString().c_str(), static_cast<long long>(s), threads, runs);
-  TimeParse(**plain, {face});  // Warm-up.
-  TimeParse(**folded, {face});
-  std::vector<double> p, f;
-  for (int r = 0; r < runs; ++r) {
-    p.push_back(TimeParse(**plain, {face}));
-    f.push_back(TimeParse(**folded, {face}));
+  TimeParse(*test, {face});  // Warm-up.
+  if (ref) TimeParse(*ref, {face});
+  std::vector<double> t, r, ratio;
+  for (int i = 0; i < runs; ++i) {
+    t.push_back(TimeParse(*test, {face}));
+    if (ref) {
+      r.push_back(TimeParse(*ref, {face}));
+      ratio.push_back(r.back() / t.back());
+    }
   }
-  const RunStats ps = Summarize(p), fs = Summarize(f);
-  std::printf("  plain       median %.3f s  range %.3f-%.3f\n", ps.median, ps.min, ps.max);
-  std::printf("  BN folded   median %.3f s  range %.3f-%.3f\n", fs.median, fs.min, fs.max);
-  std::printf("  speed-up    %.2fx\n", ps.median / fs.median);
-  std::printf("batching (BN folded):\n");
-  for (int n : {1, 2, 4}) {
+  const RunStats ts = Summarize(t);
+  const std::string name = test->engine() + " " + test->precision() +
+                           (test_is_torch ? " folded" : "");
+  std::printf("  %-22s median %.3f s  range %.3f-%.3f\n", name.c_str(), ts.median, ts.min,
+              ts.max);
+  if (ref) {
+    const RunStats rs = Summarize(r), qs = Summarize(ratio);
+    std::printf("  %-22s median %.3f s  range %.3f-%.3f\n", "torch fp32 plain", rs.median,
+                rs.min, rs.max);
+    std::printf("  speed-up vs torch plain: %.2fx (ratio of medians; per pair %.2f-%.2fx)\n",
+                rs.median / ts.median, qs.min, qs.max);
+  }
+  std::printf("batching (%s):\n", name.c_str());
+  double rate1 = 0;
+  for (int n : ParseBatches(absl::GetFlag(FLAGS_batches))) {
     std::vector<RgbImageView> batch(n, face);
-    std::vector<double> t;
-    for (int r = 0; r < (smoke ? 1 : 2); ++r) t.push_back(TimeParse(**folded, batch));
-    std::printf("  batch %d    %.2f images/s\n", n, n / Summarize(t).median);
+    TimeParse(*test, batch);  // Plan and workspace for this size.
+    std::vector<double> bt;
+    for (int i = 0; i < (smoke ? 1 : std::max(2, runs / 2)); ++i) bt.push_back(TimeParse(*test, batch));
+    const RunStats bs = Summarize(bt);
+    const double rate = n / bs.median;
+    if (rate1 == 0) rate1 = rate;
+    std::printf("  batch %d    %.3f images/s (median %.3f s, range %.3f-%.3f; %.2fx batch %d)\n",
+                n, rate, bs.median, bs.min, bs.max, rate / rate1,
+                ParseBatches(absl::GetFlag(FLAGS_batches))[0]);
   }
+  if (absl::GetFlag(FLAGS_profile) || smoke) {
+#ifdef FACET_HAVE_ONEDNN
+    if (test->engine() == "onednn") Profile(*test, face, smoke ? 1 : 3);
+#endif
+  }
+  std::printf("machine load (1/5/15 min): %s\n", LoadAverage().c_str());
   return 0;
 }

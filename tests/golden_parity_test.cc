@@ -2,6 +2,9 @@
 // the golden fixtures (tiny configuration) and, at the published 512
 // configuration, a fixture written by our own Python reference
 // (tests/python/fpn_reference.py), which itself matches the golden outputs.
+// Every check runs on each forward engine: LibTorch (plain and BatchNorm
+// folded) and, when built in, oneDNN (max relative logit error <= 1e-4,
+// argmax agreement >= 99.9 %, restored pixels within 1 level).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +14,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "core/engine/face_engine_factory.h"
 #include "core/image/image_decoder.h"
 #include "core/model/face_parser.h"
 #include "core/model/pth_reader.h"
@@ -60,25 +64,58 @@ double ArgmaxAgreement(const std::vector<float>& a, const std::vector<float>& b,
   return double(agree) / pixels;
 }
 
-class GoldenParityTest : public ::testing::TestWithParam<bool> {};
+// One forward engine as the golden checks run it.
+struct EngineCase {
+  const char* name;    // Test name suffix.
+  const char* engine;  // "torch" or "onednn".
+  bool fold;           // Torch only: BatchNorm folded.
+};
+
+bool HasEngine(const std::string& engine) {
+  for (const std::string& e : AvailableEngines()) {
+    if (e == engine) return true;
+  }
+  return false;
+}
+
+// The engine of `c` for the tiny network, or null after a test failure.
+std::unique_ptr<FaceEngine> MakeEngine(const EngineCase& c, const RawTensorMap& weights,
+                                       const NetConfig& config) {
+  EngineOptions options;
+  options.config = config;
+  options.engine = c.engine;
+  options.device = "cpu";
+  options.fold_batch_norm = c.fold;
+  auto engine = CreateFaceEngine(weights, options);
+  EXPECT_TRUE(engine.ok()) << engine.status().ToString();
+  return engine.ok() ? std::move(*engine) : nullptr;
+}
+
+int MaxByteDifference(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  if (a.size() != b.size()) return 256;
+  int worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+  return worst;
+}
+
+class GoldenParityTest : public ::testing::TestWithParam<EngineCase> {};
 
 TEST_P(GoldenParityTest, MatchesGoldenOutputs) {
-  const bool fold = GetParam();
+  const EngineCase c = GetParam();
+  const bool onednn = std::string(c.engine) == "onednn";
+  if (!HasEngine(c.engine)) GTEST_SKIP() << "engine " << c.engine << " not built in";
+  const bool fold = c.fold || onednn;
   const std::string golden = testing::FixturesDir() + "/golden";
   if (!fs::exists(golden + "/small.safetensors")) GTEST_SKIP() << "no fixtures at " << golden;
   ModelResult<SafetensorsContents> weights = ReadSafetensorsFile(golden + "/small.safetensors");
   ASSERT_TRUE(weights.ok()) << weights.status().ToString();
-  FaceParserOptions options;
-  options.config = *NetConfigPreset("tiny");
-  options.device = "cpu";
-  options.fold_batch_norm = fold;
-  auto parser = FaceParser::Create(weights->tensors, options);
-  ASSERT_TRUE(parser.ok()) << parser.status().ToString();
+  auto parser = MakeEngine(c, weights->tensors, *NetConfigPreset("tiny"));
+  ASSERT_TRUE(parser);
   absl::StatusOr<cv::Mat> input = ReadImageFile(golden + "/input.png", DecodeLimits());
   ASSERT_TRUE(input.ok()) << input.status();
   ParseOptions parse;
   parse.want_raw = true;
-  auto results = (*parser)->Parse({{input->data, input->rows, input->cols}}, parse);
+  auto results = parser->Parse({{input->data, input->rows, input->cols}}, parse);
   ASSERT_TRUE(results.ok()) << results.status().ToString();
   const ParseResult& r = results->front();
   std::vector<float> ref_logits = ReadFloats(golden + "/logits.f32");
@@ -86,11 +123,17 @@ TEST_P(GoldenParityTest, MatchesGoldenOutputs) {
   Comparison logits = Compare(r.logits, ref_logits);
   Comparison image = Compare(r.image, ref_image);
   // The plain path must match to 1e-5 x max(1, max|ref|); the folded one to
-  // 1e-4 relative with >= 99.99 % argmax agreement.
+  // 1e-4 relative with >= 99.99 % argmax agreement; oneDNN (folded, its own
+  // summation order) to 1e-4 relative with >= 99.9 %.
   const double tol = fold ? 1e-4 : 1e-5;
+  const double min_agreement = onednn ? 0.999 : 0.9999;
   EXPECT_LE(logits.max_abs_error, tol * std::max(1.0, logits.ref_abs_max));
   EXPECT_LE(image.max_abs_error, tol * std::max(1.0, image.ref_abs_max));
-  EXPECT_GE(ArgmaxAgreement(r.logits, ref_logits, 19), 0.9999);
+  if (onednn) {
+    EXPECT_LE(logits.max_abs_error, 1e-4 * logits.ref_abs_max);
+    EXPECT_LE(image.max_abs_error, 1e-4 * image.ref_abs_max);
+  }
+  EXPECT_GE(ArgmaxAgreement(r.logits, ref_logits, 19), min_agreement);
   absl::StatusOr<cv::Mat> labels = ReadImageFile(golden + "/labels.png", DecodeLimits());
   ASSERT_TRUE(labels.ok()) << labels.status();
   size_t equal = 0;
@@ -98,27 +141,42 @@ TEST_P(GoldenParityTest, MatchesGoldenOutputs) {
   if (!fold) {
     EXPECT_EQ(equal, r.labels.size());
   } else {
-    EXPECT_GE(double(equal) / r.labels.size(), 0.9999);
+    EXPECT_GE(double(equal) / r.labels.size(), min_agreement);
   }
-  std::cerr << (fold ? "folded" : "plain") << " path: logits max abs error "
-            << logits.max_abs_error << ", image max abs error " << image.max_abs_error
-            << ", argmax agreement " << ArgmaxAgreement(r.logits, ref_logits, 19) << "\n";
+  // Restored pixels: the reference image through the same conversion.
+  std::vector<uint8_t> restored(ref_image.size());
+  const size_t plane = ref_image.size() / 3;
+  for (size_t p = 0; p < plane; ++p) {
+    for (size_t k = 0; k < 3; ++k) {
+      const float v = (ref_image[k * plane + p] + 1.0f) * 127.5f;
+      restored[p * 3 + k] = static_cast<uint8_t>(std::min(std::max(v, 0.0f), 255.0f));
+    }
+  }
+  EXPECT_LE(MaxByteDifference(r.restored, restored), 1);
+  std::cerr << c.name << " path: logits max abs error " << logits.max_abs_error
+            << " (max |ref| " << logits.ref_abs_max << "), image max abs error "
+            << image.max_abs_error << ", argmax agreement "
+            << ArgmaxAgreement(r.logits, ref_logits, 19) << ", labels equal "
+            << double(equal) / r.labels.size() << "\n";
 }
 
-INSTANTIATE_TEST_SUITE_P(PlainAndFolded, GoldenParityTest, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? "Folded" : "Plain"; });
+const EngineCase kEngines[] = {
+    {"Plain", "torch", false}, {"Folded", "torch", true}, {"Onednn", "onednn", true}};
+
+INSTANTIATE_TEST_SUITE_P(Engines, GoldenParityTest, ::testing::ValuesIn(kEngines),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 // Batching must not change results: the same face alone and in a batch of 3.
-TEST(FaceParserTest, BatchedEqualsSingle) {
+class BatchParityTest : public ::testing::TestWithParam<EngineCase> {};
+
+TEST_P(BatchParityTest, BatchedEqualsSingle) {
+  if (!HasEngine(GetParam().engine)) GTEST_SKIP() << "engine not built in";
   const std::string golden = testing::FixturesDir() + "/golden";
   if (!fs::exists(golden + "/small.safetensors")) GTEST_SKIP() << "no fixtures";
   auto weights = ReadSafetensorsFile(golden + "/small.safetensors");
   ASSERT_TRUE(weights.ok());
-  FaceParserOptions options;
-  options.config = *NetConfigPreset("tiny");
-  options.device = "cpu";
-  auto parser = FaceParser::Create(weights->tensors, options);
-  ASSERT_TRUE(parser.ok());
+  auto parser = MakeEngine(GetParam(), weights->tensors, *NetConfigPreset("tiny"));
+  ASSERT_TRUE(parser);
   std::vector<uint8_t> a(64 * 64 * 3), b(64 * 64 * 3);
   for (size_t i = 0; i < a.size(); ++i) {
     a[i] = static_cast<uint8_t>(i * 7);
@@ -126,14 +184,23 @@ TEST(FaceParserTest, BatchedEqualsSingle) {
   }
   ParseOptions raw;
   raw.want_raw = true;
-  auto single = (*parser)->Parse({{a.data(), 64, 64}}, raw);
-  auto batch = (*parser)->Parse({{b.data(), 64, 64}, {a.data(), 64, 64}, {b.data(), 64, 64}}, raw);
+  auto single = parser->Parse({{a.data(), 64, 64}}, raw);
+  auto batch = parser->Parse({{b.data(), 64, 64}, {a.data(), 64, 64}, {b.data(), 64, 64}}, raw);
   ASSERT_TRUE(single.ok() && batch.ok());
   Comparison c = Compare((*batch)[1].logits, (*single)[0].logits);
   EXPECT_LE(c.max_abs_error, 1e-4 * std::max(1.0, c.ref_abs_max));
   EXPECT_EQ((*batch)[1].labels, (*single)[0].labels);
-  EXPECT_EQ((*batch)[1].restored, (*single)[0].restored);
+  if (std::string(GetParam().name) == "Folded") {
+    EXPECT_EQ((*batch)[1].restored, (*single)[0].restored);
+  } else {
+    // Another batch size may block the convolutions differently (oneDNN,
+    // and LibTorch's plain path): a pixel may round the other way.
+    EXPECT_LE(MaxByteDifference((*batch)[1].restored, (*single)[0].restored), 1);
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, BatchParityTest, ::testing::ValuesIn(kEngines),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 TEST(FaceParserTest, RejectsBadInputsWithClearErrors) {
   FaceParserOptions options;
@@ -185,6 +252,22 @@ TEST(PublishedParityTest, MatchesPythonReferenceAt512) {
             << " (max |ref| " << logits.ref_abs_max << "), image " << image.max_abs_error << "\n";
   EXPECT_LE(logits.max_abs_error, 1e-5 * std::max(1.0, logits.ref_abs_max));
   EXPECT_LE(image.max_abs_error, 1e-5 * std::max(1.0, image.ref_abs_max));
+  if (HasEngine("onednn")) {
+    auto onednn = MakeEngine({"Onednn", "onednn", true}, weights->tensors, NetConfig::Published());
+    ASSERT_TRUE(onednn);
+    auto got = onednn->Parse({{rgb.data(), 512, 512}}, raw);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    const std::vector<float> ref_logits = ReadFloats(dir + "/logits.f32");
+    Comparison l = Compare(got->front().logits, ref_logits);
+    Comparison i = Compare(got->front().image, ReadFloats(dir + "/image.f32"));
+    const double agreement = ArgmaxAgreement(got->front().logits, ref_logits, 19);
+    std::cerr << "512 px, onednn: logits max rel error " << l.max_abs_error / l.ref_abs_max
+              << ", image " << i.max_abs_error / i.ref_abs_max << ", argmax agreement "
+              << agreement << "\n";
+    EXPECT_LE(l.max_abs_error, 1e-4 * l.ref_abs_max);
+    EXPECT_LE(i.max_abs_error, 1e-4 * i.ref_abs_max);
+    EXPECT_GE(agreement, 0.999);
+  }
   fs::remove_all(dir);
 }
 

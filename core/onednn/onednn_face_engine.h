@@ -3,11 +3,28 @@
 // bias, LeakyReLU and residual adds fused as post-ops, activations in one
 // blocked layout), offering the FaceEngine contract. Standard library and
 // oneDNN only; the LibTorch FaceParser is its reference.
+//
+// Load: the weights are folded and packed, and the activation layout and
+// each convolution's algorithm are chosen by timing the convolutions at the
+// configured input size, batch 1 (conv_algorithm.h): the layouts are the
+// channel-blocked one oneDNN's jit kernels take on this CPU (nChw16c with
+// AVX-512, nChw8c with AVX2) and the one oneDNN picks when left free
+// (channels-last for its brgemm kernels); the algorithms direct and, in the
+// blocked layout, Winograd (oneDNN offers it for f32 3x3 stride 1 on
+// AVX-512).
+//
+// Thread safety: Parse() may be called concurrently. Each shape (batch size,
+// height, width) gets its primitives once (built on first use, under a
+// lock) and a small pool of workspaces: activations and a scratchpad,
+// about 0.85 GB per image at 512 px in fp32 (Winograd's scratchpad is most
+// of it), 0.3 GB in bf16. At most two idle workspaces per shape are kept,
+// and those of other shapes only while all idle ones stay under 4 GiB.
 #ifndef FACET_CORE_ONEDNN_ONEDNN_FACE_ENGINE_H_
 #define FACET_CORE_ONEDNN_ONEDNN_FACE_ENGINE_H_
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/model/face_engine.h"
 #include "core/model/model_status.h"
@@ -16,20 +33,63 @@
 
 namespace facet {
 
+// How each convolution's algorithm is chosen.
+enum class ConvAlgorithmPolicy {
+  kMeasure,   // Time direct and Winograd at load; keep the faster. Default.
+  kDirect,    // Direct everywhere (the fastest load).
+  kWinograd,  // Winograd wherever oneDNN offers it, else direct.
+};
+
+// The activation layout of every convolution and own kernel.
+enum class ActivationLayout {
+  kMeasure,       // Time the candidates (below) at load; keep the faster.
+                  // Default. Without kMeasure algorithms: kBlocked.
+  kBlocked,       // nChw16c with AVX-512, nChw8c with AVX2 (Winograd needs it).
+  kChannelsLast,  // nhwc, where oneDNN's brgemm kernels run.
+};
+
 struct OnednnEngineOptions {
   NetConfig config;                         // Must match the weights.
-  Precision precision = Precision::kFp32;   // fp32 always; bf16/int8 by ISA.
-  int threads = 0;                          // 0 = leave OpenMP's setting.
+  Precision precision = Precision::kFp32;   // fp32 always; bf16 by ISA.
+  // OpenMP threads of the forward, set in every thread that calls Parse
+  // (OpenMP's setting is per calling thread). 0 = leave OpenMP's setting.
+  int threads = 0;
+  ConvAlgorithmPolicy algorithms = ConvAlgorithmPolicy::kMeasure;
+  ActivationLayout layout = ActivationLayout::kMeasure;
 };
 
 // Builds the engine. InvalidArgument for a bad configuration or weights
 // (CheckStateDictShapes' message); FailedPrecondition when the CPU lacks the
-// ISA the precision needs, naming it.
+// ISA the precision needs, naming it (bf16 needs avx512_core_bf16);
+// Unimplemented for fp16 and int8, which this engine does not offer;
+// Internal when oneDNN fails (its message).
 ModelResult<std::unique_ptr<FaceEngine>> CreateOnednnFaceEngine(
     const RawTensorMap& weights, const OnednnEngineOptions& options);
 
 // True when `precision` can run on this CPU (fp32 always).
 bool OnednnSupports(Precision precision);
+
+// oneDNN's name for the instruction set it uses on this CPU, e.g.
+// "avx512_core_bf16" or "avx2".
+std::string OnednnIsaName();
+
+// One step of a profiled forward.
+struct OnednnLayerTime {
+  std::string name;   // Module ("decoder.3.conv1") or own step ("decoder.3.pad").
+  std::string kind;   // "conv", "pad", "input", "copy", "add" or "output".
+  std::string impl;   // oneDNN's implementation for convolutions, else "own".
+  double seconds = 0;
+  // CPU time of the whole process during the step (all threads): with a
+  // busy machine, wall time grows with the load but this much less.
+  double cpu_seconds = 0;
+  double gflop = 0;   // Floating-point work of a convolution (2 per MAC).
+};
+
+// Runs `batch` once through `engine`, timing each step separately (every
+// step waits for the previous one). InvalidArgument when `engine` was not
+// made by CreateOnednnFaceEngine or the batch is bad.
+ModelResult<std::vector<OnednnLayerTime>> ProfileOnednnForward(
+    const FaceEngine& engine, const std::vector<RgbImageView>& batch);
 
 }  // namespace facet
 

@@ -1,0 +1,281 @@
+#include "core/onednn/blocked_kernels.h"
+
+#include <algorithm>
+
+namespace facet {
+namespace onednn {
+namespace {
+
+// Reflection of index i into [0, size) for a 1-pixel pad (i in [-1, size]).
+inline int64_t Reflect(int64_t i, int64_t size) {
+  if (i < 0) return -i;
+  if (i >= size) return 2 * size - 2 - i;
+  return i;
+}
+
+template <typename T>
+inline T FromFloat(float v);
+template <>
+inline float FromFloat<float>(float v) { return v; }
+template <>
+inline bf16_t FromFloat<bf16_t>(float v) { return FloatToBf16(v); }
+
+template <typename T>
+inline float ToFloat(T v);
+template <>
+inline float ToFloat<float>(float v) { return v; }
+template <>
+inline float ToFloat<bf16_t>(bf16_t v) { return Bf16ToFloat(v); }
+
+template <typename T>
+inline T Leaky(T v) {
+  const float f = ToFloat<T>(v);
+  return f > 0.0f ? v : FromFloat<T>(f * 0.2f);
+}
+
+// Copies one pixel's chunk of B channels (applying LeakyReLU(0.2) when
+// kLeaky); B is a compile-time constant in the common cases so the copy
+// becomes a few vector moves. B = 0: runtime `b`.
+template <typename T, int B, bool kLeaky>
+inline void CopyChunk(const T* s, T* d, int64_t b) {
+  const int64_t n = B > 0 ? B : b;
+  for (int64_t i = 0; i < n; ++i) d[i] = kLeaky ? Leaky(s[i]) : s[i];
+}
+
+template <typename T, int B, bool kLeaky>
+void PadRows(const ActLayout& s, const T* in, const ActLayout& d, T* out,
+             bool upsample) {
+  constexpr auto Copy = CopyChunk<T, B, kLeaky>;
+  const int64_t b = s.block;
+  const int64_t uh = upsample ? s.h * 2 : s.h, uw = upsample ? s.w * 2 : s.w;
+  const bool dense = s.sw == b && d.sw == b;
+#pragma omp parallel for collapse(3) schedule(static)
+  for (int64_t n = 0; n < d.n; ++n) {
+    for (int64_t k = 0; k < d.chunks; ++k) {
+      for (int64_t oy = 0; oy < d.h; ++oy) {
+        const int64_t uy = Reflect(oy - 1, uh);
+        const int64_t sy = upsample ? uy / 2 : uy;
+        const T* srow = in + n * s.sn + k * s.sc + sy * s.sh;
+        T* drow = out + n * d.sn + k * d.sc + oy * d.sh;
+        if (!upsample) {
+          Copy(srow + 1 * s.sw, drow, b);
+          if (dense && !kLeaky) {
+            std::memcpy(drow + d.sw, srow, s.w * b * sizeof(T));
+          } else if (dense) {
+            CopyChunk<T, 0, kLeaky>(srow, drow + d.sw, s.w * b);
+          } else {
+            for (int64_t x = 0; x < s.w; ++x) Copy(srow + x * s.sw, drow + (x + 1) * d.sw, b);
+          }
+          Copy(srow + (s.w - 2) * s.sw, drow + (s.w + 1) * d.sw, b);
+        } else {
+          Copy(srow, drow, b);  // Column -1 reflects to 1, i.e. source 0.
+          for (int64_t x = 0; x < s.w; ++x) {
+            const T* sp = srow + x * s.sw;
+            Copy(sp, drow + (2 * x + 1) * d.sw, b);
+            Copy(sp, drow + (2 * x + 2) * d.sw, b);
+          }
+          // Column uw reflects to uw - 2, i.e. source w - 1.
+          Copy(srow + (s.w - 1) * s.sw, drow + (uw + 1) * d.sw, b);
+        }
+      }
+    }
+  }
+}
+
+// Channels moved together when converting between layouts: the smaller
+// block (16 between nChw16c and nhwc), or 0 when the layouts do not nest.
+inline int64_t CommonChunk(const ActLayout& a, const ActLayout& b) {
+  const int64_t g = std::min(a.block, b.block);
+  return g > 0 && a.block % g == 0 && b.block % g == 0 ? g : 0;
+}
+
+// Pad between layouts (REQUIRES CommonChunk(s, d) == G, or G == 0 and
+// runtime `g`). Parallel over the destination's rows; within a row, pixels
+// then chunks when the destination keeps more channels together (writes
+// stay contiguous), else one chunk's row at a time.
+template <typename T, int G, bool kLeaky>
+void PadConvertRows(const ActLayout& s, const T* in, const ActLayout& d, T* out, bool upsample,
+                    int64_t g) {
+  constexpr auto Copy = CopyChunk<T, G, kLeaky>;
+  const int64_t uh = upsample ? s.h * 2 : s.h, uw = upsample ? s.w * 2 : s.w;
+  const int64_t chunks = (s.c + g - 1) / g;
+  if (d.block >= s.block) {
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t n = 0; n < d.n; ++n) {
+      for (int64_t oy = 0; oy < d.h; ++oy) {
+        const int64_t uy = Reflect(oy - 1, uh), sy = upsample ? uy / 2 : uy;
+        for (int64_t ox = 0; ox < d.w; ++ox) {
+          const int64_t ux = Reflect(ox - 1, uw), sx = upsample ? ux / 2 : ux;
+          for (int64_t k = 0; k < chunks; ++k) {
+            Copy(in + s.Offset(n, k * g, sy, sx), out + d.Offset(n, k * g, oy, ox), g);
+          }
+        }
+      }
+    }
+    return;
+  }
+#pragma omp parallel for collapse(3) schedule(static)
+  for (int64_t n = 0; n < d.n; ++n) {
+    for (int64_t k = 0; k < chunks; ++k) {
+      for (int64_t oy = 0; oy < d.h; ++oy) {
+        const int64_t uy = Reflect(oy - 1, uh), sy = upsample ? uy / 2 : uy;
+        for (int64_t ox = 0; ox < d.w; ++ox) {
+          const int64_t ux = Reflect(ox - 1, uw), sx = upsample ? ux / 2 : ux;
+          Copy(in + s.Offset(n, k * g, sy, sx), out + d.Offset(n, k * g, oy, ox), g);
+        }
+      }
+    }
+  }
+}
+
+template <typename T, bool kLeaky>
+void PadConvert(const ActLayout& src, const T* in, const ActLayout& dst, T* out,
+                bool upsample) {
+  const int64_t g = CommonChunk(src, dst);
+  switch (g) {
+    case 16: return PadConvertRows<T, 16, kLeaky>(src, in, dst, out, upsample, g);
+    case 8: return PadConvertRows<T, 8, kLeaky>(src, in, dst, out, upsample, g);
+    default: return PadConvertRows<T, 0, kLeaky>(src, in, dst, out, upsample, g > 0 ? g : 1);
+  }
+}
+
+inline bool SameLayout(const ActLayout& a, const ActLayout& b) {
+  return a.block == b.block && a.chunks == b.chunks && a.sw == a.block && b.sw == b.block;
+}
+
+template <typename T, bool kLeaky>
+void PadDispatch(const ActLayout& src, const T* in, const ActLayout& dst, T* out,
+                 bool upsample) {
+  switch (src.block) {
+    case 16: return PadRows<T, 16, kLeaky>(src, in, dst, out, upsample);
+    case 8: return PadRows<T, 8, kLeaky>(src, in, dst, out, upsample);
+    case 4: return PadRows<T, 4, kLeaky>(src, in, dst, out, upsample);
+    case 1: return PadRows<T, 1, kLeaky>(src, in, dst, out, upsample);
+    default: return PadRows<T, 0, kLeaky>(src, in, dst, out, upsample);
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void InputKernel(const std::vector<RgbImageView>& batch, const ActLayout& dst,
+                 T* out) {
+  float lut[256];
+  for (int v = 0; v < 256; ++v) lut[v] = static_cast<float>(v) / 255.0f * 2.0f - 1.0f;
+  const int64_t h = dst.h - 2, w = dst.w - 2;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < dst.n; ++n) {
+    for (int64_t oy = 0; oy < dst.h; ++oy) {
+      const uint8_t* row = batch[n].data + Reflect(oy - 1, h) * w * 3;
+      for (int64_t ox = 0; ox < dst.w; ++ox) {
+        const uint8_t* px = row + Reflect(ox - 1, w) * 3;
+        for (int64_t c = 0; c < 3; ++c) {
+          out[dst.Offset(n, c, oy, ox)] = FromFloat<T>(lut[px[c]]);
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void PadKernel(const ActLayout& src, const T* in, const ActLayout& dst, T* out,
+               bool upsample, bool leaky_relu) {
+  if (!SameLayout(src, dst)) {
+    if (leaky_relu) return PadConvert<T, true>(src, in, dst, out, upsample);
+    return PadConvert<T, false>(src, in, dst, out, upsample);
+  }
+  if (leaky_relu) return PadDispatch<T, true>(src, in, dst, out, upsample);
+  PadDispatch<T, false>(src, in, dst, out, upsample);
+}
+
+template <typename T>
+void ConvertKernel(const ActLayout& src, const T* in, const ActLayout& dst, T* out, bool add) {
+  const int64_t g = std::max<int64_t>(CommonChunk(src, dst), 1);
+  const int64_t chunks = (src.c + g - 1) / g;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < dst.n; ++n) {
+    for (int64_t y = 0; y < dst.h; ++y) {
+      for (int64_t x = 0; x < dst.w; ++x) {
+        for (int64_t k = 0; k < chunks; ++k) {
+          const T* s = in + src.Offset(n, k * g, y, x);
+          T* d = out + dst.Offset(n, k * g, y, x);
+          const int64_t m = std::min(g, src.c - k * g);
+          for (int64_t i = 0; i < m; ++i) {
+            d[i] = add ? FromFloat<T>(ToFloat<T>(d[i]) + ToFloat<T>(s[i])) : s[i];
+          }
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void CopyKernel(const T* in, T* out, int64_t count) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < count; ++i) out[i] = in[i];
+}
+
+template <typename T>
+void AddKernel(const T* in, T* out, int64_t count) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < count; ++i) {
+    out[i] = FromFloat<T>(ToFloat<T>(out[i]) + ToFloat<T>(in[i]));
+  }
+}
+
+void OutputKernel(const ActLayout& heads, const float* in, int64_t parsing_ch,
+                  const ParseOptions& options, std::vector<ParseResult>* results) {
+  const int64_t h = heads.h, w = heads.w, plane = h * w;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < heads.n; ++n) {
+    for (int64_t y = 0; y < h; ++y) {
+      ParseResult& r = (*results)[n];
+      for (int64_t x = 0; x < w; ++x) {
+        const int64_t p = y * w + x;
+        int64_t best = 0;
+        float best_v = in[heads.Offset(n, 0, y, x)];
+        for (int64_t c = 1; c < parsing_ch; ++c) {
+          const float v = in[heads.Offset(n, c, y, x)];
+          if (v > best_v) {
+            best_v = v;
+            best = c;
+          }
+        }
+        r.labels[p] = static_cast<uint8_t>(best);
+        if (options.want_restored) {
+          for (int64_t k = 0; k < 3; ++k) {
+            float v = (in[heads.Offset(n, parsing_ch + k, y, x)] + 1.0f) * 127.5f;
+            v = v >= 0.0f ? std::min(v, 255.0f) : 0.0f;  // NaN -> 0.
+            r.restored[p * 3 + k] = static_cast<uint8_t>(v);
+          }
+        }
+        if (options.want_raw) {
+          for (int64_t c = 0; c < parsing_ch; ++c) {
+            r.logits[c * plane + p] = in[heads.Offset(n, c, y, x)];
+          }
+          for (int64_t k = 0; k < 3; ++k) {
+            r.image[k * plane + p] = in[heads.Offset(n, parsing_ch + k, y, x)];
+          }
+        }
+      }
+    }
+  }
+}
+
+template void InputKernel<float>(const std::vector<RgbImageView>&, const ActLayout&, float*);
+template void InputKernel<bf16_t>(const std::vector<RgbImageView>&, const ActLayout&, bf16_t*);
+template void PadKernel<float>(const ActLayout&, const float*, const ActLayout&, float*, bool,
+                               bool);
+template void PadKernel<bf16_t>(const ActLayout&, const bf16_t*, const ActLayout&, bf16_t*,
+                                bool, bool);
+template void ConvertKernel<float>(const ActLayout&, const float*, const ActLayout&, float*,
+                                   bool);
+template void ConvertKernel<bf16_t>(const ActLayout&, const bf16_t*, const ActLayout&, bf16_t*,
+                                    bool);
+template void CopyKernel<float>(const float*, float*, int64_t);
+template void CopyKernel<bf16_t>(const bf16_t*, bf16_t*, int64_t);
+template void AddKernel<float>(const float*, float*, int64_t);
+template void AddKernel<bf16_t>(const bf16_t*, bf16_t*, int64_t);
+
+}  // namespace onednn
+}  // namespace facet
