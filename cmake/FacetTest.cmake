@@ -1,5 +1,5 @@
 # facet_add_test(NAME <target> SOURCES <files...> LIBS <libs...> [TIMEOUT <s>]
-#                [LABELS <labels...>] [FIXTURES <ctest fixtures required>])
+#                [LABELS <labels...>])
 #
 # Builds one GoogleTest binary and registers each of its tests with CTest,
 # every one with a TIMEOUT (default 120 s) so a hang fails instead of
@@ -12,7 +12,7 @@ function(facet_add_test)
   if(NOT FACET_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS;FIXTURES" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()
@@ -24,7 +24,6 @@ function(facet_add_test)
     PROPERTIES
       TIMEOUT ${T_TIMEOUT}
       LABELS "${T_LABELS}"
-      FIXTURES_REQUIRED "${T_FIXTURES}"
       ENVIRONMENT "FACET_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
   # gtest_discover_tests flattens a multi-variable ENVIRONMENT, so the other
   # locations are compiled in (tests/util/test_paths.h reads them; the

@@ -1,7 +1,8 @@
 // The oneDNN engine on a trained network: the tiny FPN trained briefly on
 // the trainer's synthetic faces with the paper's degradation, then run on
 // held-out degraded faces. bf16 must agree with fp32 on >= 99.5 % of the
-// pixels' labels (issue 10), and the fp32 engine with the LibTorch
+// pixels' labels (issue 10), so must the LibTorch engine's bf16 path
+// (issue 11), and the fp32 engine with the LibTorch
 // reference on >= 99.9 % with <= 1e-4 relative logit error. A trained
 // network, unlike random weights, has real margins between classes, which
 // is what makes an agreement figure mean something.
@@ -92,12 +93,15 @@ TEST(OnednnTrainedAgreementTest, Bf16AndFp32AgreeOnHeldOutDegradedFaces) {
   ASSERT_TRUE(torch && fp32);
   std::unique_ptr<FaceEngine> bf16;
   if (OnednnSupports(Precision::kBf16)) bf16 = Engine(*weights, "onednn", "bf16");
+  auto torch_bf16 = Engine(*weights, "torch", "bf16");
+  ASSERT_TRUE(torch_bf16);
+  EXPECT_EQ(torch_bf16->precision(), "bf16");
 
   DataLoader::Options eval = LoaderOptions(7);
   eval.shuffle = false;
   auto eval_loader = DataLoader::Create(held_out->get(), eval);
   ASSERT_TRUE(eval_loader.ok());
-  size_t pixels = 0, bf16_agree = 0, torch_agree = 0, truth_agree = 0;
+  size_t pixels = 0, bf16_agree = 0, torch_agree = 0, truth_agree = 0, torch_bf16_agree = 0;
   double max_rel = 0;
   ParseOptions raw;
   raw.want_raw = true;
@@ -109,6 +113,8 @@ TEST(OnednnTrainedAgreementTest, Bf16AndFp32AgreeOnHeldOutDegradedFaces) {
     auto ref = torch->Parse(views, raw);
     auto got = fp32->Parse(views, raw);
     ASSERT_TRUE(ref.ok() && got.ok());
+    auto torch_low = torch_bf16->Parse(views);
+    ASSERT_TRUE(torch_low.ok()) << torch_low.status().ToString();
     std::vector<ParseResult> low;
     if (bf16) {
       auto r = bf16->Parse(views, raw);
@@ -126,6 +132,7 @@ TEST(OnednnTrainedAgreementTest, Bf16AndFp32AgreeOnHeldOutDegradedFaces) {
       for (size_t p = 0; p < f.labels.size(); ++p) {
         ++pixels;
         torch_agree += f.labels[p] == t.labels[p];
+        torch_bf16_agree += (*torch_low)[n].labels[p] == t.labels[p];
         truth_agree += f.labels[p] == batch.labels[n * kSize * kSize + p];
         if (bf16) bf16_agree += low[n].labels[p] == f.labels[p];
       }
@@ -140,6 +147,9 @@ TEST(OnednnTrainedAgreementTest, Bf16AndFp32AgreeOnHeldOutDegradedFaces) {
   EXPECT_GT(truth, 0.6);
   EXPECT_LE(max_rel, 1e-4);
   EXPECT_GE(double(torch_agree) / pixels, 0.999);
+  std::cerr << "torch bf16 vs fp32: argmax agreement " << double(torch_bf16_agree) / pixels
+            << "\n";
+  EXPECT_GE(double(torch_bf16_agree) / pixels, 0.995);
   if (bf16) {
     std::cerr << "onednn bf16 vs fp32: argmax agreement " << double(bf16_agree) / pixels
               << "\n";

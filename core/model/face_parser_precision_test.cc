@@ -95,7 +95,7 @@ TEST(FaceParserPrecisionTest, Bf16OnCpuAgreesWithFp32) {
             << ", image max abs error " << max_image_error << "\n";
   // Random weights have thin logit margins, so this only checks that the bf16
   // path computes the same network; the 99.5 % requirement is tested on a
-  // trained network in tests/precision_agreement_test.cc.
+  // trained network in tests/onednn_trained_agreement_test.cc.
   EXPECT_GE(agreement, 0.97);
   EXPECT_LT(max_image_error, 0.25);  // bf16 keeps ~3 significant digits.
 }
