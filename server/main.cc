@@ -63,8 +63,8 @@ ABSL_FLAG(std::string, channels_last, "auto",
           "Torch engine: channels-last memory format, auto (on for CUDA) | on "
           "| off.");
 ABSL_FLAG(std::string, precision, "fp32",
-          "Forward precision: fp32 | bf16 | int8 (oneDNN, where the CPU "
-          "supports it) | fp16.");
+          "Forward precision: fp32 | bf16 (oneDNN where the CPU has AVX-512 "
+          "BF16, or the torch engine) | fp16 (torch engine on CUDA).");
 ABSL_FLAG(std::string, host, "0.0.0.0", "Address to bind gRPC and /metrics.");
 ABSL_FLAG(int32_t, port, 8500, "gRPC port (0 = pick a free one and log it).");
 ABSL_FLAG(int32_t, metrics_port, 8501,
