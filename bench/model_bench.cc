@@ -11,6 +11,8 @@
 //             per kind.
 //
 // --smoke runs one iteration of each on the tiny network, for the tests.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -51,14 +53,25 @@ std::string LoadAverage() {
   return a + " " + b + " " + c;
 }
 
-double TimeParse(const FaceEngine& engine, const std::vector<RgbImageView>& batch) {
+double ProcessCpuSeconds() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// Wall seconds of one Parse; adds its process CPU seconds to `*cpu`.
+double TimeParse(const FaceEngine& engine, const std::vector<RgbImageView>& batch,
+                 std::vector<double>* cpu = nullptr) {
+  const double c0 = ProcessCpuSeconds();
   const auto t0 = Clock::now();
   auto r = engine.Parse(batch);
   if (!r.ok()) {
     std::fprintf(stderr, "error: %s\n", r.status().ToString().c_str());
     std::exit(1);
   }
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (cpu) cpu->push_back(ProcessCpuSeconds() - c0);
+  return wall;
 }
 
 std::unique_ptr<FaceEngine> Create(const RawTensorMap& weights, EngineOptions options) {
@@ -87,28 +100,40 @@ void Profile(const FaceEngine& engine, const RgbImageView& face, int runs) {
     all.push_back(*p);
   }
   std::vector<OnednnLayerTime> steps = all[0];
-  double total = 0;
+  double total = 0, total_cpu = 0;
   for (size_t i = 0; i < steps.size(); ++i) {
-    std::vector<double> t;
-    for (const auto& run : all) t.push_back(run[i].seconds);
+    std::vector<double> t, c;
+    for (const auto& run : all) {
+      t.push_back(run[i].seconds);
+      c.push_back(run[i].cpu_seconds);
+    }
     steps[i].seconds = Summarize(t).median;
+    steps[i].cpu_seconds = Summarize(c).median;
     total += steps[i].seconds;
+    total_cpu += steps[i].cpu_seconds;
   }
-  std::printf("profile (onednn, batch 1, median of %d): total %.3f s\n", runs, total);
-  std::printf("  %-28s %-6s %-28s %9s %9s %7s\n", "layer", "kind", "impl", "ms", "GFLOP/s",
-              "share");
-  std::map<std::string, std::pair<double, double>> by_kind;  // seconds, gflop
+  std::printf("profile (onednn, batch 1, median of %d per step): total %.3f s wall, %.3f s CPU\n",
+              runs, total, total_cpu);
+  std::printf("  %-26s %-6s %-30s %8s %8s %8s %6s\n", "layer", "kind", "impl", "ms", "cpu ms",
+              "GFLOP/s", "share");
+  struct Sum {
+    double seconds = 0, cpu = 0, gflop = 0;
+  };
+  std::map<std::string, Sum> by_kind;
   for (const OnednnLayerTime& s : steps) {
-    std::printf("  %-28s %-6s %-28s %9.2f %9.0f %6.1f%%\n", s.name.c_str(), s.kind.c_str(),
-                s.impl.c_str(), s.seconds * 1e3, s.gflop > 0 ? s.gflop / s.seconds : 0.0,
-                100 * s.seconds / total);
-    by_kind[s.kind].first += s.seconds;
-    by_kind[s.kind].second += s.gflop;
+    std::printf("  %-26s %-6s %-30s %8.2f %8.2f %8.0f %5.1f%%\n", s.name.c_str(), s.kind.c_str(),
+                s.impl.c_str(), s.seconds * 1e3, s.cpu_seconds * 1e3,
+                s.gflop > 0 ? s.gflop / s.seconds : 0.0, 100 * s.seconds / total);
+    Sum& k = by_kind[s.kind];
+    k.seconds += s.seconds;
+    k.cpu += s.cpu_seconds;
+    k.gflop += s.gflop;
   }
   std::printf("  by kind:\n");
   for (const auto& [kind, v] : by_kind) {
-    std::printf("  %-8s %9.1f ms %6.1f%%", kind.c_str(), v.first * 1e3, 100 * v.first / total);
-    if (v.second > 0) std::printf("  %.0f GFLOP, %.0f GFLOP/s", v.second, v.second / v.first);
+    std::printf("  %-8s %9.1f ms wall %9.1f ms CPU %6.1f%%", kind.c_str(), v.seconds * 1e3,
+                v.cpu * 1e3, 100 * v.seconds / total);
+    if (v.gflop > 0) std::printf("  %.0f GFLOP, %.0f GFLOP/s", v.gflop, v.gflop / v.seconds);
     std::printf("\n");
   }
 }
@@ -179,23 +204,23 @@ int main(int argc, char** argv) {
               config->ToString().c_str(), static_cast<long long>(s), threads, runs);
   TimeParse(*test, {face});  // Warm-up.
   if (ref) TimeParse(*ref, {face});
-  std::vector<double> t, r, ratio;
+  std::vector<double> t, r, ratio, tc, rc;
   for (int i = 0; i < runs; ++i) {
-    t.push_back(TimeParse(*test, {face}));
+    t.push_back(TimeParse(*test, {face}, &tc));
     if (ref) {
-      r.push_back(TimeParse(*ref, {face}));
+      r.push_back(TimeParse(*ref, {face}, &rc));
       ratio.push_back(r.back() / t.back());
     }
   }
   const RunStats ts = Summarize(t);
   const std::string name = test->engine() + " " + test->precision() +
                            (test_is_torch ? " folded" : "");
-  std::printf("  %-22s median %.3f s  range %.3f-%.3f\n", name.c_str(), ts.median, ts.min,
-              ts.max);
+  std::printf("  %-22s median %.3f s  range %.3f-%.3f  (CPU %.3f s)\n", name.c_str(), ts.median,
+              ts.min, ts.max, Summarize(tc).median);
   if (ref) {
     const RunStats rs = Summarize(r), qs = Summarize(ratio);
-    std::printf("  %-22s median %.3f s  range %.3f-%.3f\n", "torch fp32 plain", rs.median,
-                rs.min, rs.max);
+    std::printf("  %-22s median %.3f s  range %.3f-%.3f  (CPU %.3f s)\n", "torch fp32 plain",
+                rs.median, rs.min, rs.max, Summarize(rc).median);
     std::printf("  speed-up vs torch plain: %.2fx (ratio of medians; per pair %.2f-%.2fx)\n",
                 rs.median / ts.median, qs.min, qs.max);
   }
@@ -205,7 +230,9 @@ int main(int argc, char** argv) {
     std::vector<RgbImageView> batch(n, face);
     TimeParse(*test, batch);  // Plan and workspace for this size.
     std::vector<double> bt;
-    for (int i = 0; i < (smoke ? 1 : std::max(2, runs / 2)); ++i) bt.push_back(TimeParse(*test, batch));
+    for (int i = 0; i < (smoke ? 1 : std::max(2, runs / 2)); ++i) {
+      bt.push_back(TimeParse(*test, batch));
+    }
     const RunStats bs = Summarize(bt);
     const double rate = n / bs.median;
     if (rate1 == 0) rate1 = rate;

@@ -99,16 +99,23 @@ void PadConvertRows(const ActLayout& s, const T* in, const ActLayout& d, T* out,
   constexpr auto Copy = CopyChunk<T, G, kLeaky>;
   const int64_t uh = upsample ? s.h * 2 : s.h, uw = upsample ? s.w * 2 : s.w;
   const int64_t chunks = (s.c + g - 1) / g;
+  std::vector<int64_t> s_chunk(chunks), d_chunk(chunks);
+  for (int64_t k = 0; k < chunks; ++k) {
+    s_chunk[k] = s.ChannelOffset(k * g);
+    d_chunk[k] = d.ChannelOffset(k * g);
+  }
   if (d.block >= s.block) {
 #pragma omp parallel for collapse(2) schedule(static)
     for (int64_t n = 0; n < d.n; ++n) {
       for (int64_t oy = 0; oy < d.h; ++oy) {
         const int64_t uy = Reflect(oy - 1, uh), sy = upsample ? uy / 2 : uy;
+        const T* srow = in + n * s.sn + sy * s.sh;
+        T* drow = out + n * d.sn + oy * d.sh;
         for (int64_t ox = 0; ox < d.w; ++ox) {
           const int64_t ux = Reflect(ox - 1, uw), sx = upsample ? ux / 2 : ux;
-          for (int64_t k = 0; k < chunks; ++k) {
-            Copy(in + s.Offset(n, k * g, sy, sx), out + d.Offset(n, k * g, oy, ox), g);
-          }
+          const T* sp = srow + sx * s.sw;
+          T* dp = drow + ox * d.sw;
+          for (int64_t k = 0; k < chunks; ++k) Copy(sp + s_chunk[k], dp + d_chunk[k], g);
         }
       }
     }
@@ -119,9 +126,11 @@ void PadConvertRows(const ActLayout& s, const T* in, const ActLayout& d, T* out,
     for (int64_t k = 0; k < chunks; ++k) {
       for (int64_t oy = 0; oy < d.h; ++oy) {
         const int64_t uy = Reflect(oy - 1, uh), sy = upsample ? uy / 2 : uy;
+        const T* srow = in + n * s.sn + sy * s.sh + s_chunk[k];
+        T* drow = out + n * d.sn + oy * d.sh + d_chunk[k];
         for (int64_t ox = 0; ox < d.w; ++ox) {
           const int64_t ux = Reflect(ox - 1, uw), sx = upsample ? ux / 2 : ux;
-          Copy(in + s.Offset(n, k * g, sy, sx), out + d.Offset(n, k * g, oy, ox), g);
+          Copy(srow + sx * s.sw, drow + ox * d.sw, g);
         }
       }
     }
@@ -163,15 +172,16 @@ void InputKernel(const std::vector<RgbImageView>& batch, const ActLayout& dst,
   float lut[256];
   for (int v = 0; v < 256; ++v) lut[v] = static_cast<float>(v) / 255.0f * 2.0f - 1.0f;
   const int64_t h = dst.h - 2, w = dst.w - 2;
+  const int64_t ch[3] = {dst.ChannelOffset(0), dst.ChannelOffset(1), dst.ChannelOffset(2)};
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = 0; n < dst.n; ++n) {
     for (int64_t oy = 0; oy < dst.h; ++oy) {
       const uint8_t* row = batch[n].data + Reflect(oy - 1, h) * w * 3;
+      T* drow = out + n * dst.sn + oy * dst.sh;
       for (int64_t ox = 0; ox < dst.w; ++ox) {
         const uint8_t* px = row + Reflect(ox - 1, w) * 3;
-        for (int64_t c = 0; c < 3; ++c) {
-          out[dst.Offset(n, c, oy, ox)] = FromFloat<T>(lut[px[c]]);
-        }
+        T* d = drow + ox * dst.sw;
+        for (int64_t c = 0; c < 3; ++c) d[ch[c]] = FromFloat<T>(lut[px[c]]);
       }
     }
   }
@@ -192,13 +202,18 @@ template <typename T>
 void ConvertKernel(const ActLayout& src, const T* in, const ActLayout& dst, T* out, bool add) {
   const int64_t g = std::max<int64_t>(CommonChunk(src, dst), 1);
   const int64_t chunks = (src.c + g - 1) / g;
+  std::vector<int64_t> s_chunk(chunks), d_chunk(chunks);
+  for (int64_t k = 0; k < chunks; ++k) {
+    s_chunk[k] = src.ChannelOffset(k * g);
+    d_chunk[k] = dst.ChannelOffset(k * g);
+  }
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = 0; n < dst.n; ++n) {
     for (int64_t y = 0; y < dst.h; ++y) {
       for (int64_t x = 0; x < dst.w; ++x) {
         for (int64_t k = 0; k < chunks; ++k) {
-          const T* s = in + src.Offset(n, k * g, y, x);
-          T* d = out + dst.Offset(n, k * g, y, x);
+          const T* s = in + n * src.sn + y * src.sh + x * src.sw + s_chunk[k];
+          T* d = out + n * dst.sn + y * dst.sh + x * dst.sw + d_chunk[k];
           const int64_t m = std::min(g, src.c - k * g);
           for (int64_t i = 0; i < m; ++i) {
             d[i] = add ? FromFloat<T>(ToFloat<T>(d[i]) + ToFloat<T>(s[i])) : s[i];
@@ -226,16 +241,20 @@ void AddKernel(const T* in, T* out, int64_t count) {
 void OutputKernel(const ActLayout& heads, const float* in, int64_t parsing_ch,
                   const ParseOptions& options, std::vector<ParseResult>* results) {
   const int64_t h = heads.h, w = heads.w, plane = h * w;
+  std::vector<int64_t> ch(parsing_ch + 3);
+  for (int64_t c = 0; c < parsing_ch + 3; ++c) ch[c] = heads.ChannelOffset(c);
+  const int64_t* co = ch.data();
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = 0; n < heads.n; ++n) {
     for (int64_t y = 0; y < h; ++y) {
       ParseResult& r = (*results)[n];
       for (int64_t x = 0; x < w; ++x) {
         const int64_t p = y * w + x;
+        const float* px = in + n * heads.sn + y * heads.sh + x * heads.sw;
         int64_t best = 0;
-        float best_v = in[heads.Offset(n, 0, y, x)];
+        float best_v = px[co[0]];
         for (int64_t c = 1; c < parsing_ch; ++c) {
-          const float v = in[heads.Offset(n, c, y, x)];
+          const float v = px[co[c]];
           if (v > best_v) {
             best_v = v;
             best = c;
@@ -244,17 +263,17 @@ void OutputKernel(const ActLayout& heads, const float* in, int64_t parsing_ch,
         r.labels[p] = static_cast<uint8_t>(best);
         if (options.want_restored) {
           for (int64_t k = 0; k < 3; ++k) {
-            float v = (in[heads.Offset(n, parsing_ch + k, y, x)] + 1.0f) * 127.5f;
+            float v = (px[co[parsing_ch + k]] + 1.0f) * 127.5f;
             v = v >= 0.0f ? std::min(v, 255.0f) : 0.0f;  // NaN -> 0.
             r.restored[p * 3 + k] = static_cast<uint8_t>(v);
           }
         }
         if (options.want_raw) {
           for (int64_t c = 0; c < parsing_ch; ++c) {
-            r.logits[c * plane + p] = in[heads.Offset(n, c, y, x)];
+            r.logits[c * plane + p] = px[co[c]];
           }
           for (int64_t k = 0; k < 3; ++k) {
-            r.image[k * plane + p] = in[heads.Offset(n, parsing_ch + k, y, x)];
+            r.image[k * plane + p] = px[co[parsing_ch + k]];
           }
         }
       }

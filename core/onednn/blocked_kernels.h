@@ -36,8 +36,11 @@ struct ActLayout {
   int64_t chunks = 0;  // Padded channels / block.
   int64_t sn = 0, sc = 0, sh = 0, sw = 0;
   int64_t Offset(int64_t in, int64_t ic, int64_t y, int64_t x) const {
-    return in * sn + (ic / block) * sc + y * sh + x * sw + ic % block;
+    return in * sn + ChannelOffset(ic) + y * sh + x * sw;
   }
+  // The channel's part of Offset; kernels hoist it out of pixel loops
+  // (block is a run-time value, so this divides).
+  int64_t ChannelOffset(int64_t ic) const { return (ic / block) * sc + ic % block; }
 };
 
 using bf16_t = uint16_t;

@@ -32,6 +32,7 @@ int64_t Reflect(int64_t i, int64_t size) {
 struct PadCase {
   int64_t block, c;
   bool upsample, leaky;
+  int64_t dst_block = -1;  // -1: as the source.
 };
 
 class PadKernelTest : public ::testing::TestWithParam<PadCase> {};
@@ -41,7 +42,7 @@ TEST_P(PadKernelTest, MatchesNaiveDefinition) {
   const int64_t n = 2, h = 5, w = 6;
   const ActLayout src = Dense(n, p.c, h, w, p.block);
   const int64_t uh = p.upsample ? 2 * h : h, uw = p.upsample ? 2 * w : w;
-  const ActLayout dst = Dense(n, p.c, uh + 2, uw + 2, p.block);
+  const ActLayout dst = Dense(n, p.c, uh + 2, uw + 2, p.dst_block < 0 ? p.block : p.dst_block);
   std::vector<float> in(Size(src), 0.0f), out(Size(dst), -7.0f);
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(-1, 1);
@@ -64,7 +65,7 @@ TEST_P(PadKernelTest, MatchesNaiveDefinition) {
     }
   }
   // Padded channels of a blocked layout stay zero.
-  if (p.block > 0 && p.c % p.block) {
+  if (p.block > 0 && p.c % p.block && p.dst_block < 0) {
     EXPECT_EQ(out[dst.Offset(0, p.c, 0, 0)], 0.0f);
   }
 }
@@ -75,7 +76,23 @@ INSTANTIATE_TEST_SUITE_P(Layouts, PadKernelTest,
                                            PadCase{16, 8, true, true},
                                            PadCase{8, 16, false, true},
                                            PadCase{0, 5, true, false},
-                                           PadCase{1, 3, false, true}));
+                                           PadCase{1, 3, false, true},
+                                           // Converting: blocked <-> channels-last.
+                                           PadCase{16, 32, false, true, 0},
+                                           PadCase{0, 32, true, false, 16},
+                                           PadCase{8, 16, true, true, 16},
+                                           PadCase{16, 8, false, false, 0},
+                                           PadCase{0, 24, false, false, 16}));
+
+TEST(BlockedKernelsTest, ConvertCopiesAndAddsBetweenLayouts) {
+  const ActLayout a = Dense(2, 32, 3, 4, 16), b = Dense(2, 32, 3, 4, 0);
+  std::vector<float> x(Size(a)), y(Size(b), 1.0f);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i);
+  ConvertKernel<float>(a, x.data(), b, y.data(), /*add=*/true);
+  std::vector<float> z(Size(a), 0.0f);
+  ConvertKernel<float>(b, y.data(), a, z.data(), /*add=*/false);
+  for (size_t i = 0; i < z.size(); ++i) ASSERT_EQ(z[i], x[i] + 1.0f) << i;
+}
 
 TEST(BlockedKernelsTest, InputScalesAndPads) {
   const int64_t h = 3, w = 4;

@@ -192,7 +192,8 @@ ConvChoice ChooseConvs(const PlanContext& context, const std::vector<FpnStep>& p
   // Switching layouts costs converting pads and an extra pad for shortcuts
   // that the estimate leaves out: mix only for a clear gain.
   const std::vector<double>& single = choice.single_layout_seconds;
-  const int best = static_cast<int>(std::min_element(single.begin(), single.end()) - single.begin());
+  const int best =
+      static_cast<int>(std::min_element(single.begin(), single.end()) - single.begin());
   if (choice.estimated_seconds > kMinMixGain * single[best]) pick([&](size_t) { return best; });
   return choice;
 }

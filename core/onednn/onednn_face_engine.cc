@@ -238,7 +238,8 @@ void OnednnFaceEngine::Init() {
                  " precision=" + precision() + " threads=" +
                  std::to_string(options_.threads > 0 ? options_.threads : omp_get_max_threads()) +
                  " layouts=" + layouts +
-                 (estimates.empty() ? "" : " (convs estimated " + estimates + ")") + " direct=" + std::to_string(direct) +
+                 (estimates.empty() ? "" : " (convs estimated " + estimates + ")") +
+                 " direct=" + std::to_string(direct) +
                  " winograd=" + std::to_string(winograd) + " impl=" + impls + " workspace_mb=" +
                  std::to_string(plan->workspace_bytes() >> 20) + " (batch 1, " +
                  std::to_string(size) + " px)";
