@@ -108,6 +108,66 @@ absl::StatusOr<double> MeasureThroughput(const FaceEngine& engine,
   return batch / std::max(fastest, 1e-9);
 }
 
+struct BatchChoice {
+  int effective = 1;
+  std::vector<std::pair<int, double>> throughput;  // As measured.
+  std::string end_reason;
+};
+
+// Step 4 of the file comment: runs a BatchSizeSearch on `engine` within the
+// time budget; adds the sizes it ran to `*ran`. `golden_seconds` is the
+// golden forward's time (batch size 1).
+BatchChoice ChooseBatchSize(const FaceEngine& engine,
+                            const std::vector<uint8_t>& input, int64_t size,
+                            double golden_seconds,
+                            const ModelLoaderOptions& options,
+                            std::set<int>* ran) {
+  BatchSizeSearch search(options.max_batch_size, options.batch_size_min_gain);
+  const double floor = absl::ToDoubleSeconds(options.measure_budget_floor);
+  const double min_time = absl::ToDoubleSeconds(options.min_measure_time);
+  double budget = floor;
+  double spent = 0;
+  while (!search.done()) {
+    const int batch = search.next();
+    const bool first = search.measured().empty();
+    if (!first) {
+      // Forecast from the best throughput so far.
+      const double forecast = std::max(
+          min_time, batch / std::max(search.best_throughput(), 1e-9));
+      if (spent + forecast > budget) {
+        search.Stop();
+        break;
+      }
+    }
+    absl::StatusOr<double> rate;
+    if (first && golden_seconds >= min_time) {
+      // The golden forward ran batch size 1 and was long enough to time
+      // alone: it is the first sample. Being the first forward it may be
+      // slow, which can only make batch 2 look better, and a gain is
+      // confirmed by timing batch 1 again (BatchSizeSearch).
+      rate = 1.0 / golden_seconds;
+      spent += golden_seconds;
+    } else {
+      const absl::Time start = absl::Now();
+      // A size that fails (say, out of device memory) ends the search like
+      // one that does not pay; the golden check proved batch size 1 works.
+      rate = MeasureThroughput(engine, input, size, batch,
+                               options.min_measure_time);
+      spent += absl::ToDoubleSeconds(absl::Now() - start);
+    }
+    if (first && rate.ok()) {
+      budget = std::max(floor, options.measure_budget_forwards / *rate);
+    }
+    search.Record(rate.ok() ? *rate : 0);
+    ran->insert(batch);
+  }
+  BatchChoice choice;
+  choice.effective = search.best();
+  choice.throughput = search.measured();
+  choice.end_reason = search.end_reason();
+  return choice;
+}
+
 }  // namespace
 
 absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
@@ -137,55 +197,12 @@ absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
   const int64_t size = weights->config.in_size;
   const std::vector<uint8_t> input = GoldenInput(size);
   std::set<int> ran = {1};  // The golden check ran batch size 1.
-  int effective = std::max(1, options.max_batch_size);
-  std::vector<std::pair<int, double>> throughput;
-  std::string end_reason;
+  BatchChoice choice;
+  choice.effective = std::max(1, options.max_batch_size);
   // With a largest batch of 1 there is nothing to choose.
   if (options.adaptive_batching && options.max_batch_size > 1) {
-    BatchSizeSearch search(options.max_batch_size,
-                           options.batch_size_min_gain);
-    const double floor = absl::ToDoubleSeconds(options.measure_budget_floor);
-    const double min_time = absl::ToDoubleSeconds(options.min_measure_time);
-    double budget = floor;
-    double spent = 0;
-    while (!search.done()) {
-      const int batch = search.next();
-      if (!search.measured().empty()) {
-        // Forecast from the best throughput so far.
-        const double forecast =
-            std::max(min_time, batch / std::max(search.best_throughput(),
-                                                1e-9));
-        if (spent + forecast > budget) {
-          search.Stop();
-          break;
-        }
-      }
-      absl::StatusOr<double> rate;
-      if (search.measured().empty() && *golden_seconds >= min_time) {
-        // The golden forward ran batch size 1 and was long enough to time
-        // alone: it is the first sample. Being the first forward it may be
-        // slow, which can only make batch 2 look better, and a gain is
-        // confirmed by timing batch 1 again (BatchSizeSearch).
-        rate = 1.0 / *golden_seconds;
-        spent += *golden_seconds;
-      } else {
-        const absl::Time start = absl::Now();
-        // A size that fails (say, out of device memory) ends the search
-        // like one that does not pay; the golden check proved batch size 1
-        // works.
-        rate = MeasureThroughput(**parser, input, size, batch,
-                                 options.min_measure_time);
-        spent += absl::ToDoubleSeconds(absl::Now() - start);
-      }
-      if (search.measured().empty() && rate.ok()) {
-        budget = std::max(floor, options.measure_budget_forwards / *rate);
-      }
-      search.Record(rate.ok() ? *rate : 0);
-      ran.insert(batch);
-    }
-    effective = search.best();
-    throughput = search.measured();
-    end_reason = search.end_reason();
+    choice = ChooseBatchSize(**parser, input, size, *golden_seconds, options,
+                             &ran);
   }
   for (int batch : options.warmup_batch_sizes) {
     if (batch < 1 || ran.count(batch) > 0) continue;
@@ -205,9 +222,9 @@ absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
   model->config = weights->config;
   model->manifest = std::move(weights->manifest);
   model->engine = std::move(parser).value();
-  model->effective_max_batch_size = effective;
-  model->batch_throughput = std::move(throughput);
-  model->batch_search_end = std::move(end_reason);
+  model->effective_max_batch_size = choice.effective;
+  model->batch_throughput = std::move(choice.throughput);
+  model->batch_search_end = std::move(choice.end_reason);
   model->warmup_seconds = absl::ToDoubleSeconds(absl::Now() - warm_start);
   return ModelHandle(std::move(model));
 }
