@@ -245,7 +245,11 @@ TEST(ReloadTest, RepeatedReloadsDoNotGrowMemory) {
   auto started = ServerProcess::Start(
       {"--model_repository=" + repo, std::string("--model_name=") + kModel,
        "--device=cpu", "--max_batch_size=2", "--max_queue_delay_us=0",
-       "--rescan_interval_ms=300", "--intra_op_threads=1"},
+       "--rescan_interval_ms=300", "--intra_op_threads=1",
+       // The same batch sizes warmed for every version: the batch-size
+       // search's choice varies with machine load, and with it the
+       // workspaces a version holds, which is not what this test measures.
+       "--adaptive_batching=false", "--warmup_batch_sizes=1,2"},
       // A fixed mmap threshold makes glibc return every large block when it
       // is freed, so resident memory follows live memory rather than the
       // allocator's retained heap.
