@@ -40,6 +40,9 @@ absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(
   VersionSourceOptions source_options;
   source_options.model_dir = m->ModelDir();
   source_options.rescan_interval = options.rescan_interval;
+  // The lease must be refreshed while nothing changes too, or it ages past
+  // kDefaultLeaseMaxAge and retention stops protecting the served version.
+  source_options.after_unchanged_scan = [m] { m->RefreshLease(); };
   absl::StatusOr<std::unique_ptr<VersionSource>> source = VersionSource::Create(
       source_options, [m](const AspiredVersions& a) { m->OnAspired(a); });
   if (!source.ok()) return source.status();
@@ -109,12 +112,20 @@ void ModelManager::RefreshLease() {
   }
   if (version <= 0) return;
   absl::Status written = WriteServingLease(ModelDir(), lease_holder_, version);
-  if (!written.ok() && !lease_warned_.exchange(true)) {
-    // A read-only repository mount: retention then protects only what the
-    // serving policy implies (docs/model-repository.md).
+  // Logged when the failure starts or changes (a full disk that then turns
+  // read-only) and when it ends, not at every rescan. Serving goes on: a
+  // lease only protects the version from retention
+  // (docs/model-repository.md).
+  const std::string error = written.ok() ? "" : std::string(written.message());
+  if (error == lease_error_) return;
+  if (!written.ok()) {
     LOG(WARNING) << "event=lease_unwritable model=" << options_.model_name
-                 << " error=\"" << written.message() << "\"";
+                 << " version=" << version << " error=\"" << error << "\"";
+  } else {
+    LOG(INFO) << "event=lease_written model=" << options_.model_name << " version=" << version
+              << " after=\"" << lease_error_ << "\"";
   }
+  lease_error_ = error;
 }
 
 std::string ModelManager::ModelDir() const {

@@ -75,14 +75,15 @@ class ModelManager {
   // Loads one candidate; true iff it is now served.
   bool TryLoad(const std::string& path, int64_t version);
   // Writes or refreshes this server's serving lease on the version it serves
-  // (core/repository/serving_lease.h), after every scan; warns once when the
-  // repository is read-only.
+  // (core/repository/serving_lease.h), after every scan (also unchanged
+  // ones); logs when writing it starts or stops failing (a read-only or full
+  // repository). Runs on the source's thread only.
   void RefreshLease();
   std::string ModelDir() const;
 
   const ModelManagerOptions options_;
   const std::string lease_holder_;
-  std::atomic<bool> lease_warned_{false};
+  std::string lease_error_;  // Last lease write error; "" = OK. Source thread.
   mutable absl::Mutex mu_;
   ModelHandle current_ ABSL_GUARDED_BY(mu_);
   std::set<int64_t> failed_ ABSL_GUARDED_BY(mu_);

@@ -121,6 +121,7 @@ void VersionSource::Run() {
       callback_(last);
       continue;  // Rescan at once: the callback may have taken long.
     }
+    if (options_.after_unchanged_scan) options_.after_unchanged_scan();
     struct pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_read_, POLLIN, 0}};
     const int timeout_ms =
         static_cast<int>(absl::ToInt64Milliseconds(options_.rescan_interval));

@@ -39,6 +39,10 @@ struct VersionSourceOptions {
   std::string model_dir;  // "<repo>/<model>"; may not exist yet.
   // Period of the full rescan. Default: 2 s.
   absl::Duration rescan_interval = absl::Seconds(2);
+  // Called on the source's thread after every scan that found nothing new
+  // (so at least every `rescan_interval`): the model manager refreshes its
+  // serving lease there. Default: none.
+  std::function<void()> after_unchanged_scan;
 };
 
 class VersionSource {
