@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "core/model/face_parsing_net.h"
@@ -242,7 +243,13 @@ absl::Status FpnTrainer::SaveCheckpoint(const std::string& dir) {
     if (!w.ok()) return w;
     torch::serialize::OutputArchive archive;
     impl_->optimizer->save(archive);
-    archive.save_to((staging / "optimizer.pt").string());
+    // Serialized in memory and written with WriteFileSynced: LibTorch's own
+    // file writer reports a full disk as "file write failed", without the
+    // path's errno.
+    std::ostringstream optimizer_bytes;
+    archive.save_to(optimizer_bytes);
+    w = WriteFileSynced((staging / "optimizer.pt").string(), optimizer_bytes.str());
+    if (!w.ok()) return w;
     nlohmann::json state = {{"format", 1},
                             {"step", impl_->step},
                             {"config", impl_->options.config.ToString()}};
