@@ -360,7 +360,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
       if (!version.ok()) {
         progress.Line(absl::StrCat("warning: publish failed at step ", t.step(), ": ",
                                    version.status().message()));
-        if (metrics) metrics->IncrementPublishFailures();
+        if (metrics) metrics->IncrementPublishFailures(WriteFailureReason(version.status()));
       } else if (*version > 0) {
         progress.Line(absl::StrCat("published version=", *version, " step=", t.step(), " dir=",
                                    flags->repo_root, "/", flags->model, "/", *version));
@@ -373,7 +373,11 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     }
     if (checkpoint_every > 0 && t.step() % checkpoint_every == 0 && !last) {
       absl::Status c = t.SaveCheckpoint(flags->checkpoint_dir);
-      if (!c.ok()) progress.Line(absl::StrCat("warning: checkpoint failed: ", c.message()));
+      if (!c.ok()) {
+        progress.Line(absl::StrCat("warning: checkpoint failed at step ", t.step(), ": ",
+                                   c.message(), "; the previous training state stays"));
+        if (metrics) metrics->IncrementCheckpointFailures(WriteFailureReason(c));
+      }
     }
   }
   absl::Status c = t.SaveCheckpoint(flags->checkpoint_dir);

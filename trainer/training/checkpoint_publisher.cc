@@ -1,9 +1,12 @@
 #include "trainer/training/checkpoint_publisher.h"
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "core/repository/file_util.h"
 #include "core/repository/retention.h"
@@ -18,6 +21,14 @@ absl::StatusOr<PublishPolicy> ParsePublishPolicy(const std::string& name) {
   if (name == "best") return PublishPolicy::kBest;
   return absl::InvalidArgumentError(
       absl::StrCat("--publish_policy=", name, ": expected every or best"));
+}
+
+std::string WriteFailureReason(const absl::Status& status) {
+  if (absl::IsResourceExhausted(status)) return "no_space";
+  if (absl::StrContains(status.message(), std::strerror(EROFS))) return "read_only";
+  if (absl::IsPermissionDenied(status)) return "permission";
+  if (absl::IsDataLoss(status)) return "non_finite";
+  return "other";
 }
 
 absl::StatusOr<std::unique_ptr<CheckpointPublisher>> CheckpointPublisher::Create(

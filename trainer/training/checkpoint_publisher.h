@@ -33,6 +33,16 @@ enum class PublishPolicy { kEvery, kBest };
 // "every" or "best"; InvalidArgument otherwise.
 absl::StatusOr<PublishPolicy> ParsePublishPolicy(const std::string& name);
 
+// Why a publish or a checkpoint failed, as a metric label:
+//   no_space    ResourceExhausted (ENOSPC, EDQUOT, EFBIG);
+//   read_only   the message carries strerror(EROFS);
+//   permission  other PermissionDenied (EACCES, EPERM);
+//   non_finite  DataLoss (a non-finite weight: nothing was written);
+//   other       anything else.
+std::string WriteFailureReason(const absl::Status& status);
+inline constexpr const char* kWriteFailureReasons[] = {"no_space", "read_only", "permission",
+                                                       "non_finite", "other"};
+
 // Metric compared by PublishPolicy::kBest.
 constexpr char kValidationMiouMetric[] = "val_miou";
 

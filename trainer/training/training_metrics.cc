@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "trainer/training/checkpoint_publisher.h"
 
 namespace facet {
 
@@ -24,7 +25,8 @@ struct TrainingMetrics::Impl {
   prometheus::Gauge* data_wait = nullptr;
   prometheus::Gauge* val_miou = nullptr;
   prometheus::Gauge* published_version = nullptr;
-  prometheus::Counter* publish_failures = nullptr;
+  prometheus::Family<prometheus::Counter>* publish_failures = nullptr;
+  prometheus::Family<prometheus::Counter>* checkpoint_failures = nullptr;
   prometheus::Counter* skipped_steps = nullptr;
 };
 
@@ -67,8 +69,20 @@ absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Create(int por
   impl->val_miou = Gauge(r, "facet_trainer_validation_miou", "Last validation mean IoU.");
   impl->published_version =
       Gauge(r, "facet_trainer_published_version", "Last version published (0 = none).");
-  impl->publish_failures = Counter(r, "facet_trainer_publish_failures_total",
-                                   "Publishes that failed (e.g. full disk).");
+  impl->publish_failures = &prometheus::BuildCounter()
+                                .Name("facet_trainer_publish_failures_total")
+                                .Help("Publishes that failed, by reason (no_space, read_only, "
+                                      "permission, non_finite, other); training goes on.")
+                                .Register(r);
+  impl->checkpoint_failures = &prometheus::BuildCounter()
+                                   .Name("facet_trainer_checkpoint_failures_total")
+                                   .Help("Training-state checkpoints that failed, by reason; "
+                                         "the previous checkpoint stays.")
+                                   .Register(r);
+  for (const char* reason : kWriteFailureReasons) {
+    impl->publish_failures->Add({{"reason", reason}});
+    impl->checkpoint_failures->Add({{"reason", reason}});
+  }
   impl->skipped_steps = Counter(r, "facet_trainer_skipped_steps_total",
                                 "Steps skipped for a non-finite loss or gradient.");
   impl->exposer->RegisterCollectable(impl->registry);
@@ -94,7 +108,12 @@ void TrainingMetrics::SetImagesPerSecond(double v) { impl_->images_per_second->S
 void TrainingMetrics::SetDataWaitFraction(double v) { impl_->data_wait->Set(v); }
 void TrainingMetrics::SetValidationMiou(double v) { impl_->val_miou->Set(v); }
 void TrainingMetrics::SetPublishedVersion(int64_t v) { impl_->published_version->Set(double(v)); }
-void TrainingMetrics::IncrementPublishFailures() { impl_->publish_failures->Increment(); }
+void TrainingMetrics::IncrementPublishFailures(const std::string& reason) {
+  impl_->publish_failures->Add({{"reason", reason}}).Increment();
+}
+void TrainingMetrics::IncrementCheckpointFailures(const std::string& reason) {
+  impl_->checkpoint_failures->Add({{"reason", reason}}).Increment();
+}
 void TrainingMetrics::IncrementSkippedSteps() { impl_->skipped_steps->Increment(); }
 
 }  // namespace facet

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 
@@ -27,7 +28,11 @@ class TrainingMetrics {
   void SetDataWaitFraction(double v);
   void SetValidationMiou(double v);
   void SetPublishedVersion(int64_t v);
-  void IncrementPublishFailures();
+  // `reason` is one of kFailureReasons (checkpoint_publisher.h's
+  // WriteFailureReason); each starts at 0 so that rate() works from the
+  // first scrape.
+  void IncrementPublishFailures(const std::string& reason);
+  void IncrementCheckpointFailures(const std::string& reason);
   void IncrementSkippedSteps();
 
  private:
