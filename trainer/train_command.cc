@@ -20,6 +20,7 @@
 #include "glog/logging.h"
 #include "trainer/data/data_loader.h"
 #include "trainer/data/thread_budget.h"
+#include "trainer/train_memory_check.h"
 #include "trainer/trainer_flags.h"
 #include "trainer/training/checkpoint_publisher.h"
 #include "trainer/training/face_data_source.h"
@@ -223,6 +224,17 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     return 1;
   }
   FpnTrainer& t = **trainer;
+  {
+    // MERGE(dist): faces per forward/backward pass; set this to the
+    // --micro_batch_size flag once gradient accumulation lands.
+    const int memory_micro_batch_size = flags->batch_size;
+    absl::Status memory = CheckTrainingMemory(t.config(), t.device(), memory_micro_batch_size,
+                                              flags->batch_size);
+    if (!memory.ok()) {
+      std::cerr << "error: " << memory.message() << "\n";
+      return 2;
+    }
+  }
   if (absl::GetFlag(FLAGS_resume)) {
     absl::Status s = t.LoadCheckpoint(flags->checkpoint_dir);
     if (s.ok()) {

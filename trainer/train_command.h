@@ -11,7 +11,8 @@
 namespace facet {
 
 // Exit code: 0 done (also after SIGTERM/SIGINT, once the checkpoint is
-// saved), 1 failed, 2 bad usage.
+// saved), 1 failed, 2 bad usage (also a step estimated not to fit in the
+// memory the process may use: trainer/train_memory_check.h).
 int RunTrainCommand(const std::vector<std::string>& args);
 int RunEvaluateCommand(const std::vector<std::string>& args);
 
