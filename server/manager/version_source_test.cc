@@ -81,5 +81,31 @@ TEST(VersionSourceTest, ReportsChangesAndRearmsAfterDelete) {
   EXPECT_TRUE(wait_for({5})) << "watch not re-armed after delete";
 }
 
+// Nothing changes, yet after_unchanged_scan runs at every rescan (the
+// model manager refreshes its serving lease there) and the version callback
+// runs only once.
+TEST(VersionSourceTest, AfterUnchangedScanRunsAtEveryRescan) {
+  const std::string dir = TempDir();
+  ASSERT_EQ(mkdir((dir + "/1").c_str(), 0755), 0);
+  absl::Mutex mu;
+  int callbacks = 0, idle_scans = 0;
+  VersionSourceOptions options;
+  options.model_dir = dir;
+  options.rescan_interval = absl::Milliseconds(10);
+  options.after_unchanged_scan = [&] {
+    absl::MutexLock lock(&mu);
+    ++idle_scans;
+  };
+  auto source = VersionSource::Create(options, [&](const AspiredVersions&) {
+    absl::MutexLock lock(&mu);
+    ++callbacks;
+  });
+  ASSERT_TRUE(source.ok()) << source.status();
+  absl::MutexLock lock(&mu);
+  auto enough = [&] { return idle_scans >= 5; };
+  EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(20)));
+  EXPECT_EQ(callbacks, 1);
+}
+
 }  // namespace
 }  // namespace facet
