@@ -102,14 +102,22 @@ std::string TrainerPath() { return testing::BinaryDir() + "/trainer/facet-traine
 
 // Publishes and checkpoints every 5 steps of the tiny network, for ever.
 std::vector<std::string> TrainArgs(const std::string& to) {
-  return {TrainerPath(),          "train",
-          "--to=" + to,           "--preset=tiny",
-          "--threads=1",          "--loader_threads=1",
-          "--seed=1",             "--batch_size=2",
-          "--steps=1000000",      "--publish_every=5",
-          "--checkpoint_every=5", "--val_every=0",
-          "--val_batches=1",      "--keep_versions=3",
-          "--metrics_port=0",     "--log_every=1"};
+  return {TrainerPath(),
+          "train",
+          "--to=" + to,
+          "--preset=tiny",
+          "--threads=1",
+          "--loader_threads=1",
+          "--seed=1",
+          "--batch_size=2",
+          "--steps=1000000",
+          "--publish_every=5",
+          "--checkpoint_every=5",
+          "--val_every=0",
+          "--val_batches=1",
+          "--keep_versions=3",
+          "--metrics_port=0",
+          "--log_every=1"};
 }
 
 int MetricsPort(const testing::Subprocess& p) {
@@ -311,8 +319,7 @@ TEST_F(DiskTroubleTest, ServerKeepsServingOnAFullThenReadOnlyDisk) {
   EXPECT_EQ(server_test::HealthStatus(s), 1) << "SERVING";
   const std::string log = s.Log();
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(log, m, std::regex(".*event=lease_unwritable.*No space.*")))
-      << log;
+  ASSERT_TRUE(std::regex_search(log, m, std::regex(".*event=lease_unwritable.*No space.*"))) << log;
   std::cerr << "server, full disk:\n  " << m[0] << "\n";
   ASSERT_TRUE(std::regex_search(log, m, std::regex(".*event=lease_unwritable.*Read-only.*")))
       << log;
@@ -322,8 +329,7 @@ TEST_F(DiskTroubleTest, ServerKeepsServingOnAFullThenReadOnlyDisk) {
   // Back to writable: a new version is picked up as usual.
   Remount(/*read_only=*/false);
   ASSERT_EQ(server_test::PublishVersion(repo_, kModel, 2), 2);
-  ASSERT_TRUE(s.WaitForLog("event=model_serving model=m version=2", absl::Seconds(30)))
-      << s.Log();
+  ASSERT_TRUE(s.WaitForLog("event=model_serving model=m version=2", absl::Seconds(30))) << s.Log();
   EXPECT_EQ(ServedVersion(s), 2);
   s.Signal(SIGTERM);
   EXPECT_EQ(s.Wait(absl::Seconds(30)), 0) << s.Log();

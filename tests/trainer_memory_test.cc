@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 std::string TrainerPath() { return testing::BinaryDir() + "/trainer/facet-trainer"; }
 
 struct RunResult {
-  int exit_code = -1;      // -1: killed at the timeout.
+  int exit_code = -1;  // -1: killed at the timeout.
   int64_t max_rss_bytes = 0;
   std::string log;
 };
@@ -34,7 +34,7 @@ struct RunResult {
 // returns its exit code and peak resident size. The group is killed after
 // `timeout`.
 RunResult RunMeasured(const std::vector<std::string>& args, const std::string& log_path,
-              std::chrono::seconds timeout) {
+                      std::chrono::seconds timeout) {
   RunResult r;
   const pid_t pid = fork();
   if (pid == 0) {
@@ -84,10 +84,17 @@ class TrainerMemoryTest : public ::testing::Test {
   void SetUp() override { dir_ = testing::MakeTempDir("facet-trainer-memory"); }
   void TearDown() override { fs::remove_all(dir_); }
   std::vector<std::string> Args(std::vector<std::string> extra) {
-    std::vector<std::string> args = {TrainerPath(),     "train",           "--to=" + dir_ + "/repo/m",
-                                     "--threads=1",     "--loader_threads=1", "--seed=1",
-                                     "--val_every=0",   "--publish_every=0", "--val_batches=1",
-                                     "--checkpoint_every=0", "--log_every=1"};
+    std::vector<std::string> args = {TrainerPath(),
+                                     "train",
+                                     "--to=" + dir_ + "/repo/m",
+                                     "--threads=1",
+                                     "--loader_threads=1",
+                                     "--seed=1",
+                                     "--val_every=0",
+                                     "--publish_every=0",
+                                     "--val_batches=1",
+                                     "--checkpoint_every=0",
+                                     "--log_every=1"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
@@ -100,7 +107,7 @@ class TrainerMemoryTest : public ::testing::Test {
 // spans -7 % to +12 % for networks of 128 px and more).
 TEST_F(TrainerMemoryTest, EstimateMatchesAMeasuredStep) {
   RunResult r = RunMeasured(Args({"--preset=small", "--batch_size=8", "--steps=2"}), dir_ + "/log",
-                    std::chrono::seconds(120));
+                            std::chrono::seconds(120));
   ASSERT_EQ(r.exit_code, 0) << r.log;
   const double estimate = LoggedBytes(r.log, "memory: estimated step peak ");
   ASSERT_GT(estimate, 0) << r.log;
@@ -117,9 +124,9 @@ TEST_F(TrainerMemoryTest, EstimateMatchesAMeasuredStep) {
 // limit -- the machine the issue reports it OOM-killed on -- is refused at
 // once with the estimate, the limit and the flags that fix it.
 TEST_F(TrainerMemoryTest, PapersDefaultsAreRefusedOnA24GiBMachine) {
-  RunResult r = RunMeasured(Args({"--preset=published", "--batch_size=8", "--steps=2",
-                          "--memory_limit=24G"}),
-                    dir_ + "/log", std::chrono::seconds(60));
+  RunResult r =
+      RunMeasured(Args({"--preset=published", "--batch_size=8", "--steps=2", "--memory_limit=24G"}),
+                  dir_ + "/log", std::chrono::seconds(60));
   ASSERT_EQ(r.exit_code, 2) << r.log;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.log, m, std::regex("error: a training step.*"))) << r.log;
@@ -130,8 +137,7 @@ TEST_F(TrainerMemoryTest, PapersDefaultsAreRefusedOnA24GiBMachine) {
       << message;
   // 24 GiB minus weights, Adam, data and runtime hold 6 or 7 faces of
   // ~3.4 GB (the issue's measurement).
-  EXPECT_TRUE(std::regex_search(message, std::regex("--micro_batch_size=[67] ")))
-      << message;
+  EXPECT_TRUE(std::regex_search(message, std::regex("--micro_batch_size=[67] "))) << message;
   EXPECT_TRUE(std::regex_search(message, std::regex("or --batch_size=[67];"))) << message;
   EXPECT_NE(message.find("--preset"), std::string::npos) << message;
   EXPECT_NE(message.find("--memory_check=false"), std::string::npos) << message;
@@ -143,26 +149,26 @@ TEST_F(TrainerMemoryTest, PapersDefaultsAreRefusedOnA24GiBMachine) {
 
 // A limit the step fits in passes; --memory_check=false overrides a refusal.
 TEST_F(TrainerMemoryTest, FittingRecipeAndOverrideTrain) {
-  RunResult fits = RunMeasured(Args({"--preset=tiny", "--batch_size=2", "--steps=1", "--memory_limit=2G"}),
-                       dir_ + "/fits.log", std::chrono::seconds(60));
+  RunResult fits =
+      RunMeasured(Args({"--preset=tiny", "--batch_size=2", "--steps=1", "--memory_limit=2G"}),
+                  dir_ + "/fits.log", std::chrono::seconds(60));
   EXPECT_EQ(fits.exit_code, 0) << fits.log;
-  RunResult refused = RunMeasured(Args({"--preset=tiny", "--batch_size=2", "--steps=1",
-                                "--memory_limit=10M"}),
-                          dir_ + "/refused.log", std::chrono::seconds(60));
+  RunResult refused =
+      RunMeasured(Args({"--preset=tiny", "--batch_size=2", "--steps=1", "--memory_limit=10M"}),
+                  dir_ + "/refused.log", std::chrono::seconds(60));
   EXPECT_EQ(refused.exit_code, 2) << refused.log;
   // 10 MiB does not even hold the runtime: no batch size fits, only a
   // smaller network or the override are offered.
   EXPECT_EQ(refused.log.find("--micro_batch_size="), std::string::npos) << refused.log;
   EXPECT_NE(refused.log.find("--memory_check=false"), std::string::npos) << refused.log;
   RunResult forced = RunMeasured(Args({"--preset=tiny", "--batch_size=2", "--steps=1",
-                               "--memory_limit=10M", "--memory_check=false"}),
-                         dir_ + "/forced.log", std::chrono::seconds(60));
+                                       "--memory_limit=10M", "--memory_check=false"}),
+                                 dir_ + "/forced.log", std::chrono::seconds(60));
   EXPECT_EQ(forced.exit_code, 0) << forced.log;
   RunResult bad = RunMeasured(Args({"--preset=tiny", "--steps=1", "--memory_limit=lots"}),
-                      dir_ + "/bad.log", std::chrono::seconds(60));
+                              dir_ + "/bad.log", std::chrono::seconds(60));
   EXPECT_EQ(bad.exit_code, 2) << bad.log;
-  EXPECT_NE(bad.log.find("--memory_limit=lots: expected a positive byte count"),
-            std::string::npos)
+  EXPECT_NE(bad.log.find("--memory_limit=lots: expected a positive byte count"), std::string::npos)
       << bad.log;
 }
 

@@ -76,10 +76,9 @@ absl::Status CheckTrainingMemory(const NetConfig& config, const std::string& dev
                        ") or --batch_size=", faces_that_fit, "; or ");
   }
   return absl::ResourceExhaustedError(absl::StrCat(
-      "a training step of network \"", config.ToString(), "\" at ", config.in_size,
-      " px with ", micro_batch_size, " faces per pass needs about ",
-      e.ToString(micro_batch_size), ", more than the ", FormatBytes(limit.bytes),
-      " this process may use (", limit.source,
+      "a training step of network \"", config.ToString(), "\" at ", config.in_size, " px with ",
+      micro_batch_size, " faces per pass needs about ", e.ToString(micro_batch_size),
+      ", more than the ", FormatBytes(limit.bytes), " this process may use (", limit.source,
       "); it would be killed by the kernel mid-step. To fix: ", fix,
       "train a smaller network or image size (--preset=small, or an explicit "
       "--preset=\"in,out,min_feat,base,parsing,depth,lo,hi\" with a smaller in_size); "

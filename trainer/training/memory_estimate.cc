@@ -2,9 +2,9 @@
 
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/match.h"
 
 namespace facet {
 
@@ -73,9 +73,9 @@ class ActivationWalk {
     Add(head_ch, side);
     AddPadded(head_ch, side);
     AddPadded(head_ch, side);
-    Add(c_.parsing_ch, side);      // logits
-    Add(c_.parsing_ch, side);      // log-probabilities
-    Add(3, side);                  // restored image
+    Add(c_.parsing_ch, side);  // logits
+    Add(c_.parsing_ch, side);  // log-probabilities
+    Add(3, side);              // restored image
     return elements_ * kFloatBytes;
   }
 
@@ -104,9 +104,9 @@ class ActivationWalk {
   // each upsample x (x itself is not kept).
   void UpBlock(int64_t in, int64_t out, int64_t side) {
     const int64_t up = side * 2;
-    Add(in, up);               // shortcut's upsampled x, kept by its pad
+    Add(in, up);  // shortcut's upsampled x, kept by its pad
     AddPadded(in, up);
-    Add(in, up);               // conv1's upsampled x
+    Add(in, up);  // conv1's upsampled x
     ConvBnAct(in, out, up);
     AddPadded(out, up);
     Add(out, up);
@@ -151,9 +151,8 @@ TrainingMemoryEstimate EstimateTrainingMemory(const TrainingMemoryInputs& in) {
   e.parameters = TrainableParameters(in.config);
   e.model_state_bytes = e.parameters * 4 * kFloatBytes;
   e.saved_activation_bytes_per_face = SavedActivationBytesPerFace(in.config);
-  e.activation_bytes = static_cast<int64_t>(
-      std::ceil(kActivationCalibration * double(e.saved_activation_bytes_per_face) *
-                in.micro_batch_size));
+  e.activation_bytes = static_cast<int64_t>(std::ceil(
+      kActivationCalibration * double(e.saved_activation_bytes_per_face) * in.micro_batch_size));
   const int64_t pixels = in.config.in_size * in.config.in_size;
   e.data_buffer_bytes = int64_t{32} * pixels * in.batch_size * in.batches_in_flight;
   e.runtime_bytes = kTrainerRuntimeBytes;

@@ -44,20 +44,20 @@ extern const double kActivationCalibration;
 extern const int64_t kTrainerRuntimeBytes;
 
 struct TrainingMemoryInputs {
-  NetConfig config;          // The network trained; image side = in_size.
-  int micro_batch_size = 8;  // Faces in one forward/backward pass.
-  int batch_size = 8;        // Faces the loader assembles per step.
-  int batches_in_flight = 4; // Loader batches alive at once (prefetch + 2).
+  NetConfig config;           // The network trained; image side = in_size.
+  int micro_batch_size = 8;   // Faces in one forward/backward pass.
+  int batch_size = 8;         // Faces the loader assembles per step.
+  int batches_in_flight = 4;  // Loader batches alive at once (prefetch + 2).
 };
 
 struct TrainingMemoryEstimate {
   int64_t parameters = 0;
-  int64_t model_state_bytes = 0;          // 16 B per parameter.
+  int64_t model_state_bytes = 0;                // 16 B per parameter.
   int64_t saved_activation_bytes_per_face = 0;  // The walk, uncalibrated.
-  int64_t activation_bytes = 0;           // Calibrated, whole micro-batch.
+  int64_t activation_bytes = 0;                 // Calibrated, whole micro-batch.
   int64_t data_buffer_bytes = 0;
   int64_t runtime_bytes = 0;
-  int64_t peak_bytes = 0;                 // The sum: the figure to compare.
+  int64_t peak_bytes = 0;  // The sum: the figure to compare.
 
   // Bytes one more face in the micro-batch adds (calibrated).
   int64_t BytesPerFace() const;

@@ -117,8 +117,7 @@ TEST_F(ProcessMemoryTest, CgroupV1LimitOfAnAncestor) {
   ASSERT_TRUE(limit.ok()) << limit.status();
   EXPECT_EQ(limit->bytes, int64_t{8} << 30);
   EXPECT_NE(limit->source.find("cgroup v1"), std::string::npos) << limit->source;
-  EXPECT_NE(limit->source.find("jobs/memory.limit_in_bytes"), std::string::npos)
-      << limit->source;
+  EXPECT_NE(limit->source.find("jobs/memory.limit_in_bytes"), std::string::npos) << limit->source;
 }
 
 TEST_F(ProcessMemoryTest, CgroupV2SmallestOnThePath) {

@@ -114,11 +114,20 @@ absl::StatusOr<int64_t> ParseByteCount(const std::string& flag, const std::strin
   int shift = 0;
   if (!v.empty()) {
     switch (v.back()) {
-      case 'K': shift = 10; break;
-      case 'M': shift = 20; break;
-      case 'G': shift = 30; break;
-      case 'T': shift = 40; break;
-      default: break;
+      case 'K':
+        shift = 10;
+        break;
+      case 'M':
+        shift = 20;
+        break;
+      case 'G':
+        shift = 30;
+        break;
+      case 'T':
+        shift = 40;
+        break;
+      default:
+        break;
     }
     if (shift > 0) v.remove_suffix(1);
   }
