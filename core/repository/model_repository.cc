@@ -152,6 +152,12 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(
   return std::unique_ptr<ModelRepository>(new ModelRepository(dir));
 }
 
+std::unique_ptr<ModelRepository> ModelRepository::OpenUnchecked(
+    const std::string& root) {
+  return std::unique_ptr<ModelRepository>(
+      new ModelRepository(StripTrailingSlashes(root)));
+}
+
 std::string ModelRepository::ModelDir(const std::string& model) const {
   return absl::StrCat(root_, "/", model);
 }
@@ -179,6 +185,44 @@ absl::StatusOr<std::vector<int64_t>> ModelRepository::ListVersions(
   if (ec) return ErrnoToStatus(ec.value(), "list model folder", dir);
   std::sort(versions.rbegin(), versions.rend());
   return versions;
+}
+
+absl::StatusOr<Manifest> ModelRepository::ReadManifest(
+    const std::string& model, int64_t version) const {
+  if (absl::Status s = CheckModelName(model); !s.ok()) return s;
+  const std::string path =
+      absl::StrCat(VersionDir(model, version), "/", kManifestFileName);
+  absl::StatusOr<std::string> text = ReadFileWithLimit(path, kMaxManifestBytes);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<Manifest> manifest = ParseManifest(*text, path);
+  if (manifest.ok() && manifest->version != version) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": version ", manifest->version,
+                     " does not match folder ", version));
+  }
+  return manifest;
+}
+
+absl::Status ModelRepository::RetireVersion(const std::string& model,
+                                            int64_t version) const {
+  if (absl::Status s = CheckModelName(model); !s.ok()) return s;
+  const std::string dir = VersionDir(model, version);
+  if (!IsDirectory(dir)) {
+    return absl::NotFoundError(
+        absl::StrCat("version folder ", dir, " does not exist"));
+  }
+  const std::string hidden =
+      absl::StrCat(ModelDir(model), "/", kDeletingPrefix, version);
+  std::error_code ec;
+  fs::remove_all(hidden, ec);  // What a killed retirement of it left.
+  ec.clear();
+  fs::rename(dir, hidden, ec);
+  if (!ec) fs::remove_all(hidden, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("cannot remove ", dir, ": ", ec.message()));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<int64_t>> ModelRepository::ListValidVersions(

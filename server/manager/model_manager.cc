@@ -26,6 +26,12 @@ absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(
         "nothing to serve: set --model_repository DIR (with --model_name) or "
         "--model FILE");
   }
+  if (options.model_file.empty() && !IsValidModelName(options.model_name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--model_name=", options.model_name,
+        ": expected 1-128 characters of [A-Za-z0-9_.-] without a leading "
+        "'.'"));
+  }
   std::unique_ptr<ModelManager> manager(new ModelManager(options));
   ModelManager* m = manager.get();
   if (!options.model_file.empty()) {
@@ -38,7 +44,8 @@ absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(
     return manager;
   }
   VersionSourceOptions source_options;
-  source_options.model_dir = m->ModelDir();
+  source_options.repository = m->repository_.get();
+  source_options.model = options.model_name;
   source_options.rescan_interval = options.rescan_interval;
   absl::StatusOr<std::unique_ptr<VersionSource>> source = VersionSource::Create(
       source_options, [m](const AspiredVersions& a) { m->OnAspired(a); });
@@ -48,7 +55,9 @@ absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(
 }
 
 ModelManager::ModelManager(ModelManagerOptions options)
-    : options_(std::move(options)), lease_holder_(ThisLeaseHolder()) {}
+    : options_(std::move(options)),
+      repository_(ModelRepository::OpenUnchecked(options_.repository_root)),
+      lease_holder_(ThisLeaseHolder()) {}
 
 ModelManager::~ModelManager() {
   source_.reset();  // Stops the watcher (waits for a load in progress).
@@ -94,9 +103,10 @@ void ModelManager::OnAspired(const AspiredVersions& aspired) {
   for (int64_t version : candidates) {
     if (version == current_version) break;  // Best loadable is served.
     if (failed.count(version) > 0) continue;
-    const std::string path = absl::StrCat(options_.repository_root, "/",
-                                          options_.model_name, "/", version);
-    if (TryLoad(path, version)) break;
+    if (TryLoad(repository_->VersionDir(options_.model_name, version),
+                version)) {
+      break;
+    }
   }
   RefreshLease();
 }
@@ -118,7 +128,7 @@ void ModelManager::RefreshLease() {
 }
 
 std::string ModelManager::ModelDir() const {
-  return options_.repository_root + "/" + options_.model_name;
+  return repository_->ModelDir(options_.model_name);
 }
 
 bool ModelManager::TryLoad(const std::string& path, int64_t version) {

@@ -33,6 +33,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "core/repository/model_repository.h"
 #include "server/manager/model_handle.h"
 #include "server/manager/model_loader.h"
 #include "server/manager/version_source.h"
@@ -81,6 +82,8 @@ class ModelManager {
   std::string ModelDir() const;
 
   const ModelManagerOptions options_;
+  // Paths into the repository (repository mode); not checked to exist.
+  const std::unique_ptr<ModelRepository> repository_;
   const std::string lease_holder_;
   std::atomic<bool> lease_warned_{false};
   mutable absl::Mutex mu_;
