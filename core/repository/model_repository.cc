@@ -266,9 +266,17 @@ absl::StatusOr<LoadedVersion> ModelRepository::LoadVersionDir(
     return absl::InvalidArgumentError(absl::StrCat(
         manifest_path, ": \"files\" does not list ", kWeightsFileName));
   }
+  // The weights are read once: hashed and parsed from the same bytes, so
+  // a load costs one read of the file and what is checked is what is used.
+  std::string weights_path = absl::StrCat(dir, "/", kWeightsFileName);
+  absl::StatusOr<std::string> weights_bytes =
+      ReadFileWithLimit(weights_path, kMaxSafetensorsFileBytes);
+  if (!weights_bytes.ok()) return weights_bytes.status();
   for (const auto& [name, expected] : manifest->files) {
     std::string path = absl::StrCat(dir, "/", name);
-    absl::StatusOr<std::string> actual = Sha256File(path);
+    absl::StatusOr<std::string> actual = name == kWeightsFileName
+                                             ? Sha256Hex(*weights_bytes)
+                                             : Sha256File(path);
     if (!actual.ok()) return actual.status();
     if (*actual != expected) {
       return absl::DataLossError(
@@ -276,9 +284,9 @@ absl::StatusOr<LoadedVersion> ModelRepository::LoadVersionDir(
                        ", file has ", *actual));
     }
   }
-  std::string weights_path = absl::StrCat(dir, "/", kWeightsFileName);
   absl::StatusOr<SafetensorsContents> weights =
-      ToAbslStatusOr(ReadSafetensorsFile(weights_path));
+      ToAbslStatusOr(ParseSafetensors(*weights_bytes, weights_path));
+  weights_bytes = std::string();  // The tensors hold their own copy.
   if (!weights.ok()) return weights.status();
   if (absl::Status s = CheckWeights(manifest->config, weights->tensors);
       !s.ok()) {

@@ -120,7 +120,9 @@ class ModelRepository {
   // with a message naming the file, the tensor and expected vs found.
   static absl::Status ValidateVersionDir(const std::string& version_dir);
 
-  // ValidateVersionDir, then returns the manifest and the tensors.
+  // ValidateVersionDir, then returns the manifest and the tensors. The
+  // weights file is read once: its checksum and the tensors come from the
+  // same bytes (the file's size in memory, twice, for a moment).
   static absl::StatusOr<LoadedVersion> LoadVersionDir(
       const std::string& version_dir);
 
