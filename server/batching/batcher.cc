@@ -167,7 +167,8 @@ void Batcher::RunBatch(std::vector<std::unique_ptr<ParseTask>> batch,
     task->compute_end = end;
     task->batch_size = static_cast<int>(batch.size());
     task->result = std::move((*results)[i]);
-    task->model = model;
+    task->model_name = model->name;
+    task->model_version = model->version;
     task->status = absl::OkStatus();
     auto done = std::move(task->done);
     done(std::move(task));

@@ -255,5 +255,28 @@ TEST(BatcherTest, ExpiredTasksAreDroppedBeforeCompute) {
   EXPECT_EQ(finished[1]->batch_size, 1);
 }
 
+// A finished task names the version that computed it but does not keep it
+// loaded: once the batcher and the manager let go, the version is freed
+// while the task (its response still being built) lives on.
+TEST(BatcherTest, FinishedTaskDoesNotKeepTheVersionLoaded) {
+  testing::FakeClock clock;
+  Served served = MakeModel(8);
+  const std::weak_ptr<const ServableModel> weak = served.model;
+  auto batcher = MakeBatcher(served.model, absl::ZeroDuration(),
+                             /*run_alone_at_once=*/false, &clock);
+  served.model.reset();
+  absl::BlockingCounter counter(1);
+  absl::Mutex mu;
+  std::vector<std::unique_ptr<ParseTask>> finished;
+  EnqueueOne(batcher.get(), &counter, &mu, &finished);
+  counter.Wait();
+  batcher.reset();  // Its threads and its model provider let go.
+  EXPECT_TRUE(weak.expired()) << "the finished task keeps the version loaded";
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_EQ(finished[0]->model_name, "fake");
+  EXPECT_TRUE(finished[0]->status.ok());
+}
+
 }  // namespace
 }  // namespace facet

@@ -82,12 +82,18 @@ absl::Status FaceServiceImpl::Submit(
     return absl::UnavailableError(
         "the server is draining (shutting down); send to another replica");
   }
-  ModelHandle model = options_.manager->Current();
-  if (model == nullptr) {
-    options_.metrics->CountRejection("unavailable");
-    return absl::UnavailableError(
-        "no model version is loaded yet; retry later (check the server log "
-        "for load errors)");
+  int size = 0;  // The network input size of the version served now.
+  {
+    // Only a look: the batcher takes its own handle for the batch, so the
+    // request keeps no version loaded while it is decoded or waits.
+    ModelHandle model = options_.manager->Current();
+    if (model == nullptr) {
+      options_.metrics->CountRejection("unavailable");
+      return absl::UnavailableError(
+          "no model version is loaded yet; retry later (check the server log "
+          "for load errors)");
+    }
+    size = static_cast<int>(model->config.in_size);
   }
   auto original = std::make_shared<cv::Mat>();
   auto task = std::make_unique<ParseTask>();
@@ -100,7 +106,6 @@ absl::Status FaceServiceImpl::Submit(
       return decoded.status();
     }
     *original = std::move(decoded).value();
-    const int size = static_cast<int>(model->config.in_size);
     // An image already at the network size is shared, not copied: neither
     // the batcher nor the response building writes to it.
     task->input = original->cols == size && original->rows == size &&
@@ -108,7 +113,6 @@ absl::Status FaceServiceImpl::Submit(
                       ? *original
                       : ResizeForNet(*original, size);
   }
-  model.reset();  // The batcher takes its own handle per batch.
   task->want_restored = want_restored;
   task->deadline = Deadline(context);
   task->is_cancelled = [context] { return context->IsCancelled(); };
@@ -155,8 +159,8 @@ void FaceServiceImpl::Finish(const Job& job, absl::Time post_start,
   phases.compute = Seconds(t.compute_end - t.compute_start);
   phases.postprocess = Seconds(now - post_start);
   phases.total = Seconds(now - t.arrival);
-  info->set_model_name(t.model->name);
-  info->set_model_version(t.model->version);
+  info->set_model_name(t.model_name);
+  info->set_model_version(t.model_version);
   v1::PhaseTimings* timings = info->mutable_timings();
   timings->set_queue_us(
       absl::ToInt64Microseconds(t.compute_start - t.enqueued));
