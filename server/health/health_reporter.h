@@ -1,5 +1,5 @@
 // HealthReporter: decides whether the server is SERVING and reports each
-// change through a callback (main.cc forwards it to grpc.health.v1).
+// change through a callback (ServerCore forwards it to grpc.health.v1).
 //
 // SERVING iff a warmed model version is loaded, every batch execution
 // thread is alive, and the server is not draining. The inputs are polled
