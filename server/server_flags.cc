@@ -4,13 +4,13 @@
 #include <cctype>
 #include <cstdlib>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "core/engine/face_engine_factory.h"
 #include "core/model/gpu_memory.h"
 
@@ -100,10 +100,17 @@ namespace facet {
 namespace {
 
 // The GPU whose memory /metrics reports (-1: none, the forward runs on the
-// CPU).
-int GpuIndex(const std::string& device) {
+// CPU). InvalidArgument for "cuda:" followed by anything but a number.
+absl::StatusOr<int> GpuIndex(const std::string& device) {
   if (device.rfind("cuda", 0) == 0) {
-    return device.size() > 5 ? std::atoi(device.c_str() + 5) : 0;
+    if (device.size() <= 5) return 0;
+    int index = -1;
+    if (device[4] != ':' || !absl::SimpleAtoi(device.substr(5), &index) ||
+        index < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--device=", device, ": expected auto, cpu, cuda or cuda:N"));
+    }
+    return index;
   }
   if ((device == "auto" || device.empty()) && CudaAvailable()) return 0;
   return -1;
@@ -139,14 +146,17 @@ absl::StatusOr<std::vector<int>> ParseWarmupBatchSizes(const std::string& list,
     if (adaptive_batching) return sizes;
     items = "1,max";
   }
-  std::stringstream in(items);
-  std::string item;
-  while (std::getline(in, item, ',')) {
+  for (absl::string_view item : absl::StrSplit(items, ',', absl::SkipEmpty())) {
+    int size = 0;
     if (item == "max") {
-      sizes.push_back(max_batch_size);
-    } else if (!item.empty()) {
-      sizes.push_back(std::atoi(item.c_str()));
+      size = max_batch_size;
+    } else if (!absl::SimpleAtoi(item, &size) || size < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--warmup_batch_sizes=", list, ": \"", item,
+          "\" is not a batch size; expected auto, or a comma-separated list "
+          "of positive integers and max"));
     }
+    sizes.push_back(size);
   }
   std::sort(sizes.begin(), sizes.end());
   sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
@@ -201,8 +211,10 @@ absl::StatusOr<ServerCoreOptions> ServerCoreOptionsFromFlags(
           ? ""
           : absl::StrCat(options.host, ":", absl::GetFlag(FLAGS_metrics_port));
   // GPU memory of the device the forward runs on (none for the CPU).
-  const int gpu = GpuIndex(absl::GetFlag(FLAGS_device));
-  if (gpu >= 0) {
+  absl::StatusOr<int> gpu_index = GpuIndex(absl::GetFlag(FLAGS_device));
+  if (!gpu_index.ok()) return gpu_index.status();
+  if (*gpu_index >= 0) {
+    const int gpu = *gpu_index;
     options.metrics.gpu_memory = [gpu]() -> std::optional<GpuMemorySample> {
       std::optional<GpuMemoryStats> stats = ReadGpuMemory(gpu);
       if (!stats) return std::nullopt;

@@ -24,16 +24,16 @@ absl::Status ApplyEnvironmentToFlags();
 
 // Parses --warmup_batch_sizes: "auto" (empty with adaptive batching, which
 // measures every size worth warming; "1,max" without), or a comma-separated
-// list of integers and "max" (= `max_batch_size`). Sorted, without
-// duplicates.
+// list of positive integers and "max" (= `max_batch_size`). Sorted, without
+// duplicates. InvalidArgument naming the flag and the bad item otherwise.
 absl::StatusOr<std::vector<int>> ParseWarmupBatchSizes(const std::string& list,
                                                        int max_batch_size,
                                                        bool adaptive_batching);
 
 // The options of every part from the flags, with the thread counts derived
 // from the usable cores. InvalidArgument naming the flag for a value that
-// cannot work (nothing to serve, --batch_size_min_gain < -1). `main_start`
-// is when main() began.
+// cannot work (nothing to serve, --batch_size_min_gain < -1, a bad
+// --warmup_batch_sizes or --device). `main_start` is when main() began.
 absl::StatusOr<ServerCoreOptions> ServerCoreOptionsFromFlags(
     absl::Time main_start);
 
