@@ -152,6 +152,12 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(
   return std::unique_ptr<ModelRepository>(new ModelRepository(dir));
 }
 
+std::unique_ptr<ModelRepository> ModelRepository::OpenUnchecked(
+    const std::string& root) {
+  return std::unique_ptr<ModelRepository>(
+      new ModelRepository(StripTrailingSlashes(root)));
+}
+
 std::string ModelRepository::ModelDir(const std::string& model) const {
   return absl::StrCat(root_, "/", model);
 }
@@ -179,6 +185,44 @@ absl::StatusOr<std::vector<int64_t>> ModelRepository::ListVersions(
   if (ec) return ErrnoToStatus(ec.value(), "list model folder", dir);
   std::sort(versions.rbegin(), versions.rend());
   return versions;
+}
+
+absl::StatusOr<Manifest> ModelRepository::ReadManifest(
+    const std::string& model, int64_t version) const {
+  if (absl::Status s = CheckModelName(model); !s.ok()) return s;
+  const std::string path =
+      absl::StrCat(VersionDir(model, version), "/", kManifestFileName);
+  absl::StatusOr<std::string> text = ReadFileWithLimit(path, kMaxManifestBytes);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<Manifest> manifest = ParseManifest(*text, path);
+  if (manifest.ok() && manifest->version != version) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": version ", manifest->version,
+                     " does not match folder ", version));
+  }
+  return manifest;
+}
+
+absl::Status ModelRepository::RetireVersion(const std::string& model,
+                                            int64_t version) const {
+  if (absl::Status s = CheckModelName(model); !s.ok()) return s;
+  const std::string dir = VersionDir(model, version);
+  if (!IsDirectory(dir)) {
+    return absl::NotFoundError(
+        absl::StrCat("version folder ", dir, " does not exist"));
+  }
+  const std::string hidden =
+      absl::StrCat(ModelDir(model), "/", kDeletingPrefix, version);
+  std::error_code ec;
+  fs::remove_all(hidden, ec);  // What a killed retirement of it left.
+  ec.clear();
+  fs::rename(dir, hidden, ec);
+  if (!ec) fs::remove_all(hidden, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("cannot remove ", dir, ": ", ec.message()));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<int64_t>> ModelRepository::ListValidVersions(
@@ -222,9 +266,17 @@ absl::StatusOr<LoadedVersion> ModelRepository::LoadVersionDir(
     return absl::InvalidArgumentError(absl::StrCat(
         manifest_path, ": \"files\" does not list ", kWeightsFileName));
   }
+  // The weights are read once: hashed and parsed from the same bytes, so
+  // a load costs one read of the file and what is checked is what is used.
+  std::string weights_path = absl::StrCat(dir, "/", kWeightsFileName);
+  absl::StatusOr<std::string> weights_bytes =
+      ReadFileWithLimit(weights_path, kMaxSafetensorsFileBytes);
+  if (!weights_bytes.ok()) return weights_bytes.status();
   for (const auto& [name, expected] : manifest->files) {
     std::string path = absl::StrCat(dir, "/", name);
-    absl::StatusOr<std::string> actual = Sha256File(path);
+    absl::StatusOr<std::string> actual = name == kWeightsFileName
+                                             ? Sha256Hex(*weights_bytes)
+                                             : Sha256File(path);
     if (!actual.ok()) return actual.status();
     if (*actual != expected) {
       return absl::DataLossError(
@@ -232,9 +284,9 @@ absl::StatusOr<LoadedVersion> ModelRepository::LoadVersionDir(
                        ", file has ", *actual));
     }
   }
-  std::string weights_path = absl::StrCat(dir, "/", kWeightsFileName);
   absl::StatusOr<SafetensorsContents> weights =
-      ToAbslStatusOr(ReadSafetensorsFile(weights_path));
+      ToAbslStatusOr(ParseSafetensors(*weights_bytes, weights_path));
+  weights_bytes = std::string();  // The tensors hold their own copy.
   if (!weights.ok()) return weights.status();
   if (absl::Status s = CheckWeights(manifest->config, weights->tensors);
       !s.ok()) {

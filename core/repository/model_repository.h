@@ -63,6 +63,12 @@ class ModelRepository {
   static absl::StatusOr<std::unique_ptr<ModelRepository>> Create(
       const std::string& root, bool create_if_missing = false);
 
+  // Opens the repository at `root` without checking that it exists: a
+  // server may start before the trainer created it. Every method then
+  // reports NotFound until it does.
+  static std::unique_ptr<ModelRepository> OpenUnchecked(
+      const std::string& root);
+
   ModelRepository(const ModelRepository&) = delete;
   ModelRepository& operator=(const ModelRepository&) = delete;
 
@@ -77,6 +83,24 @@ class ModelRepository {
   // exist; InvalidArgument for a bad model name.
   absl::StatusOr<std::vector<int64_t>> ListVersions(
       const std::string& model) const;
+
+  // The manifest of one version: "<VersionDir>/manifest.json" parsed and
+  // checked (ParseManifest), without reading or hashing the weights. Cheap;
+  // use ValidateVersionDir before trusting the weights. NotFound if the
+  // version or its manifest does not exist; InvalidArgument for a bad
+  // manifest (also one whose version is not the folder's) or model name; ResourceExhausted if it exceeds
+  // kMaxManifestBytes.
+  absl::StatusOr<Manifest> ReadManifest(const std::string& model,
+                                        int64_t version) const;
+
+  // Deletes one version folder so that no reader ever sees half of it:
+  // renames "<version>" to ".deleting-<version>" (replacing a leftover of
+  // an earlier, killed retirement) and removes that. If the process dies
+  // in between, CleanStaging removes the hidden folder later. NotFound if
+  // the version does not exist; Internal naming the folder if it cannot be
+  // renamed or removed. Only retention (retention.h) should call this: it
+  // knows which versions are pinned, leased or the newest valid one.
+  absl::Status RetireVersion(const std::string& model, int64_t version) const;
 
   // The versions of ListVersions that pass ValidateVersionDir, newest
   // first. Reads and hashes every version: costs a full read of each.
@@ -96,7 +120,9 @@ class ModelRepository {
   // with a message naming the file, the tensor and expected vs found.
   static absl::Status ValidateVersionDir(const std::string& version_dir);
 
-  // ValidateVersionDir, then returns the manifest and the tensors.
+  // ValidateVersionDir, then returns the manifest and the tensors. The
+  // weights file is read once: its checksum and the tensors come from the
+  // same bytes (the file's size in memory, twice, for a moment).
   static absl::StatusOr<LoadedVersion> LoadVersionDir(
       const std::string& version_dir);
 

@@ -128,6 +128,50 @@ TEST_F(ModelRepositoryTest, ListsOnlyVersionFoldersNewestFirst) {
   EXPECT_TRUE(repo_->ListValidVersions("fpn")->empty());
 }
 
+TEST_F(ModelRepositoryTest, OpenUncheckedReportsNotFoundUntilTheRootExists) {
+  auto repo = ModelRepository::OpenUnchecked(root_ + "/later/");
+  EXPECT_EQ(repo->root(), root_ + "/later");
+  EXPECT_EQ(repo->VersionDir("m", 3), root_ + "/later/m/3");
+  EXPECT_EQ(repo->ListVersions("m").status().code(),
+            absl::StatusCode::kNotFound);
+  fs::create_directories(root_ + "/later/m/3");
+  EXPECT_EQ(*repo->ListVersions("m"), (std::vector<int64_t>{3}));
+}
+
+TEST_F(ModelRepositoryTest, ReadManifestReadsOnlyTheManifest) {
+  NetConfig config = SmallConfig();
+  ASSERT_TRUE(repo_->Publish("fpn", testing::RandomStateDict(config, 1),
+                             MakeManifest(config))
+                  .ok());
+  // A corrupt weights file does not matter to ReadManifest.
+  WriteAll(repo_->VersionDir("fpn", 1) + "/" + kWeightsFileName, "junk");
+  absl::StatusOr<Manifest> m = repo_->ReadManifest("fpn", 1);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->version, 1);
+  EXPECT_EQ(m->metrics.at("val_miou"), 0.5);
+  EXPECT_EQ(repo_->ReadManifest("fpn", 2).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(repo_->ReadManifest("../x", 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  WriteAll(repo_->VersionDir("fpn", 1) + "/manifest.json", "{");
+  EXPECT_EQ(repo_->ReadManifest("fpn", 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ModelRepositoryTest, RetireVersionRemovesTheFolderThroughAHiddenName) {
+  fs::create_directories(root_ + "/fpn/4/sub");
+  fs::create_directories(root_ + "/fpn/5");
+  // Left by a retirement of version 4 that was killed half-way.
+  fs::create_directories(root_ + "/fpn/.deleting-4/old");
+  ASSERT_TRUE(repo_->RetireVersion("fpn", 4).ok());
+  EXPECT_EQ(Entries("fpn"), (std::set<std::string>{"5"}));
+  EXPECT_EQ(repo_->RetireVersion("fpn", 4).code(), absl::StatusCode::kNotFound);
+  WriteAll(root_ + "/fpn/6", "a file");
+  EXPECT_EQ(repo_->RetireVersion("fpn", 6).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(repo_->RetireVersion("..", 5).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(ModelRepositoryTest, ListErrors) {
   EXPECT_EQ(repo_->ListVersions("absent").status().code(),
             absl::StatusCode::kNotFound);

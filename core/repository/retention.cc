@@ -1,16 +1,12 @@
 #include "core/repository/retention.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <set>
-#include <system_error>
 
 #include "absl/strings/str_cat.h"
 
 namespace facet {
-
-namespace fs = std::filesystem;
 
 RetentionPlan PlanRetention(const RetentionInput& input) {
   const std::vector<int64_t>& versions = input.versions;
@@ -91,14 +87,10 @@ absl::StatusOr<RetentionPlan> RetainVersions(const ModelRepository& repo,
   RetentionPlan plan = PlanRetention(input);
   absl::Status failure;
   for (int64_t v : plan.remove) {
-    const fs::path dir = repo.VersionDir(model, v);
-    const fs::path hidden = fs::path(model_dir) / absl::StrCat(kDeletingPrefix, v);
-    std::error_code ec;
-    fs::rename(dir, hidden, ec);
-    if (!ec) fs::remove_all(hidden, ec);
-    if (ec && failure.ok()) {
+    absl::Status removed = repo.RetireVersion(model, v);
+    if (!removed.ok() && failure.ok()) {
       failure = absl::InternalError(
-          absl::StrCat("retention: cannot remove ", dir.string(), ": ", ec.message()));
+          absl::StrCat("retention: ", removed.message()));
     }
   }
   if (!failure.ok()) return failure;

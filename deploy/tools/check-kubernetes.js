@@ -18,7 +18,7 @@
 //   --overlay cpu:DIR   rendered with `kubectl kustomize DIR`
 //   --file gpu:FILE     a YAML file as is (the suite's broken fixtures)
 // Optional cross-checks:
-//   --server-main server/main.cc   FACET_* keys must name facet-server flags
+//   --server-main server/server_flags.cc   FACET_* keys must name facet-server flags
 //   --adapter FILE                 prometheus-adapter Helm values: the HPA's
 //                                  metric must be one of its rules, and each
 //                                  rule's query valid PromQL (promtool)

@@ -4,7 +4,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "core/image/image_resize.h"
 #include "core/status/model_status_conversion.h"
 
@@ -34,6 +33,9 @@ absl::StatusOr<std::unique_ptr<Batcher>> Batcher::Create(
         "), --execution_threads >= 1 (got ", options.execution_threads,
         ") and --max_queue_delay_us >= 0"));
   }
+  if (options.clock == nullptr) {
+    return absl::InvalidArgumentError("batcher: clock is required");
+  }
   if (!options.model_provider) {
     return absl::InvalidArgumentError("batcher: model_provider is required");
   }
@@ -48,7 +50,7 @@ Batcher::Batcher(const BatcherOptions& options)
     : options_(options),
       policy_(static_cast<size_t>(options.max_batch_size),
               options.max_queue_delay),
-      queue_(static_cast<size_t>(options.max_queue_size)) {}
+      queue_(static_cast<size_t>(options.max_queue_size), options.clock) {}
 
 Batcher::~Batcher() { Stop(); }
 
@@ -64,7 +66,7 @@ bool Batcher::alive() const {
 }
 
 absl::Status Batcher::Enqueue(std::unique_ptr<ParseTask> task) {
-  task->enqueued = absl::Now();
+  task->enqueued = options_.clock->Now();
   absl::Status status = queue_.Push(task);
   if (options_.metrics) {
     options_.metrics->SetQueueDepth(static_cast<int64_t>(queue_.size()));
@@ -79,7 +81,7 @@ void Batcher::Run() {
   while (true) {
     absl::Time oldest;
     const size_t queued = queue_.WaitForWork(seen, wait_until, &oldest);
-    const absl::Time now = absl::Now();
+    const absl::Time now = options_.clock->Now();
     if (queued == 0 && queue_.closed()) break;
     // The version decides how large a batch may be; the same handle runs
     // the batch, so a reload in between cannot mix the two.
@@ -147,9 +149,9 @@ void Batcher::RunBatch(std::vector<std::unique_ptr<ParseTask>> batch,
   }
   ParseOptions parse_options;
   parse_options.want_restored = want_restored;
-  const absl::Time start = absl::Now();
+  const absl::Time start = options_.clock->Now();
   auto results = ToAbslStatusOr(model->engine->Parse(views, parse_options));
-  const absl::Time end = absl::Now();
+  const absl::Time end = options_.clock->Now();
   if (options_.metrics) {
     options_.metrics->ObserveBatchSize(static_cast<int>(batch.size()));
   }
@@ -165,7 +167,8 @@ void Batcher::RunBatch(std::vector<std::unique_ptr<ParseTask>> batch,
     task->compute_end = end;
     task->batch_size = static_cast<int>(batch.size());
     task->result = std::move((*results)[i]);
-    task->model = model;
+    task->model_name = model->name;
+    task->model_version = model->version;
     task->status = absl::OkStatus();
     auto done = std::move(task->done);
     done(std::move(task));

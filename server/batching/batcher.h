@@ -26,6 +26,7 @@
 #include "server/batching/batch_policy.h"
 #include "server/batching/parse_task.h"
 #include "server/batching/task_queue.h"
+#include "server/common/clock.h"
 #include "server/manager/model_handle.h"
 #include "server/metrics/metrics.h"
 
@@ -49,6 +50,9 @@ struct BatcherOptions {
   // Returns the model version to use (null: none loaded). Required.
   std::function<ModelHandle()> model_provider;
   Metrics* metrics = nullptr;  // Optional; must outlive the batcher.
+  // Time of enqueueing, batch delays, deadlines and compute timestamps;
+  // must outlive the batcher. Default: the real clock.
+  const Clock* clock = Clock::Real();
 };
 
 class Batcher {

@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/util/fake_clock.h"
 
 namespace facet {
 namespace {
@@ -68,11 +69,16 @@ Served MakeModel(int effective_max_batch_size) {
   return served;
 }
 
+// Time stands still unless a test advances it, so a task that runs without
+// an Advance did not wait for its batch to fill.
 std::unique_ptr<Batcher> MakeBatcher(const ModelHandle& model,
                                      absl::Duration delay,
-                                     bool run_alone_at_once) {
+                                     bool run_alone_at_once,
+                                     const Clock* clock,
+                                     int max_batch_size = 8) {
   BatcherOptions options;
-  options.max_batch_size = 8;
+  options.clock = clock;
+  options.max_batch_size = max_batch_size;
   options.max_queue_delay = delay;
   options.run_alone_at_once = run_alone_at_once;
   options.model_provider = [model] { return model; };
@@ -85,8 +91,10 @@ std::unique_ptr<Batcher> MakeBatcher(const ModelHandle& model,
 // finished copy lands in `*finished` (guarded by `mu`).
 void EnqueueOne(Batcher* batcher, absl::BlockingCounter* counter,
                 absl::Mutex* mu,
-                std::vector<std::unique_ptr<ParseTask>>* finished) {
+                std::vector<std::unique_ptr<ParseTask>>* finished,
+                absl::Time deadline = absl::InfiniteFuture()) {
   auto task = std::make_unique<ParseTask>();
+  task->deadline = deadline;
   task->input = cv::Mat(kSide, kSide, CV_8UC3, cv::Scalar(1, 2, 3));
   task->done = [counter, mu, finished](std::unique_ptr<ParseTask> t) {
     {
@@ -99,21 +107,21 @@ void EnqueueOne(Batcher* batcher, absl::BlockingCounter* counter,
 }
 
 // With an effective size of 1 no batch of 2 forms, although 8 are allowed
-// and a batch may wait 2 s to fill: each task runs alone, at once.
+// and a batch may wait 2 s to fill: each task runs alone, at once (the
+// clock never moves).
 TEST(BatcherTest, EffectiveSizeOneNeverBatches) {
+  testing::FakeClock clock;
   Served served = MakeModel(1);
   auto batcher = MakeBatcher(served.model, absl::Seconds(2),
-                             /*run_alone_at_once=*/false);
+                             /*run_alone_at_once=*/false, &clock);
   constexpr int kTasks = 6;
   absl::BlockingCounter counter(kTasks);
   absl::Mutex mu;
   std::vector<std::unique_ptr<ParseTask>> finished;
-  const absl::Time start = absl::Now();
   for (int i = 0; i < kTasks; ++i) {
     EnqueueOne(batcher.get(), &counter, &mu, &finished);
   }
   counter.Wait();
-  EXPECT_LT(absl::Now() - start, absl::Seconds(2)) << "a task waited";
   EXPECT_EQ(served.engine->sizes(), std::vector<int>(kTasks, 1));
   absl::MutexLock lock(&mu);
   for (const auto& task : finished) {
@@ -124,9 +132,10 @@ TEST(BatcherTest, EffectiveSizeOneNeverBatches) {
 
 // An effective size of 2 caps batches at 2 while more tasks wait.
 TEST(BatcherTest, EffectiveSizeCapsBatches) {
+  testing::FakeClock clock;
   Served served = MakeModel(2);
   auto batcher = MakeBatcher(served.model, absl::Milliseconds(500),
-                             /*run_alone_at_once=*/false);
+                             /*run_alone_at_once=*/false, &clock);
   constexpr int kTasks = 5;
   absl::BlockingCounter counter(kTasks);
   absl::Mutex mu;
@@ -134,6 +143,7 @@ TEST(BatcherTest, EffectiveSizeCapsBatches) {
   for (int i = 0; i < kTasks; ++i) {
     EnqueueOne(batcher.get(), &counter, &mu, &finished);
   }
+  clock.Advance(absl::Milliseconds(500));  // The fifth waits for company.
   counter.Wait();
   const std::vector<int> sizes = served.engine->sizes();
   int total = 0, largest = 0;
@@ -146,36 +156,126 @@ TEST(BatcherTest, EffectiveSizeCapsBatches) {
 }
 
 // run_alone_at_once: a task whose request is the only one in flight runs
-// at once, not after the 30 s delay; with another request in flight it
-// waits for it (here: the delay, as the other never enqueues).
+// at once, not after the 30 s delay (the clock never moves); with another
+// request in flight it waits for it (here: the delay, as the other never
+// enqueues).
 TEST(BatcherTest, LoneRequestRunsAtOnce) {
+  testing::FakeClock clock;
   Served served = MakeModel(8);
   auto batcher = MakeBatcher(served.model, absl::Seconds(30),
-                             /*run_alone_at_once=*/true);
+                             /*run_alone_at_once=*/true, &clock);
   absl::Mutex mu;
   std::vector<std::unique_ptr<ParseTask>> finished;
   {
     absl::BlockingCounter counter(1);
     batcher->AddRequestsInFlight(1);
-    const absl::Time start = absl::Now();
     EnqueueOne(batcher.get(), &counter, &mu, &finished);
     counter.Wait();
     batcher->AddRequestsInFlight(-1);
-    EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   }
   auto waiting = MakeBatcher(served.model, absl::Milliseconds(300),
-                             /*run_alone_at_once=*/true);
+                             /*run_alone_at_once=*/true, &clock);
   {
     absl::BlockingCounter counter(1);
     waiting->AddRequestsInFlight(2);
     EnqueueOne(waiting.get(), &counter, &mu, &finished);
+    clock.Advance(absl::Milliseconds(300));
     counter.Wait();
     waiting->AddRequestsInFlight(-2);
   }
   absl::MutexLock lock(&mu);
   ASSERT_EQ(finished.size(), 2u);
-  EXPECT_GE(finished[1]->compute_start - finished[1]->enqueued,
+  EXPECT_EQ(finished[0]->compute_start, finished[0]->enqueued);
+  EXPECT_EQ(finished[1]->compute_start - finished[1]->enqueued,
             absl::Milliseconds(300));
+}
+
+// A batch closes as soon as it is full, without waiting out the delay.
+TEST(BatcherTest, BatchClosesAtSize) {
+  testing::FakeClock clock;
+  Served served = MakeModel(4);
+  auto batcher = MakeBatcher(served.model, absl::Seconds(10),
+                             /*run_alone_at_once=*/false, &clock,
+                             /*max_batch_size=*/4);
+  absl::BlockingCounter counter(4);
+  absl::Mutex mu;
+  std::vector<std::unique_ptr<ParseTask>> finished;
+  for (int i = 0; i < 4; ++i) {
+    EnqueueOne(batcher.get(), &counter, &mu, &finished);
+  }
+  counter.Wait();
+  EXPECT_EQ(served.engine->sizes(), (std::vector<int>{4}));
+  absl::MutexLock lock(&mu);
+  for (const auto& task : finished) EXPECT_EQ(task->batch_size, 4);
+}
+
+// A batch that does not fill closes when its oldest task waited the delay,
+// not before: a task enqueued 1 us before the delay ran out joins it.
+TEST(BatcherTest, BatchClosesAtDelay) {
+  testing::FakeClock clock;
+  Served served = MakeModel(8);
+  auto batcher = MakeBatcher(served.model, absl::Milliseconds(2),
+                             /*run_alone_at_once=*/false, &clock);
+  absl::BlockingCounter counter(2);
+  absl::Mutex mu;
+  std::vector<std::unique_ptr<ParseTask>> finished;
+  EnqueueOne(batcher.get(), &counter, &mu, &finished);
+  clock.Advance(absl::Milliseconds(2) - absl::Microseconds(1));
+  EnqueueOne(batcher.get(), &counter, &mu, &finished);
+  clock.Advance(absl::Microseconds(1));
+  counter.Wait();
+  EXPECT_EQ(served.engine->sizes(), (std::vector<int>{2}));
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(finished.size(), 2u);
+  EXPECT_EQ(finished[0]->compute_start - finished[0]->enqueued,
+            absl::Milliseconds(2));
+}
+
+// A task whose deadline passed while it waited is failed with
+// DeadlineExceeded and never reaches the network; the others run.
+TEST(BatcherTest, ExpiredTasksAreDroppedBeforeCompute) {
+  testing::FakeClock clock;
+  Served served = MakeModel(8);
+  auto batcher = MakeBatcher(served.model, absl::Milliseconds(5),
+                             /*run_alone_at_once=*/false, &clock);
+  absl::BlockingCounter counter(2);
+  absl::Mutex mu;
+  std::vector<std::unique_ptr<ParseTask>> finished;
+  EnqueueOne(batcher.get(), &counter, &mu, &finished,
+             clock.Now() + absl::Milliseconds(1));
+  EnqueueOne(batcher.get(), &counter, &mu, &finished);
+  clock.Advance(absl::Milliseconds(5));
+  counter.Wait();
+  EXPECT_EQ(served.engine->sizes(), (std::vector<int>{1}));
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(finished.size(), 2u);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(finished[0]->status))
+      << finished[0]->status;
+  EXPECT_TRUE(finished[1]->status.ok()) << finished[1]->status;
+  EXPECT_EQ(finished[1]->batch_size, 1);
+}
+
+// A finished task names the version that computed it but does not keep it
+// loaded: once the batcher and the manager let go, the version is freed
+// while the task (its response still being built) lives on.
+TEST(BatcherTest, FinishedTaskDoesNotKeepTheVersionLoaded) {
+  testing::FakeClock clock;
+  Served served = MakeModel(8);
+  const std::weak_ptr<const ServableModel> weak = served.model;
+  auto batcher = MakeBatcher(served.model, absl::ZeroDuration(),
+                             /*run_alone_at_once=*/false, &clock);
+  served.model.reset();
+  absl::BlockingCounter counter(1);
+  absl::Mutex mu;
+  std::vector<std::unique_ptr<ParseTask>> finished;
+  EnqueueOne(batcher.get(), &counter, &mu, &finished);
+  counter.Wait();
+  batcher.reset();  // Its threads and its model provider let go.
+  EXPECT_TRUE(weak.expired()) << "the finished task keeps the version loaded";
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_EQ(finished[0]->model_name, "fake");
+  EXPECT_TRUE(finished[0]->status.ok());
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // ParseTask: one face on its way through the batcher: its preprocessed
 // input, deadline, cancellation check, phase timestamps, and, once run, its
-// result and the model version that computed it.
+// result and the name and number of the model version that computed it.
 //
 // Ownership: created by the service, handed to Batcher::Enqueue as a
 // unique_ptr, and given back exactly once through `done` (with a status),
@@ -8,14 +8,15 @@
 #ifndef FACET_SERVER_BATCHING_PARSE_TASK_H_
 #define FACET_SERVER_BATCHING_PARSE_TASK_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "core/model/face_parser.h"
 #include "opencv2/core/mat.hpp"
-#include "server/manager/model_handle.h"
 
 namespace facet {
 
@@ -39,7 +40,10 @@ struct ParseTask {
   // Result, valid when `status` is OK.
   absl::Status status;
   ParseResult result;
-  ModelHandle model;  // The version that computed `result`.
+  // The version that computed `result`, by name: the task does not keep
+  // that version loaded once its batch has computed (model_handle.h).
+  std::string model_name;
+  int64_t model_version = 0;
 
   // Called once with the task when it is finished, failed or dropped; on a
   // batcher thread, so it must be quick (hand the task to another thread).

@@ -43,7 +43,7 @@ size_t TaskQueue::WaitForWork(size_t seen, absl::Time deadline,
   auto ready = [this, seen]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return tasks_.size() > seen || closed_;
   };
-  mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
+  clock_->AwaitWithDeadline(&mu_, absl::Condition(&ready), deadline);
   if (!tasks_.empty()) *oldest_enqueued = tasks_.front()->enqueued;
   return tasks_.size();
 }

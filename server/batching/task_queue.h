@@ -20,13 +20,16 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/batching/parse_task.h"
+#include "server/common/clock.h"
 
 namespace facet {
 
 class TaskQueue {
  public:
-  // REQUIRES: capacity >= 1.
-  explicit TaskQueue(size_t capacity) : capacity_(capacity) {}
+  // REQUIRES: capacity >= 1. `clock` times WaitForWork's deadline; it
+  // must outlive the queue. Default: the real clock.
+  explicit TaskQueue(size_t capacity, const Clock* clock = Clock::Real())
+      : capacity_(capacity), clock_(clock) {}
   TaskQueue(const TaskQueue&) = delete;
   TaskQueue& operator=(const TaskQueue&) = delete;
 
@@ -44,7 +47,7 @@ class TaskQueue {
                  std::vector<std::unique_ptr<ParseTask>>* cancelled);
 
   // Waits until more than `seen` tasks are queued, Close() is called or
-  // `deadline` passes. Returns the queue size and, if not empty, sets
+  // `deadline` passes (on the queue's clock). Returns the queue size and, if not empty, sets
   // *oldest_enqueued to the front task's enqueue time.
   size_t WaitForWork(size_t seen, absl::Time deadline,
                      absl::Time* oldest_enqueued);
@@ -56,6 +59,7 @@ class TaskQueue {
 
  private:
   const size_t capacity_;
+  const Clock* const clock_;
   mutable absl::Mutex mu_;
   std::deque<std::unique_ptr<ParseTask>> tasks_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

@@ -1,5 +1,6 @@
 #include "server/health/health_reporter.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace facet {
@@ -7,11 +8,19 @@ namespace facet {
 HealthReporter::HealthReporter(HealthReporterOptions options)
     : options_(std::move(options)) {
   Update();
-  thread_ = std::thread([this] {
+  // Each poll is due one interval after the previous one was due, so a
+  // fake clock advanced before the thread waits still triggers it.
+  absl::Time next_poll = options_.clock->Now() + options_.poll_interval;
+  thread_ = std::thread([this, next_poll]() mutable {
     absl::MutexLock lock(&mu_);
     while (!stop_) {
-      mu_.AwaitWithTimeout(absl::Condition(&stop_), options_.poll_interval);
+      options_.clock->AwaitWithDeadline(&mu_, absl::Condition(&stop_),
+                                        next_poll);
       if (stop_) break;
+      // After a stall (a suspended process) poll once, not once per
+      // interval missed.
+      next_poll = std::max(next_poll + options_.poll_interval,
+                           options_.clock->Now());
       mu_.Unlock();
       Update();
       mu_.Lock();

@@ -1,10 +1,10 @@
 // HealthReporter: decides whether the server is SERVING and reports each
-// change through a callback (main.cc forwards it to grpc.health.v1).
+// change through a callback (ServerCore forwards it to grpc.health.v1).
 //
 // SERVING iff a warmed model version is loaded, every batch execution
 // thread is alive, and the server is not draining. The inputs are polled
-// every `poll_interval` on the reporter's own thread, and re-checked at once
-// by SetDraining.
+// every `poll_interval` (on `clock`) on the reporter's own thread, and
+// re-checked at once by SetDraining and CheckNow.
 //
 // Thread safety: all methods may be called concurrently; the callback runs
 // on the reporter's thread (or in SetDraining's caller), never concurrently
@@ -18,6 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/common/clock.h"
 
 namespace facet {
 
@@ -27,6 +28,8 @@ struct HealthReporterOptions {
   // Called with the new state on every change, and once at start.
   std::function<void(bool serving)> on_change;
   absl::Duration poll_interval = absl::Milliseconds(100);  // Default 100 ms.
+  // Times the polls; must outlive the reporter. Default: the real clock.
+  const Clock* clock = Clock::Real();
 };
 
 class HealthReporter {
@@ -35,6 +38,9 @@ class HealthReporter {
   ~HealthReporter();  // Stops the thread.
   HealthReporter(const HealthReporter&) = delete;
   HealthReporter& operator=(const HealthReporter&) = delete;
+
+  // Re-checks the inputs now, on the caller's thread, reporting a change.
+  void CheckNow() { Update(); }
 
   // Marks the server as draining: NOT_SERVING from now on, for good.
   void SetDraining();

@@ -4,7 +4,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "core/repository/serving_lease.h"
 #include "glog/logging.h"
 #include "server/manager/batch_size_search.h"
@@ -26,6 +25,15 @@ absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(
         "nothing to serve: set --model_repository DIR (with --model_name) or "
         "--model FILE");
   }
+  if (options.clock == nullptr) {
+    return absl::InvalidArgumentError("model manager: clock is required");
+  }
+  if (options.model_file.empty() && !IsValidModelName(options.model_name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--model_name=", options.model_name,
+        ": expected 1-128 characters of [A-Za-z0-9_.-] without a leading "
+        "'.'"));
+  }
   std::unique_ptr<ModelManager> manager(new ModelManager(options));
   ModelManager* m = manager.get();
   if (!options.model_file.empty()) {
@@ -37,21 +45,26 @@ absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(
         std::thread([m] { m->TryLoad(m->options_.model_file, 0); });
     return manager;
   }
+  if (!options.watch_repository) return manager;
   VersionSourceOptions source_options;
-  source_options.model_dir = m->ModelDir();
+  source_options.repository = m->repository_.get();
+  source_options.model = options.model_name;
   source_options.rescan_interval = options.rescan_interval;
   // The lease must be refreshed while nothing changes too, or it ages past
   // kDefaultLeaseMaxAge and retention stops protecting the served version.
   source_options.after_unchanged_scan = [m] { m->RefreshLease(); };
   absl::StatusOr<std::unique_ptr<VersionSource>> source = VersionSource::Create(
-      source_options, [m](const AspiredVersions& a) { m->OnAspired(a); });
+      source_options,
+      [m](const AspiredVersions& a) { m->SetAspiredVersions(a); });
   if (!source.ok()) return source.status();
   m->source_ = std::move(source).value();
   return manager;
 }
 
 ModelManager::ModelManager(ModelManagerOptions options)
-    : options_(std::move(options)), lease_holder_(ThisLeaseHolder()) {}
+    : options_(std::move(options)),
+      repository_(ModelRepository::OpenUnchecked(options_.repository_root)),
+      lease_holder_(ThisLeaseHolder()) {}
 
 ModelManager::~ModelManager() {
   source_.reset();  // Stops the watcher (waits for a load in progress).
@@ -79,7 +92,7 @@ std::string ModelManager::PolicyString() const {
   return policy_;
 }
 
-void ModelManager::OnAspired(const AspiredVersions& aspired) {
+void ModelManager::SetAspiredVersions(const AspiredVersions& aspired) {
   int64_t current_version = -1;
   std::set<int64_t> failed;
   {
@@ -97,9 +110,10 @@ void ModelManager::OnAspired(const AspiredVersions& aspired) {
   for (int64_t version : candidates) {
     if (version == current_version) break;  // Best loadable is served.
     if (failed.count(version) > 0) continue;
-    const std::string path = absl::StrCat(options_.repository_root, "/",
-                                          options_.model_name, "/", version);
-    if (TryLoad(path, version)) break;
+    if (TryLoad(repository_->VersionDir(options_.model_name, version),
+                version)) {
+      break;
+    }
   }
   RefreshLease();
 }
@@ -129,7 +143,7 @@ void ModelManager::RefreshLease() {
 }
 
 std::string ModelManager::ModelDir() const {
-  return options_.repository_root + "/" + options_.model_name;
+  return repository_->ModelDir(options_.model_name);
 }
 
 bool ModelManager::TryLoad(const std::string& path, int64_t version) {
@@ -138,10 +152,11 @@ bool ModelManager::TryLoad(const std::string& path, int64_t version) {
                                : FileStem(options_.model_file);
   LOG(INFO) << "event=model_load_start model=" << name << " version=" << version
             << " path=" << path;
-  const absl::Time start = absl::Now();
+  const absl::Time start = options_.clock->Now();
   absl::StatusOr<ModelHandle> model =
-      LoadModel(path, name, version, options_.loader);
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+      options_.load_model ? options_.load_model(path, name, version)
+                          : LoadModel(path, name, version, options_.loader);
+  const double seconds = absl::ToDoubleSeconds(options_.clock->Now() - start);
   if (!model.ok()) {
     LOG(ERROR) << "event=model_load_failed model=" << name
                << " version=" << version << " seconds=" << seconds

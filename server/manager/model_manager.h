@@ -23,6 +23,7 @@
 #define FACET_SERVER_MANAGER_MODEL_MANAGER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -33,6 +34,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "core/repository/model_repository.h"
+#include "server/common/clock.h"
 #include "server/manager/model_handle.h"
 #include "server/manager/model_loader.h"
 #include "server/manager/version_source.h"
@@ -48,6 +51,22 @@ struct ModelManagerOptions {
   // VersionSource's full rescan period. Default: 2 s.
   absl::Duration rescan_interval = absl::Seconds(2);
   Metrics* metrics = nullptr;  // Optional; must outlive the manager.
+
+  // Seams for tests.
+  // Loads, validates and warms one version (a version folder or the file
+  // of file mode); the manager swaps a version in only after this returned
+  // it. Called on the source's thread, never under the manager's lock.
+  // Default (unset): LoadModel(path, name, version, loader).
+  std::function<absl::StatusOr<ModelHandle>(
+      const std::string& path, const std::string& name, int64_t version)>
+      load_model;
+  // Repository mode: watch the model folder with a VersionSource. false:
+  // nothing is watched and the owner calls SetAspiredVersions. Default:
+  // true.
+  bool watch_repository = true;
+  // Times the loads (metrics and logs); must outlive the manager. Default:
+  // the real clock.
+  const Clock* clock = Clock::Real();
 };
 
 class ModelManager {
@@ -64,6 +83,13 @@ class ModelManager {
   // batch and drop it when done (see model_handle.h).
   ModelHandle Current() const;
 
+  // Repository mode: the versions present and the policy changed; loads the
+  // best candidate not served yet (see the file comment) and refreshes the
+  // lease. Slow (loads a model); returns when done. Called by the
+  // VersionSource; call it directly only with watch_repository = false.
+  // Calls must not overlap.
+  void SetAspiredVersions(const AspiredVersions& aspired);
+
   // Versions that failed to load (not retried), ascending.
   std::vector<int64_t> FailedVersions() const;
   // The policy in effect: "latest", "pinned:N", "rollback" or "file".
@@ -71,7 +97,6 @@ class ModelManager {
 
  private:
   explicit ModelManager(ModelManagerOptions options);
-  void OnAspired(const AspiredVersions& aspired);
   // Loads one candidate; true iff it is now served.
   bool TryLoad(const std::string& path, int64_t version);
   // Writes or refreshes this server's serving lease on the version it serves
@@ -82,6 +107,8 @@ class ModelManager {
   std::string ModelDir() const;
 
   const ModelManagerOptions options_;
+  // Paths into the repository (repository mode); not checked to exist.
+  const std::unique_ptr<ModelRepository> repository_;
   const std::string lease_holder_;
   std::string lease_error_;  // Last lease write error; "" = OK. Source thread.
   mutable absl::Mutex mu_;

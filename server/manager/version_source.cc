@@ -1,6 +1,5 @@
 #include "server/manager/version_source.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/inotify.h>
@@ -9,8 +8,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -20,23 +17,15 @@
 namespace facet {
 
 absl::StatusOr<AspiredVersions> VersionSource::Scan(
-    const std::string& model_dir, const VersionPolicy& previous) {
-  DIR* dir = opendir(model_dir.c_str());
-  if (dir == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("model folder ", model_dir, ": ", std::strerror(errno)));
-  }
+    const ModelRepository& repository, const std::string& model,
+    const VersionPolicy& previous) {
+  absl::StatusOr<std::vector<int64_t>> versions =
+      repository.ListVersions(model);
+  if (!versions.ok()) return versions.status();
   AspiredVersions out;
+  out.versions = *std::move(versions);
   out.policy = previous;
-  while (struct dirent* entry = readdir(dir)) {
-    int64_t version = 0;
-    if (ParseVersionName(entry->d_name, &version)) {
-      out.versions.push_back(version);
-    }
-  }
-  closedir(dir);
-  std::sort(out.versions.rbegin(), out.versions.rend());
-
+  const std::string model_dir = repository.ModelDir(model);
   absl::StatusOr<VersionPolicy> policy = ReadServingPolicy(model_dir);
   if (policy.ok()) {
     out.policy = *policy;
@@ -50,6 +39,9 @@ absl::StatusOr<AspiredVersions> VersionSource::Scan(
 
 absl::StatusOr<std::unique_ptr<VersionSource>> VersionSource::Create(
     const VersionSourceOptions& options, Callback callback) {
+  if (options.repository == nullptr) {
+    return absl::InvalidArgumentError("VersionSource: no repository given");
+  }
   const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) {
     return absl::InternalError(
@@ -67,6 +59,7 @@ absl::StatusOr<std::unique_ptr<VersionSource>> VersionSource::Create(
 VersionSource::VersionSource(VersionSourceOptions options, Callback callback,
                              int inotify_fd, int wake_read, int wake_write)
     : options_(std::move(options)),
+      model_dir_(options_.repository->ModelDir(options_.model)),
       callback_(std::move(callback)),
       inotify_fd_(inotify_fd),
       wake_read_(wake_read),
@@ -86,16 +79,16 @@ VersionSource::~VersionSource() {
 
 void VersionSource::ArmWatch() {
   if (watch_ >= 0) return;
-  watch_ = inotify_add_watch(inotify_fd_, options_.model_dir.c_str(),
+  watch_ = inotify_add_watch(inotify_fd_, model_dir_.c_str(),
                              IN_CREATE | IN_DELETE | IN_MOVED_TO |
                                  IN_MOVED_FROM | IN_CLOSE_WRITE |
                                  IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
   if (watch_ < 0 && parent_watch_ < 0) {
     // The model folder does not exist (yet): watch the repository root so
     // its creation is seen at once, not at the next rescan.
-    const size_t slash = options_.model_dir.find_last_of('/');
+    const size_t slash = model_dir_.find_last_of('/');
     const std::string parent =
-        slash == std::string::npos ? "." : options_.model_dir.substr(0, slash);
+        slash == std::string::npos ? "." : model_dir_.substr(0, slash);
     parent_watch_ = inotify_add_watch(inotify_fd_, parent.c_str(),
                                       IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
   } else if (watch_ >= 0 && parent_watch_ >= 0) {
@@ -110,7 +103,7 @@ void VersionSource::Run() {
   while (!stop_) {
     ArmWatch();  // Re-armed here after the folder was deleted or moved.
     absl::StatusOr<AspiredVersions> state =
-        Scan(options_.model_dir, last.policy);
+        Scan(*options_.repository, options_.model, last.policy);
     if (!state.ok()) {
       state = AspiredVersions{{}, last.policy};
     }

@@ -1,5 +1,7 @@
 // VersionSource: watches one model folder of a repository and reports the
 // version folders it holds and the serving policy (core/repository/serving_policy.h).
+// What counts as a version is ModelRepository::ListVersions' business; this
+// file only decides when to look.
 //
 // It watches `<repo>/<model>/` with inotify (creations, renames, deletions,
 // writes; the watch is re-armed when the folder is deleted or replaced, and
@@ -26,17 +28,21 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/repository/model_repository.h"
 #include "core/repository/serving_policy.h"
 
 namespace facet {
 
 struct AspiredVersions {
-  std::vector<int64_t> versions;  // Numeric folders, newest first.
+  std::vector<int64_t> versions;  // ListVersions: version folders, newest first.
   VersionPolicy policy;
 };
 
 struct VersionSourceOptions {
-  std::string model_dir;  // "<repo>/<model>"; may not exist yet.
+  // The repository and the model folder watched (which may not exist yet).
+  // Required; the repository must outlive the source.
+  const ModelRepository* repository = nullptr;
+  std::string model;
   // Period of the full rescan. Default: 2 s.
   absl::Duration rescan_interval = absl::Seconds(2);
   // Called on the source's thread after every scan that found nothing new
@@ -50,16 +56,20 @@ class VersionSource {
   using Callback = std::function<void(const AspiredVersions&)>;
 
   // Starts the watcher thread; the first scan happens at once.
-  // Internal if the inotify or wake-up descriptors cannot be created.
+  // InvalidArgument without a repository; Internal if the inotify or
+  // wake-up descriptors cannot be created.
   static absl::StatusOr<std::unique_ptr<VersionSource>> Create(
       const VersionSourceOptions& options, Callback callback);
   ~VersionSource();
   VersionSource(const VersionSource&) = delete;
   VersionSource& operator=(const VersionSource&) = delete;
 
-  // Scans the folder once, synchronously, without calling the callback.
-  // Exposed for tests. NotFound if the folder does not exist.
-  static absl::StatusOr<AspiredVersions> Scan(const std::string& model_dir,
+  // Scans the model folder once, synchronously, without calling the
+  // callback: the versions of repository.ListVersions(model) and the policy
+  // file (`previous` when it does not parse). Exposed for tests. NotFound
+  // if the folder does not exist.
+  static absl::StatusOr<AspiredVersions> Scan(const ModelRepository& repository,
+                                              const std::string& model,
                                               const VersionPolicy& previous);
 
  private:
@@ -69,6 +79,7 @@ class VersionSource {
   void ArmWatch();
 
   const VersionSourceOptions options_;
+  const std::string model_dir_;  // Watched with inotify.
   const Callback callback_;
   const int inotify_fd_;
   const int wake_read_;

@@ -19,41 +19,49 @@ std::string TempDir() {
   return buffer.data();
 }
 
-TEST(VersionSourceTest, ScanListsNumericFoldersNewestFirst) {
-  const std::string dir = TempDir();
+TEST(VersionSourceTest, ScanListsVersionFoldersNewestFirst) {
+  const std::string root = TempDir();
+  const std::string dir = root + "/m";
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
   for (const char* name : {"1", "12", "3", ".staging-1-x", "07", "notes"}) {
     ASSERT_EQ(mkdir((dir + "/" + name).c_str(), 0755), 0);
   }
-  auto state = VersionSource::Scan(dir, VersionPolicy());
+  // A version name on a file is not a version (the repository decides).
+  std::ofstream(dir + "/5") << "not a folder";
+  auto repo = ModelRepository::OpenUnchecked(root);
+  auto state = VersionSource::Scan(*repo, "m", VersionPolicy());
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->versions, (std::vector<int64_t>{12, 3, 1}));
   EXPECT_EQ(state->policy.ToString(), "latest");
 
   std::ofstream(dir + "/" + kPolicyFileName) << "pin 3\n";
-  state = VersionSource::Scan(dir, VersionPolicy());
+  state = VersionSource::Scan(*repo, "m", VersionPolicy());
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->policy.ToString(), "pinned:3");
   // A bad file keeps the previous policy.
   std::ofstream(dir + "/" + kPolicyFileName) << "pin three\n";
-  state =
-      VersionSource::Scan(dir, VersionPolicy{VersionPolicy::Kind::kPinned, 3});
+  state = VersionSource::Scan(*repo, "m",
+                              VersionPolicy{VersionPolicy::Kind::kPinned, 3});
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->policy.ToString(), "pinned:3");
 
   EXPECT_TRUE(absl::IsNotFound(
-      VersionSource::Scan(dir + "/missing", VersionPolicy()).status()));
+      VersionSource::Scan(*repo, "missing", VersionPolicy()).status()));
 }
 
 // New folders are reported through inotify well before the (long) rescan,
 // also after the watched folder was deleted and created again.
 TEST(VersionSourceTest, ReportsChangesAndRearmsAfterDelete) {
-  const std::string dir = TempDir() + "/model";
+  const std::string root = TempDir();
+  const std::string dir = root + "/model";
   ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  auto repo = ModelRepository::OpenUnchecked(root);
   absl::Mutex mu;
   std::vector<int64_t> last;
   int calls = 0;
   VersionSourceOptions options;
-  options.model_dir = dir;
+  options.repository = repo.get();
+  options.model = "model";
   options.rescan_interval = absl::Seconds(30);
   auto source = VersionSource::Create(options, [&](const AspiredVersions& a) {
     absl::MutexLock lock(&mu);

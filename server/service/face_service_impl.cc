@@ -1,7 +1,6 @@
 #include "server/service/face_service_impl.h"
 
 #include <algorithm>
-#include <deque>
 #include <string>
 #include <thread>
 #include <utility>
@@ -11,9 +10,9 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "core/image/image_resize.h"
-#include "core/image/label_palette.h"
 #include "glog/logging.h"
 #include "server/service/grpc_status.h"
+#include "server/service/parse_stream.h"
 #include "server/service/request_conversion.h"
 
 namespace facet {
@@ -83,12 +82,18 @@ absl::Status FaceServiceImpl::Submit(
     return absl::UnavailableError(
         "the server is draining (shutting down); send to another replica");
   }
-  ModelHandle model = options_.manager->Current();
-  if (model == nullptr) {
-    options_.metrics->CountRejection("unavailable");
-    return absl::UnavailableError(
-        "no model version is loaded yet; retry later (check the server log "
-        "for load errors)");
+  int size = 0;  // The network input size of the version served now.
+  {
+    // Only a look: the batcher takes its own handle for the batch, so the
+    // request keeps no version loaded while it is decoded or waits.
+    ModelHandle model = options_.manager->Current();
+    if (model == nullptr) {
+      options_.metrics->CountRejection("unavailable");
+      return absl::UnavailableError(
+          "no model version is loaded yet; retry later (check the server log "
+          "for load errors)");
+    }
+    size = static_cast<int>(model->config.in_size);
   }
   auto original = std::make_shared<cv::Mat>();
   auto task = std::make_unique<ParseTask>();
@@ -101,7 +106,6 @@ absl::Status FaceServiceImpl::Submit(
       return decoded.status();
     }
     *original = std::move(decoded).value();
-    const int size = static_cast<int>(model->config.in_size);
     // An image already at the network size is shared, not copied: neither
     // the batcher nor the response building writes to it.
     task->input = original->cols == size && original->rows == size &&
@@ -109,7 +113,6 @@ absl::Status FaceServiceImpl::Submit(
                       ? *original
                       : ResizeForNet(*original, size);
   }
-  model.reset();  // The batcher takes its own handle per batch.
   task->want_restored = want_restored;
   task->deadline = Deadline(context);
   task->is_cancelled = [context] { return context->IsCancelled(); };
@@ -156,8 +159,8 @@ void FaceServiceImpl::Finish(const Job& job, absl::Time post_start,
   phases.compute = Seconds(t.compute_end - t.compute_start);
   phases.postprocess = Seconds(now - post_start);
   phases.total = Seconds(now - t.arrival);
-  info->set_model_name(t.model->name);
-  info->set_model_version(t.model->version);
+  info->set_model_name(t.model_name);
+  info->set_model_version(t.model_version);
   v1::PhaseTimings* timings = info->mutable_timings();
   timings->set_queue_us(
       absl::ToInt64Microseconds(t.compute_start - t.enqueued));
@@ -256,36 +259,7 @@ grpc::Status FaceServiceImpl::GetModelInfo(
     options_.metrics->ObserveRequest("GetModelInfo", CodeName(status), nullptr);
     return ToGrpcStatus(status);
   }
-  response->set_model_name(model->name);
-  response->set_version(model->version);
-  v1::NetConfig* c = response->mutable_config();
-  c->set_in_size(model->config.in_size);
-  c->set_out_size(model->config.out_size);
-  c->set_min_feat_size(model->config.min_feat_size);
-  c->set_base_ch(model->config.base_ch);
-  c->set_parsing_ch(model->config.parsing_ch);
-  c->set_res_depth(model->config.res_depth);
-  c->set_ch_lo(model->config.ch_lo);
-  c->set_ch_hi(model->config.ch_hi);
-  for (int id = 0; id < kNumLabels; ++id) {
-    v1::Label* label = response->add_labels();
-    label->set_id(id);
-    label->set_name(kLabelPalette[id].name);
-    label->set_r(kLabelPalette[id].r);
-    label->set_g(kLabelPalette[id].g);
-    label->set_b(kLabelPalette[id].b);
-  }
-  response->set_device(model->engine->device());
-  response->set_precision(model->engine->precision());
-  response->set_engine(model->engine->engine());
-  response->set_source(model->source);
-  if (model->manifest) {
-    for (const auto& [name, value] : model->manifest->metrics) {
-      (*response->mutable_metrics())[name] = value;
-    }
-    response->set_step(model->manifest->step);
-    response->set_created_at(model->manifest->created_at);
-  }
+  BuildModelInfoResponse(*model, response);
   response->set_version_policy(options_.manager->PolicyString());
   for (int64_t v : options_.manager->FailedVersions()) {
     response->add_failed_versions(v);
@@ -297,78 +271,47 @@ grpc::Status FaceServiceImpl::GetModelInfo(
   return grpc::Status::OK;
 }
 
+void FaceServiceImpl::WriteStreamReply(
+    grpc::ServerReaderWriter<v1::ParseStreamResponse, v1::ParseStreamRequest>*
+        stream,
+    const std::string& tag, const v1::ParseRequest& request,
+    absl::Status status, const Job* job) {
+  v1::ParseStreamResponse response;
+  response.set_tag(tag);
+  if (status.ok()) status = job->task->status;
+  const absl::Time post_start = absl::Now();
+  if (status.ok()) {
+    SlotLock slot(io_slots_.get());
+    status = BuildParseResponse(request, job->original, job->task->result,
+                                response.mutable_response());
+  }
+  if (status.ok()) {
+    Finish(*job, post_start, response.mutable_response()->mutable_info());
+    const v1::PhaseTimings& t = response.response().info().timings();
+    PhaseSeconds phases = {t.queue_us() * 1e-6, t.preprocess_us() * 1e-6,
+                           t.compute_us() * 1e-6, t.postprocess_us() * 1e-6,
+                           t.total_us() * 1e-6};
+    options_.metrics->ObserveRequest("ParseStream", "OK", &phases);
+  } else {
+    response.clear_response();
+    options_.metrics->ObserveRequest("ParseStream", CodeName(status), nullptr);
+  }
+  response.mutable_status()->set_code(static_cast<int>(status.code()));
+  response.mutable_status()->set_message(std::string(status.message()));
+  stream->Write(response);  // Fails only if the client went away.
+  options_.batcher->AddRequestsInFlight(-1);
+}
+
 grpc::Status FaceServiceImpl::ParseStream(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::ParseStreamResponse, v1::ParseStreamRequest>*
         stream) {
-  struct Completion {
-    std::string tag;
-    std::shared_ptr<v1::ParseRequest> request;
-    absl::Status status;
-    std::unique_ptr<Job> job;
-  };
-  absl::Mutex mu;
-  std::deque<Completion> completions;  // Guarded by mu.
-  int inflight = 0;                    // Guarded by mu.
-  bool reading_done = false;           // Guarded by mu.
-  const int max_inflight = std::max(1, options_.stream_max_inflight);
-
-  // Postprocessing and writing happen here, off the batcher's threads and
-  // concurrently with reading.
-  std::thread writer([&] {
-    while (true) {
-      Completion item;
-      {
-        absl::MutexLock lock(&mu);
-        auto ready = [&]() {
-          return !completions.empty() || (reading_done && inflight == 0);
-        };
-        mu.Await(absl::Condition(&ready));
-        if (completions.empty()) return;
-        item = std::move(completions.front());
-        completions.pop_front();
-      }
-      v1::ParseStreamResponse response;
-      response.set_tag(item.tag);
-      absl::Status status = item.status;
-      if (status.ok()) status = item.job->task->status;
-      const absl::Time post_start = absl::Now();
-      if (status.ok()) {
-        SlotLock slot(io_slots_.get());
-        status = BuildParseResponse(*item.request, item.job->original,
-                                    item.job->task->result,
-                                    response.mutable_response());
-      }
-      if (status.ok()) {
-        Finish(*item.job, post_start,
-               response.mutable_response()->mutable_info());
-        const v1::PhaseTimings& t = response.response().info().timings();
-        PhaseSeconds phases = {t.queue_us() * 1e-6, t.preprocess_us() * 1e-6,
-                               t.compute_us() * 1e-6, t.postprocess_us() * 1e-6,
-                               t.total_us() * 1e-6};
-        options_.metrics->ObserveRequest("ParseStream", "OK", &phases);
-      } else {
-        response.clear_response();
-        options_.metrics->ObserveRequest("ParseStream", CodeName(status),
-                                         nullptr);
-      }
-      response.mutable_status()->set_code(static_cast<int>(status.code()));
-      response.mutable_status()->set_message(std::string(status.message()));
-      stream->Write(response);  // Fails only if the client went away.
-      options_.batcher->AddRequestsInFlight(-1);
-      absl::MutexLock lock(&mu);
-      --inflight;
-    }
-  });
-
+  // Postprocessing and writing happen on the writer's thread, off the
+  // batcher's threads and concurrently with reading.
+  ParseStreamWriter writer(options_.stream_max_inflight);
   v1::ParseStreamRequest in;
   while (stream->Read(&in)) {
-    {
-      absl::MutexLock lock(&mu);
-      auto room = [&]() { return inflight < max_inflight; };
-      mu.Await(absl::Condition(&room));
-      ++inflight;
-    }
+    writer.WaitForRoom();
     options_.batcher->AddRequestsInFlight(1);  // Until its reply is written.
     const absl::Time arrival = absl::Now();
     auto request =
@@ -379,24 +322,23 @@ grpc::Status FaceServiceImpl::ParseStream(
     request->clear_image();
     absl::Status status = CheckParseOptions(*request);
     if (status.ok()) {
-      status =
-          Submit(context, image, request->want_restored(), arrival,
-                 [&mu, &completions, tag, request](std::unique_ptr<Job> job) {
-                   absl::MutexLock lock(&mu);
-                   completions.push_back(
-                       {tag, request, absl::OkStatus(), std::move(job)});
-                 });
+      status = Submit(
+          context, image, request->want_restored(), arrival,
+          [this, &writer, stream, tag, request](std::unique_ptr<Job> job) {
+            std::shared_ptr<const Job> finished(std::move(job));
+            writer.Post([this, stream, tag, request, finished] {
+              WriteStreamReply(stream, tag, *request, absl::OkStatus(),
+                               finished.get());
+            });
+          });
     }
     if (!status.ok()) {
-      absl::MutexLock lock(&mu);
-      completions.push_back({tag, request, status, nullptr});
+      writer.Post([this, stream, tag, request, status] {
+        WriteStreamReply(stream, tag, *request, status, nullptr);
+      });
     }
   }
-  {
-    absl::MutexLock lock(&mu);
-    reading_done = true;
-  }
-  writer.join();
+  writer.Close();
   return grpc::Status::OK;
 }
 

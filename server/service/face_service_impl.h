@@ -14,6 +14,7 @@
 #define FACET_SERVER_SERVICE_FACE_SERVICE_IMPL_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -78,6 +79,14 @@ class FaceServiceImpl final : public v1::FaceService::Service {
   absl::Status ParseOne(grpc::ServerContext* context,
                         const v1::ParseRequest& request,
                         v1::ParseResponse* response);
+  // Builds and writes one ParseStream reply (on the stream's writer
+  // thread): the response for `job`, or `status` when the item failed
+  // before reaching the batcher (then `job` is null).
+  void WriteStreamReply(
+      grpc::ServerReaderWriter<v1::ParseStreamResponse,
+                               v1::ParseStreamRequest>* stream,
+      const std::string& tag, const v1::ParseRequest& request,
+      absl::Status status, const Job* job);
 
   const FaceServiceOptions options_;
   std::shared_ptr<Slots> io_slots_;

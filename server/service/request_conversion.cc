@@ -200,4 +200,38 @@ absl::Status BuildEnhanceResponse(const v1::EnhanceRequest& request,
                        response->mutable_restored());
 }
 
+void BuildModelInfoResponse(const ServableModel& model,
+                            v1::GetModelInfoResponse* response) {
+  response->set_model_name(model.name);
+  response->set_version(model.version);
+  v1::NetConfig* c = response->mutable_config();
+  c->set_in_size(model.config.in_size);
+  c->set_out_size(model.config.out_size);
+  c->set_min_feat_size(model.config.min_feat_size);
+  c->set_base_ch(model.config.base_ch);
+  c->set_parsing_ch(model.config.parsing_ch);
+  c->set_res_depth(model.config.res_depth);
+  c->set_ch_lo(model.config.ch_lo);
+  c->set_ch_hi(model.config.ch_hi);
+  for (int id = 0; id < kNumLabels; ++id) {
+    v1::Label* label = response->add_labels();
+    label->set_id(id);
+    label->set_name(kLabelPalette[id].name);
+    label->set_r(kLabelPalette[id].r);
+    label->set_g(kLabelPalette[id].g);
+    label->set_b(kLabelPalette[id].b);
+  }
+  response->set_device(model.engine->device());
+  response->set_precision(model.engine->precision());
+  response->set_engine(model.engine->engine());
+  response->set_source(model.source);
+  if (model.manifest) {
+    for (const auto& [name, value] : model.manifest->metrics) {
+      (*response->mutable_metrics())[name] = value;
+    }
+    response->set_step(model.manifest->step);
+    response->set_created_at(model.manifest->created_at);
+  }
+}
+
 }  // namespace facet

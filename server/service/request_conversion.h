@@ -1,6 +1,7 @@
 // Conversions between facet.v1 messages and the server's plain types:
-// input images to RGB pixels (with the decode limits), and network outputs
-// to encoded response images at the requested size.
+// input images to RGB pixels (with the decode limits), network outputs to
+// encoded response images at the requested size, and a loaded model to its
+// GetModelInfo description.
 //
 // Thread safety: pure functions; safe from any thread.
 #ifndef FACET_SERVER_SERVICE_REQUEST_CONVERSION_H_
@@ -12,6 +13,7 @@
 #include "core/model/face_parser.h"
 #include "facet/v1/facet.pb.h"
 #include "opencv2/core/mat.hpp"
+#include "server/manager/model_handle.h"
 
 namespace facet {
 
@@ -35,6 +37,13 @@ absl::Status BuildEnhanceResponse(const v1::EnhanceRequest& request,
                                   const cv::Mat& original,
                                   const ParseResult& result,
                                   v1::EnhanceResponse* response);
+
+// Fills what `model` knows of GetModelInfo: name, version, configuration,
+// label table, engine, device, precision, source and, for a repository
+// version, the manifest's metrics, step and creation time. The policy,
+// failed versions and batch sizes are the caller's.
+void BuildModelInfoResponse(const ServableModel& model,
+                            v1::GetModelInfoResponse* response);
 
 }  // namespace facet
 

@@ -44,6 +44,9 @@ TEST(ServerArrowsTest, IncludesFollowTheLayering) {
       {"server/batching",
        {"grpcpp/", "facet/v1/", "prometheus/", "torch/", "server/service/"}},
       {"server/health",
+       {"grpcpp/", "facet/v1/", "prometheus/", "torch/", "server/batching/",
+        "server/manager/", "server/metrics/", "server/service/"}},
+      {"server/common",
        {"grpcpp/", "facet/v1/", "prometheus/", "torch/", "server/"}},
       {"server/service", {"prometheus/", "torch/"}},
   };

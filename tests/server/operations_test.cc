@@ -257,6 +257,29 @@ TEST(OperationsTest, BadStartupsFailWithAMessage) {
   }
 }
 
+// A flag value that does not parse stops the server with a non-zero exit
+// and a message naming the flag, never a silent 0.
+TEST(OperationsTest, BadFlagValuesAreErrorsNamingTheFlag) {
+  struct Case {
+    std::string flag;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"--warmup_batch_sizes=1,abc", "--warmup_batch_sizes=1,abc: \"abc\""},
+      {"--warmup_batch_sizes=0", "--warmup_batch_sizes=0: \"0\""},
+      {"--device=cuda:x", "--device=cuda:x"},
+  };
+  for (const Case& c : cases) {
+    auto server =
+        ServerProcess::Start({"--model=/x.pth", c.flag}, {}, absl::Seconds(30));
+    ASSERT_FALSE(server.ok()) << c.flag << " was accepted";
+    const std::string message(server.status().message());
+    EXPECT_NE(message.find("exited with status 1 "), std::string::npos)
+        << message;
+    EXPECT_NE(message.find(c.message), std::string::npos) << message;
+  }
+}
+
 }  // namespace
 }  // namespace server_test
 }  // namespace facet

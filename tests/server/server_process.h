@@ -51,7 +51,8 @@ class ServerProcess {
   // Starts facet-server (the one built with the tests, or
   // $FACET_SERVER_BINARY) with
   // `args` plus --port=0 --metrics_port=0 --host=127.0.0.1, extra
-  // environment `env`, and waits up to `timeout` for its ready line.
+  // environment `env`, and waits up to `timeout` for its ready line. A
+  // child that exits first gives Internal with its exit status and log.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       const std::vector<std::string>& args,
       const std::map<std::string, std::string>& env = {},

@@ -3,18 +3,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
-#include "core/repository/file_util.h"
 #include "core/repository/retention.h"
 #include "glog/logging.h"
 
 namespace facet {
-
-namespace fs = std::filesystem;
 
 absl::StatusOr<PublishPolicy> ParsePublishPolicy(const std::string& name) {
   if (name == "every") return PublishPolicy::kEvery;
@@ -42,28 +38,24 @@ absl::StatusOr<std::unique_ptr<CheckpointPublisher>> CheckpointPublisher::Create
   std::unique_ptr<CheckpointPublisher> publisher(
       new CheckpointPublisher(options, *std::move(repo)));
   ModelRepository& r = *publisher->repo_;
-  if (fs::exists(r.ModelDir(options.model))) {
-    absl::StatusOr<int> cleaned = r.CleanStaging(options.model);
-    if (cleaned.ok() && *cleaned > 0) {
-      LOG(INFO) << "removed " << *cleaned << " staging folder(s) left by a killed publisher in "
-                << r.ModelDir(options.model);
-    }
-    // The best mIoU already published, so `best` never goes backwards. The
-    // manifests say it; reading and hashing every version's weights would
-    // cost a second per published-size version at every start.
-    absl::StatusOr<std::vector<int64_t>> versions = r.ListVersions(options.model);
-    if (versions.ok()) {
-      for (int64_t v : *versions) {
-        const std::string path = r.VersionDir(options.model, v) + "/" + kManifestFileName;
-        absl::StatusOr<std::string> text = ReadFileWithLimit(path, kMaxManifestBytes);
-        if (!text.ok()) continue;
-        absl::StatusOr<Manifest> manifest = ParseManifest(*text, path);
-        if (!manifest.ok()) continue;
-        publisher->last_version_ = std::max(publisher->last_version_, v);
-        auto it = manifest->metrics.find(kValidationMiouMetric);
-        if (it != manifest->metrics.end()) {
-          publisher->best_miou_ = std::max(publisher->best_miou_, it->second);
-        }
+  // NotFound: the model folder does not exist yet; nothing to clean or read.
+  absl::StatusOr<int> cleaned = r.CleanStaging(options.model);
+  if (cleaned.ok() && *cleaned > 0) {
+    LOG(INFO) << "removed " << *cleaned << " staging folder(s) left by a killed publisher in "
+              << r.ModelDir(options.model);
+  }
+  // The best mIoU already published, so `best` never goes backwards. The
+  // manifests say it; reading and hashing every version's weights would
+  // cost a second per published-size version at every start.
+  absl::StatusOr<std::vector<int64_t>> versions = r.ListVersions(options.model);
+  if (versions.ok()) {
+    for (int64_t v : *versions) {
+      absl::StatusOr<Manifest> manifest = r.ReadManifest(options.model, v);
+      if (!manifest.ok()) continue;
+      publisher->last_version_ = std::max(publisher->last_version_, v);
+      auto it = manifest->metrics.find(kValidationMiouMetric);
+      if (it != manifest->metrics.end()) {
+        publisher->best_miou_ = std::max(publisher->best_miou_, it->second);
       }
     }
   }

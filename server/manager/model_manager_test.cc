@@ -1,0 +1,178 @@
+// ModelManager with an injected loader and no file watching: the test hands
+// it the versions present (SetAspiredVersions) and controls each load.
+#include "server/manager/model_manager.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <map>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "tests/util/fake_face_engine.h"
+
+namespace facet {
+namespace {
+
+std::string TempRepository() {
+  std::string root = ::testing::TempDir() + "/facet_manager_XXXXXX";
+  EXPECT_NE(mkdtemp(root.data()), nullptr);
+  EXPECT_EQ(mkdir((root + "/m").c_str(), 0755), 0);
+  return root;
+}
+
+// A loader that succeeds for every version except those in `failing`,
+// counting its calls per version.
+class FakeLoader {
+ public:
+  absl::StatusOr<ModelHandle> Load(const std::string& path,
+                                   const std::string& name, int64_t version) {
+    absl::MutexLock lock(&mu_);
+    ++calls_[version];
+    paths_[version] = path;
+    if (failing_.count(version) > 0) {
+      return absl::DataLossError("fake: version " + std::to_string(version) +
+                                 " is corrupt");
+    }
+    return testing::MakeFakeModel(name, version);
+  }
+  void Fail(int64_t version) {
+    absl::MutexLock lock(&mu_);
+    failing_.insert(version);
+  }
+  int calls(int64_t version) {
+    absl::MutexLock lock(&mu_);
+    return calls_[version];
+  }
+  std::string path(int64_t version) {
+    absl::MutexLock lock(&mu_);
+    return paths_[version];
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::set<int64_t> failing_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, int> calls_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, std::string> paths_ ABSL_GUARDED_BY(mu_);
+};
+
+std::unique_ptr<ModelManager> MakeManager(
+    const std::string& root,
+    std::function<absl::StatusOr<ModelHandle>(const std::string&,
+                                              const std::string&, int64_t)>
+        load) {
+  ModelManagerOptions options;
+  options.repository_root = root;
+  options.model_name = "m";
+  options.watch_repository = false;
+  options.load_model = std::move(load);
+  auto manager = ModelManager::Create(options);
+  EXPECT_TRUE(manager.ok()) << manager.status();
+  return std::move(manager).value();
+}
+
+AspiredVersions Versions(std::vector<int64_t> versions,
+                         VersionPolicy policy = VersionPolicy()) {
+  return AspiredVersions{std::move(versions), policy};
+}
+
+TEST(ModelManagerTest, LoadsTheNewestVersionFromItsFolder) {
+  const std::string root = TempRepository();
+  FakeLoader loader;
+  auto manager = MakeManager(
+      root, [&](const std::string& p, const std::string& n, int64_t v) {
+        return loader.Load(p, n, v);
+      });
+  EXPECT_EQ(manager->Current(), nullptr);
+  manager->SetAspiredVersions(Versions({3, 2, 1}));
+  ASSERT_NE(manager->Current(), nullptr);
+  EXPECT_EQ(manager->Current()->version, 3);
+  EXPECT_EQ(loader.path(3), root + "/m/3");
+  EXPECT_EQ(loader.calls(2), 0);
+  // Nothing newer: nothing loads again.
+  manager->SetAspiredVersions(Versions({3, 2, 1}));
+  EXPECT_EQ(loader.calls(3), 1);
+  EXPECT_EQ(manager->PolicyString(), "latest");
+}
+
+// The old version serves until the new one has loaded and warmed up.
+TEST(ModelManagerTest, SwapsOnlyAfterTheNewVersionIsWarm) {
+  const std::string root = TempRepository();
+  absl::Notification loading, release;
+  auto manager = MakeManager(
+      root, [&](const std::string&, const std::string& name, int64_t v)
+                -> absl::StatusOr<ModelHandle> {
+        if (v == 2) {
+          loading.Notify();
+          release.WaitForNotification();  // Warm-up in progress.
+        }
+        return testing::MakeFakeModel(name, v);
+      });
+  manager->SetAspiredVersions(Versions({1}));
+  ASSERT_EQ(manager->Current()->version, 1);
+  std::thread reload([&] { manager->SetAspiredVersions(Versions({2, 1})); });
+  loading.WaitForNotification();
+  EXPECT_EQ(manager->Current()->version, 1) << "swapped before warm-up";
+  release.Notify();
+  reload.join();
+  EXPECT_EQ(manager->Current()->version, 2);
+}
+
+// A version that fails keeps the old one serving, is remembered and is not
+// retried; an older candidate is tried next.
+TEST(ModelManagerTest, FailedLoadKeepsTheOldVersion) {
+  const std::string root = TempRepository();
+  FakeLoader loader;
+  auto manager = MakeManager(
+      root, [&](const std::string& p, const std::string& n, int64_t v) {
+        return loader.Load(p, n, v);
+      });
+  manager->SetAspiredVersions(Versions({1}));
+  loader.Fail(3);
+  manager->SetAspiredVersions(Versions({3, 1}));
+  EXPECT_EQ(manager->Current()->version, 1);
+  EXPECT_EQ(manager->FailedVersions(), (std::vector<int64_t>{3}));
+  manager->SetAspiredVersions(Versions({3, 1}));
+  EXPECT_EQ(loader.calls(3), 1) << "a failed version was retried";
+  loader.Fail(5);
+  manager->SetAspiredVersions(Versions({5, 4, 3, 1}));
+  EXPECT_EQ(manager->Current()->version, 4);
+  EXPECT_EQ(manager->FailedVersions(), (std::vector<int64_t>{3, 5}));
+}
+
+// A pinned version is served even when newer ones exist, and nothing is
+// loaded when the pinned one is absent.
+TEST(ModelManagerTest, FollowsThePolicy) {
+  const std::string root = TempRepository();
+  FakeLoader loader;
+  auto manager = MakeManager(
+      root, [&](const std::string& p, const std::string& n, int64_t v) {
+        return loader.Load(p, n, v);
+      });
+  const VersionPolicy pin2{VersionPolicy::Kind::kPinned, 2};
+  manager->SetAspiredVersions(Versions({3, 2, 1}, pin2));
+  EXPECT_EQ(manager->Current()->version, 2);
+  EXPECT_EQ(manager->PolicyString(), "pinned:2");
+  const VersionPolicy pin9{VersionPolicy::Kind::kPinned, 9};
+  manager->SetAspiredVersions(Versions({3, 2, 1}, pin9));
+  EXPECT_EQ(manager->Current()->version, 2);  // Nothing better to load.
+  EXPECT_EQ(loader.calls(3), 0);
+}
+
+TEST(ModelManagerTest, RejectsBadOptions) {
+  ModelManagerOptions none;
+  EXPECT_TRUE(absl::IsInvalidArgument(ModelManager::Create(none).status()));
+  ModelManagerOptions bad_name;
+  bad_name.repository_root = "/tmp";
+  bad_name.model_name = "../etc";
+  absl::Status status = ModelManager::Create(bad_name).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_NE(status.message().find("--model_name"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace facet
