@@ -93,12 +93,16 @@ TEST(VersionSourceTest, ReportsChangesAndRearmsAfterDelete) {
 // model manager refreshes its serving lease there) and the version callback
 // runs only once.
 TEST(VersionSourceTest, AfterUnchangedScanRunsAtEveryRescan) {
-  const std::string dir = TempDir();
+  const std::string root = TempDir();
+  const std::string dir = root + "/model";
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
   ASSERT_EQ(mkdir((dir + "/1").c_str(), 0755), 0);
+  auto repo = ModelRepository::OpenUnchecked(root);
   absl::Mutex mu;
   int callbacks = 0, idle_scans = 0;
   VersionSourceOptions options;
-  options.model_dir = dir;
+  options.repository = repo.get();
+  options.model = "model";
   options.rescan_interval = absl::Milliseconds(10);
   options.after_unchanged_scan = [&] {
     absl::MutexLock lock(&mu);
