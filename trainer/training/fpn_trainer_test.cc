@@ -147,14 +147,34 @@ TEST(FpnTrainerTest, MicroBatchesOfIdenticalHalvesMatchTheFullBatch) {
 }
 
 TEST(FpnTrainerTest, UnevenMicroBatchesReportTheBatchMean) {
-  // 3 faces in micro-batches of 2 and 1: the shares weight the losses.
+  // 3 faces in micro-batches of 2 and 1: the reported losses are the
+  // faces-weighted mean of what each micro-batch alone gives (the losses
+  // are computed before the update; BatchNorm sees the same micro-batches).
+  TrainingBatch b = RandomBatch(3, 64, 8);
+  auto slice = [&](int first, int n) {
+    TrainingBatch s;
+    s.batch_size = n;
+    s.image_size = 64;
+    const size_t image = 3 * 64 * 64, labels = 64 * 64;
+    s.lq.assign(b.lq.begin() + first * image, b.lq.begin() + (first + n) * image);
+    s.hq.assign(b.hq.begin() + first * image, b.hq.begin() + (first + n) * image);
+    s.labels.assign(b.labels.begin() + first * labels, b.labels.begin() + (first + n) * labels);
+    return s;
+  };
   FpnTrainerOptions o = TinyOptions();
   o.micro_batch_size = 2;
-  auto t = FpnTrainer::Create(o, nullptr);
-  ASSERT_TRUE(t.ok());
-  auto r = (*t)->Step(RandomBatch(3, 64, 8));
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_NEAR(r->loss, r->parsing_loss + r->pixel_loss, 1e-9);
+  auto whole = FpnTrainer::Create(o, nullptr);
+  auto first = FpnTrainer::Create(TinyOptions(), nullptr);
+  auto second = FpnTrainer::Create(TinyOptions(), nullptr);
+  ASSERT_TRUE(whole.ok() && first.ok() && second.ok());
+  auto r = (*whole)->Step(b);
+  auto r1 = (*first)->Step(slice(0, 2));
+  auto r2 = (*second)->Step(slice(2, 1));
+  ASSERT_TRUE(r.ok() && r1.ok() && r2.ok()) << r.status();
+  const double expected = (2 * r1->loss + r2->loss) / 3;
+  EXPECT_NEAR(r->loss, expected, 1e-6 * expected);
+  EXPECT_NEAR(r->parsing_loss, (2 * r1->parsing_loss + r2->parsing_loss) / 3, 1e-6 * expected);
+  EXPECT_NEAR(r->pixel_loss, (2 * r1->pixel_loss + r2->pixel_loss) / 3, 1e-6 * expected);
   o.micro_batch_size = -1;
   EXPECT_TRUE(absl::IsInvalidArgument(FpnTrainer::Create(o, nullptr).status()));
 }
