@@ -1,6 +1,7 @@
 #include "trainer/distributed/process_group_setup.h"
 
 #include <torch/torch.h>
+#include <torch/version.h>
 // c10d and Gloo stay in this file (see the header).
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -25,6 +26,14 @@
 namespace facet {
 namespace {
 
+// LibTorch 2 split the backends (Gloo, NCCL) from ProcessGroup into
+// c10d::Backend, with the same collectives; 1.13's backends are groups.
+#if TORCH_VERSION_MAJOR >= 2
+using CollectiveGroup = c10d::Backend;
+#else
+using CollectiveGroup = c10d::ProcessGroup;
+#endif
+
 using std::chrono::milliseconds;
 
 constexpr milliseconds kHeartbeatPeriod{200};
@@ -48,7 +57,7 @@ struct Communicator::Impl {
   torch::Device device{torch::kCPU};
   std::string backend;
   c10::intrusive_ptr<c10d::TCPStore> store;  // Rank 0: the server.
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<CollectiveGroup> group;
 
   // Heartbeat: its own store connection (a TCPStore client is one socket).
   absl::Mutex heartbeat_mu;
