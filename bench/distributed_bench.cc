@@ -9,13 +9,13 @@
 // one warm-up. Both ranks share this machine's cores with each other.
 //
 // --smoke: the tiny network, two repetitions (a check that it runs).
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -25,7 +25,8 @@
 #include "trainer/distributed/process_group_setup.h"
 
 ABSL_FLAG(bool, smoke, false, "Tiny network, two repetitions.");
-ABSL_FLAG(std::string, preset, "published", "Network whose gradients are reduced.");
+ABSL_FLAG(std::string, preset, "published",
+          "Network whose gradients are reduced.");
 ABSL_FLAG(int32_t, reps, 10, "Timed repetitions (after one warm-up).");
 ABSL_FLAG(double, bucket_mb, 25, "Bucket size in MiB.");
 ABSL_FLAG(int32_t, threads, 1, "Intra-op threads (the bucket flattening).");
@@ -39,7 +40,8 @@ int Run() {
   const bool smoke = absl::GetFlag(FLAGS_smoke);
   const std::string preset = smoke ? "tiny" : absl::GetFlag(FLAGS_preset);
   const int reps = smoke ? 2 : std::max(1, absl::GetFlag(FLAGS_reps));
-  const size_t bucket_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_bucket_mb) * (1 << 20));
+  const size_t bucket_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_bucket_mb) * (1 << 20));
   torch::set_num_threads(std::max(1, absl::GetFlag(FLAGS_threads)));
   auto config = NetConfigPreset(preset);
   if (!config.ok()) {
@@ -93,7 +95,8 @@ int Run() {
       const Clock::time_point t0 = Clock::now();
       std::vector<std::unique_ptr<Communicator::Pending>> pending;
       for (size_t b = 0; b < grads.size(); ++b) {
-        torch::Tensor flat = grads[b].mul(0.5);  // The reducer's copy + 1/world scale.
+        torch::Tensor flat =
+            grads[b].mul(0.5);  // The reducer's copy + 1/world scale.
         grads[b] = flat;
         pending.push_back((*c)->AllReduceSumAsync(grads[b], "bucket"));
       }
@@ -104,7 +107,9 @@ int Run() {
           return;
         }
       }
-      if (rank == 0 && r > 0) seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+      if (rank == 0 && r > 0)
+        seconds.push_back(
+            std::chrono::duration<double>(Clock::now() - t0).count());
     }
   };
   std::thread r1(rank_main, 1);
@@ -116,12 +121,15 @@ int Run() {
   }
   const RunStats s = Summarize(seconds);
   std::printf(
-      "gradient all-reduce, 2 ranks on loopback (Gloo; both ranks share this machine's cores)\n"
-      "network=%s parameters=%lld (%.1f M) bytes=%.1f MiB buckets=%zu (%.0f MiB each at most)\n"
-      "allreduce_ms_per_step median=%.1f min=%.1f max=%.1f reps=%d effective_GBps=%.2f\n",
-      preset.c_str(), (long long)params, params / 1e6, params * 4.0 / (1 << 20), buckets.size(),
-      bucket_bytes / double(1 << 20), s.median * 1e3, s.min * 1e3, s.max * 1e3, reps,
-      params * 4.0 / s.median / 1e9);
+      "gradient all-reduce, 2 ranks on loopback (Gloo; both ranks share this "
+      "machine's cores)\n"
+      "network=%s parameters=%lld (%.1f M) bytes=%.1f MiB buckets=%zu (%.0f "
+      "MiB each at most)\n"
+      "allreduce_ms_per_step median=%.1f min=%.1f max=%.1f reps=%d "
+      "effective_GBps=%.2f\n",
+      preset.c_str(), (long long)params, params / 1e6, params * 4.0 / (1 << 20),
+      buckets.size(), bucket_bytes / double(1 << 20), s.median * 1e3,
+      s.min * 1e3, s.max * 1e3, reps, params * 4.0 / s.median / 1e9);
   return 0;
 }
 

@@ -29,23 +29,25 @@
 
 ABSL_FLAG(int64_t, steps, 90000, "train: steps to run (the paper: 90,000).");
 ABSL_FLAG(int32_t, batch_size, 8,
-          "train: faces per step (the paper: 8); with several ranks, per rank (the global "
-          "batch is batch_size x WORLD_SIZE).");
+          "train: faces per step (the paper: 8); with several ranks, per "
+          "rank (the global batch is batch_size x WORLD_SIZE).");
 ABSL_FLAG(int32_t, micro_batch_size, 0,
-          "train: faces per forward/backward within a step (gradient accumulation; 0 = the "
-          "whole batch). BatchNorm then normalises per micro-batch (docs/training.md).");
+          "train: faces per forward/backward within a step (gradient "
+          "accumulation; 0 = the whole batch). BatchNorm then normalises per "
+          "micro-batch (docs/distributed.md).");
 ABSL_FLAG(bool, sync_batch_norm, false,
-          "train, several ranks: BatchNorm statistics over the global batch (true) or per "
-          "rank (false).");
+          "train, several ranks: BatchNorm statistics over the global batch "
+          "(true) or per rank (false).");
 ABSL_FLAG(double, collective_timeout, 300,
-          "train, several ranks: seconds a collective waits for the slowest rank before "
-          "failing with the rank named; must exceed rank 0's validation and publish time.");
+          "train, several ranks: seconds a collective waits for the slowest "
+          "rank before failing with the rank named; must exceed rank 0's "
+          "validation and publish time.");
 ABSL_FLAG(double, connect_timeout, 60,
-          "train, several ranks: seconds to reach MASTER_ADDR:MASTER_PORT and for every rank "
-          "to join.");
+          "train, several ranks: seconds to reach MASTER_ADDR:MASTER_PORT and "
+          "for every rank to join.");
 ABSL_FLAG(int64_t, weight_check_every, 100,
-          "train, several ranks: compare a weight checksum across ranks every N steps (0 = "
-          "never); a mismatch stops training.");
+          "train, several ranks: compare a weight checksum across ranks every "
+          "N steps (0 = never); a mismatch stops training.");
 ABSL_FLAG(double, bucket_mb, 25,
           "train, several ranks: gradient all-reduce bucket size in MiB.");
 ABSL_FLAG(double, lr, 2e-4, "train: Adam learning rate (the paper: 2e-4).");
@@ -68,8 +70,8 @@ ABSL_FLAG(std::string, checkpoint_dir, "",
 ABSL_FLAG(int64_t, checkpoint_every, 500, "train: save the training state every N steps.");
 ABSL_FLAG(bool, resume, false, "train: continue from the training state in --checkpoint_dir.");
 ABSL_FLAG(int32_t, metrics_port, -1,
-          "train: Prometheus /metrics port (0 = any free, -1 = off); with several ranks on "
-          "one machine, each serves port + LOCAL_RANK.");
+          "train: Prometheus /metrics port (0 = any free, -1 = off); with "
+          "several ranks on one machine, each serves port + LOCAL_RANK.");
 ABSL_FLAG(int32_t, loader_threads, -1,
           "train: data-loading threads, sharing the cores with the network "
           "(-1 = a quarter of the usable cores, at least one; 0 = load on the "
@@ -123,10 +125,11 @@ absl::StatusOr<TrainFlags> ReadTrainFlags() {
   if (f.batch_size < 1 || f.batch_size > 1024) {
     return absl::InvalidArgumentError(absl::StrCat("--batch_size=", f.batch_size, ": expected 1..1024"));
   }
-  if (f.trainer.micro_batch_size < 0 || f.trainer.micro_batch_size > f.batch_size) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--micro_batch_size=", f.trainer.micro_batch_size, ": expected 0..",
-                     f.batch_size, " (0 = the whole --batch_size)"));
+  if (f.trainer.micro_batch_size < 0 ||
+      f.trainer.micro_batch_size > f.batch_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--micro_batch_size=", f.trainer.micro_batch_size, ": expected 0..",
+        f.batch_size, " (0 = the whole --batch_size)"));
   }
   const double bucket_mb = absl::GetFlag(FLAGS_bucket_mb);
   if (!(bucket_mb > 0 && bucket_mb <= 4096)) {
@@ -136,7 +139,8 @@ absl::StatusOr<TrainFlags> ReadTrainFlags() {
   f.trainer.bucket_bytes = static_cast<size_t>(bucket_mb * (1 << 20));
   if (absl::GetFlag(FLAGS_weight_check_every) < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--weight_check_every=", absl::GetFlag(FLAGS_weight_check_every), ": expected >= 0"));
+        "--weight_check_every=", absl::GetFlag(FLAGS_weight_check_every),
+        ": expected >= 0"));
   }
   const std::string to = absl::GetFlag(FLAGS_to);
   if (to.empty()) return absl::InvalidArgumentError("--to REPO/MODEL is required");
@@ -170,15 +174,18 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     std::cerr << "error: " << env.status().message() << "\n";
     return 2;
   }
-  const std::string rank_tag = env->enabled ? absl::StrCat("rank ", env->rank, ": ") : "";
+  const std::string rank_tag =
+      env->enabled ? absl::StrCat("rank ", env->rank, ": ") : "";
   const int cores = UsableCores();
   const ThreadBudget budget = PlanThreadBudget(cores, absl::GetFlag(FLAGS_loader_threads),
                                                absl::GetFlag(FLAGS_threads));
   flags->trainer.threads = budget.intra_op_threads;
   LOG(INFO) << rank_tag << "threads: usable_cores=" << cores
             << " intra_op_threads=" << budget.intra_op_threads
-            << " loader_threads=" << budget.loader_threads << " openmp=\"" << OpenMpWaitSetting()
-            << "\" (loaders share the cores with the network; --threads, --loader_threads)";
+            << " loader_threads=" << budget.loader_threads << " openmp=\""
+            << OpenMpWaitSetting()
+            << "\" (loaders share the cores with the network; --threads, "
+               "--loader_threads)";
 
   std::unique_ptr<Communicator> communicator;
   if (env->enabled) {
@@ -207,7 +214,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   if (!absl::GetFlag(FLAGS_init_weights).empty()) {
     auto loaded = LoadWeights(absl::GetFlag(FLAGS_init_weights), flags->trainer.config.in_size);
     if (!loaded.ok()) {
-      std::cerr << "error: " << rank_tag << "--init_weights: " << loaded.status().message() << "\n";
+      std::cerr << "error: " << rank_tag
+                << "--init_weights: " << loaded.status().message() << "\n";
       return 1;
     }
     flags->trainer.config = loaded->config;  // The weights decide the architecture.
@@ -223,7 +231,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   if (absl::GetFlag(FLAGS_resume) && leader) {
     absl::Status s = t.LoadCheckpoint(flags->checkpoint_dir);
     if (s.ok()) {
-      LOG(INFO) << rank_tag << "resumed from " << flags->checkpoint_dir << " at step " << t.step();
+      LOG(INFO) << rank_tag << "resumed from " << flags->checkpoint_dir
+                << " at step " << t.step();
     } else if (absl::IsNotFound(s)) {
       LOG(INFO) << rank_tag << "no training state in " << flags->checkpoint_dir
                 << "; starting at step 0";
@@ -288,18 +297,21 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   }
   std::signal(SIGTERM, OnStopSignal);
   std::signal(SIGINT, OnStopSignal);
-  LOG(INFO) << rank_tag << "training " << t.config().ToString() << " on " << t.device()
-            << " with " << data->train->Describe() << "; validation "
-            << data->validation->Describe() << "; " << budget.loader_threads << " loader + "
-            << flags->trainer.threads << " intra-op threads; publishing to " << flags->repo_root
-            << "/" << flags->model
+  LOG(INFO) << rank_tag << "training " << t.config().ToString() << " on "
+            << t.device() << " with " << data->train->Describe()
+            << "; validation " << data->validation->Describe() << "; "
+            << budget.loader_threads << " loader + " << flags->trainer.threads
+            << " intra-op threads; publishing to " << flags->repo_root << "/"
+            << flags->model
             << (communicator != nullptr
-                    ? absl::StrCat("; rank ", communicator->rank(), " of ",
-                                   communicator->world_size(), " (", communicator->backend(),
-                                   ", BatchNorm ",
-                                   flags->trainer.sync_batch_norm ? "synchronised" : "per rank",
-                                   ", global batch ",
-                                   flags->batch_size * communicator->world_size(), ")")
+                    ? absl::StrCat(
+                          "; rank ", communicator->rank(), " of ",
+                          communicator->world_size(), " (",
+                          communicator->backend(), ", BatchNorm ",
+                          flags->trainer.sync_batch_norm ? "synchronised"
+                                                         : "per rank",
+                          ", global batch ",
+                          flags->batch_size * communicator->world_size(), ")")
                     : std::string());
 
   TrainingLoopParts parts;

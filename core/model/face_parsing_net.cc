@@ -69,8 +69,9 @@ torch::Tensor ConvLayerImpl::forward(torch::Tensor x) {
   } else {
     x = conv2d_(x);
     if (batch_norm_) {
-      x = batch_norm_override_ && is_training() ? batch_norm_override_(x, *batch_norm_)
-                                                : batch_norm_(x);
+      x = batch_norm_override_ && is_training()
+              ? batch_norm_override_(x, *batch_norm_)
+              : batch_norm_(x);
     }
   }
   if (activation_) x = F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(kLeakySlope));
@@ -201,9 +202,11 @@ void FaceParsingNetImpl::ConvertForInference(torch::Dtype dtype,
   }
 }
 
-void FaceParsingNetImpl::SetBatchNormOverride(const BatchNormOverride& override_fn) {
+void FaceParsingNetImpl::SetBatchNormOverride(
+    const BatchNormOverride& override_fn) {
   for (const auto& module : modules(/*include_self=*/false)) {
-    if (auto* conv = module->as<ConvLayerImpl>()) conv->SetBatchNormOverride(override_fn);
+    if (auto* conv = module->as<ConvLayerImpl>())
+      conv->SetBatchNormOverride(override_fn);
   }
 }
 

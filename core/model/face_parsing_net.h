@@ -27,8 +27,8 @@ enum class Resample { kNone, kDown, kUp };
 // statistics): e.g. BatchNorm synchronised across data-parallel trainers
 // (trainer/distributed/sync_batch_norm.h). It must leave the running
 // statistics updated as BatchNorm2d would. Eval mode never calls it.
-using BatchNormOverride =
-    std::function<torch::Tensor(const torch::Tensor&, torch::nn::BatchNorm2dImpl&)>;
+using BatchNormOverride = std::function<torch::Tensor(
+    const torch::Tensor&, torch::nn::BatchNorm2dImpl&)>;
 
 // Optional nearest x2 upsample, 1-pixel reflection pad, 3x3 conv (stride 2
 // when down-sampling), optional BatchNorm, optional LeakyReLU(0.2). The conv

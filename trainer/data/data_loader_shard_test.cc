@@ -40,7 +40,8 @@ TEST(DataLoaderShardTest, ShardsAreDisjointAndCoverEveryEpoch) {
   std::map<int64_t, std::multiset<int64_t>> indices_by_epoch;
   std::set<int64_t> positions;
   for (int r = 0; r < kRanks; ++r) {
-    auto loader = DataLoader::Create(faces.get(), ShardOptions(kBatch, kRanks, r));
+    auto loader =
+        DataLoader::Create(faces.get(), ShardOptions(kBatch, kRanks, r));
     ASSERT_TRUE(loader.ok()) << loader.status();
     TrainingBatch b;
     for (int i = 0; i < kBatchesPerRank; ++i) {
@@ -48,7 +49,8 @@ TEST(DataLoaderShardTest, ShardsAreDisjointAndCoverEveryEpoch) {
       for (int j = 0; j < kBatch; ++j) {
         EXPECT_TRUE(positions.insert(b.stream_positions[j]).second)
             << "position " << b.stream_positions[j] << " read by two ranks";
-        indices_by_epoch[b.stream_positions[j] / 12].insert(b.dataset_indices[j]);
+        indices_by_epoch[b.stream_positions[j] / 12].insert(
+            b.dataset_indices[j]);
       }
     }
   }
@@ -69,7 +71,8 @@ TEST(DataLoaderShardTest, ShardsReproduceTheGlobalBatch) {
   auto whole = DataLoader::Create(faces.get(), ShardOptions(4, 1, 0));
   ASSERT_TRUE(whole.ok());
   std::vector<std::unique_ptr<DataLoader>> ranks;
-  for (int r = 0; r < 2; ++r) ranks.push_back(*DataLoader::Create(faces.get(), ShardOptions(2, 2, r)));
+  for (int r = 0; r < 2; ++r)
+    ranks.push_back(*DataLoader::Create(faces.get(), ShardOptions(2, 2, r)));
   for (int b = 0; b < 3; ++b) {
     TrainingBatch global;
     ASSERT_TRUE((*whole)->Next(&global).ok());
@@ -78,7 +81,8 @@ TEST(DataLoaderShardTest, ShardsReproduceTheGlobalBatch) {
       ASSERT_TRUE(ranks[r]->Next(&part).ok());
       const size_t values = part.lq.size();
       ASSERT_EQ(values * 2, global.lq.size());
-      EXPECT_TRUE(std::equal(part.lq.begin(), part.lq.end(), global.lq.begin() + r * values))
+      EXPECT_TRUE(std::equal(part.lq.begin(), part.lq.end(),
+                             global.lq.begin() + r * values))
           << "batch " << b << " rank " << r;
       EXPECT_EQ(part.dataset_indices[0], global.dataset_indices[2 * r]);
       EXPECT_EQ(part.stream_positions[1], global.stream_positions[2 * r + 1]);
@@ -90,7 +94,8 @@ TEST(DataLoaderShardTest, RejectsABadShard) {
   auto faces = Faces(4);
   auto loader = DataLoader::Create(faces.get(), ShardOptions(2, 2, 2));
   ASSERT_FALSE(loader.ok());
-  EXPECT_NE(std::string(loader.status().message()).find("shard_index"), std::string::npos);
+  EXPECT_NE(std::string(loader.status().message()).find("shard_index"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ TrainingBatch RandomBatch(int n, uint32_t seed) {
   b.labels.resize(size_t(n) * kSize * kSize);
   for (auto& v : b.lq) v = u(rng);
   for (auto& v : b.hq) v = u(rng);
-  for (size_t i = 0; i < b.labels.size(); ++i) b.labels[i] = b.lq[i] > 0 ? 1 : (b.lq[i] < -0.5 ? 2 : 0);
+  for (size_t i = 0; i < b.labels.size(); ++i)
+    b.labels[i] = b.lq[i] > 0 ? 1 : (b.lq[i] < -0.5 ? 2 : 0);
   return b;
 }
 
@@ -42,7 +43,8 @@ TrainingBatch Slice(const TrainingBatch& b, int first, int n) {
   const size_t image = 3 * kSize * kSize, labels = kSize * kSize;
   s.lq.assign(b.lq.begin() + first * image, b.lq.begin() + (first + n) * image);
   s.hq.assign(b.hq.begin() + first * image, b.hq.begin() + (first + n) * image);
-  s.labels.assign(b.labels.begin() + first * labels, b.labels.begin() + (first + n) * labels);
+  s.labels.assign(b.labels.begin() + first * labels,
+                  b.labels.begin() + (first + n) * labels);
   return s;
 }
 
@@ -141,7 +143,8 @@ std::vector<RankRun> RunTwoRanks(bool sync_batch_norm, int steps) {
   return runs;
 }
 
-double MaxWeightDifference(const RawTensorMap& a, const RawTensorMap& b, bool parameters_only) {
+double MaxWeightDifference(const RawTensorMap& a, const RawTensorMap& b,
+                           bool parameters_only) {
   double worst = 0;
   for (const auto& [name, ta] : a) {
     if (parameters_only && (name.find("running_") != std::string::npos ||
@@ -163,29 +166,36 @@ constexpr int kSteps = 4;
 
 TEST(DataParallelTest, SyncBatchNormTwoRanksMatchOneRankOnTheGlobalBatch) {
   const RankRun alone = RunAlone(/*micro_batch_size=*/0, kSteps);
-  const std::vector<RankRun> ranks = RunTwoRanks(/*sync_batch_norm=*/true, kSteps);
+  const std::vector<RankRun> ranks =
+      RunTwoRanks(/*sync_batch_norm=*/true, kSteps);
   for (int s = 0; s < kSteps; ++s) {
     EXPECT_EQ(ranks[0].losses[s], ranks[1].losses[s]) << "step " << s + 1;
-    EXPECT_NEAR(ranks[0].losses[s], alone.losses[s], 1e-4 * alone.losses[s]) << "step " << s + 1;
+    EXPECT_NEAR(ranks[0].losses[s], alone.losses[s], 1e-4 * alone.losses[s])
+        << "step " << s + 1;
   }
   // Synchronised BatchNorm keeps even the running statistics identical.
-  EXPECT_EQ(MaxWeightDifference(ranks[0].weights, ranks[1].weights, false), 0.0);
-  // Adam moves each weight by about lr per step; rounding noise stays far below.
+  EXPECT_EQ(MaxWeightDifference(ranks[0].weights, ranks[1].weights, false),
+            0.0);
+  // Adam moves each weight by about lr per step; rounding noise stays far
+  // below.
   EXPECT_LT(MaxWeightDifference(ranks[0].weights, alone.weights, false), 1e-4);
 }
 
 TEST(DataParallelTest, PerRankBatchNormMatchesMicroBatchesOfTheHalves) {
   const RankRun alone = RunAlone(/*micro_batch_size=*/2, kSteps);
   const RankRun full = RunAlone(/*micro_batch_size=*/0, kSteps);
-  const std::vector<RankRun> ranks = RunTwoRanks(/*sync_batch_norm=*/false, kSteps);
+  const std::vector<RankRun> ranks =
+      RunTwoRanks(/*sync_batch_norm=*/false, kSteps);
   for (int s = 0; s < kSteps; ++s) {
-    EXPECT_NEAR(ranks[0].losses[s], alone.losses[s], 1e-4 * alone.losses[s]) << "step " << s + 1;
+    EXPECT_NEAR(ranks[0].losses[s], alone.losses[s], 1e-4 * alone.losses[s])
+        << "step " << s + 1;
   }
   EXPECT_LT(MaxWeightDifference(ranks[0].weights, alone.weights, true), 1e-4);
   EXPECT_EQ(MaxWeightDifference(ranks[0].weights, ranks[1].weights, true), 0.0);
   // The comparison can fail: per-micro-batch BatchNorm is not the
   // full-batch step.
-  EXPECT_GT(std::fabs(full.losses[kSteps - 1] - alone.losses[kSteps - 1]), 1e-5);
+  EXPECT_GT(std::fabs(full.losses[kSteps - 1] - alone.losses[kSteps - 1]),
+            1e-5);
 }
 
 TEST(DataParallelTest, DifferentWeightsAreDetected) {
@@ -200,9 +210,12 @@ TEST(DataParallelTest, DifferentWeightsAreDetected) {
     ASSERT_TRUE(t.ok()) << t.status();
     absl::Status s = (*t)->CheckReplicasIdentical();
     ASSERT_FALSE(s.ok());
-    EXPECT_NE(std::string(s.message()).find("weights differ across ranks at step 0"),
-              std::string::npos) << s;
-    EXPECT_NE(std::string(s.message()).find("rank 1 ("), std::string::npos) << s;
+    EXPECT_NE(
+        std::string(s.message()).find("weights differ across ranks at step 0"),
+        std::string::npos)
+        << s;
+    EXPECT_NE(std::string(s.message()).find("rank 1 ("), std::string::npos)
+        << s;
   });
 }
 
@@ -213,9 +226,10 @@ TEST(DataParallelTest, UnreachableMasterFailsWithinTheConnectTimeout) {
   auto c = Communicator::Connect(Env(port, 2, 1), o);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(std::string(c.status().message()).find(
-                "MASTER_ADDR:MASTER_PORT=127.0.0.1:" + std::to_string(port)),
-            std::string::npos)
+  EXPECT_NE(
+      std::string(c.status().message())
+          .find("MASTER_ADDR:MASTER_PORT=127.0.0.1:" + std::to_string(port)),
+      std::string::npos)
       << c.status();
 }
 
@@ -230,7 +244,8 @@ TEST(DataParallelTest, ALeavingRankIsNamed) {
     absl::Status s = c->AllReduceSum(&v, "second");
     ASSERT_FALSE(s.ok());
     EXPECT_NE(std::string(s.message()).find("rank 1"), std::string::npos) << s;
-    EXPECT_NE(std::string(s.message()).find("\"second\""), std::string::npos) << s;
+    EXPECT_NE(std::string(s.message()).find("\"second\""), std::string::npos)
+        << s;
   });
 }
 

@@ -32,7 +32,8 @@ struct DistributedEnv {
 };
 
 // Looks a variable up; nullopt when unset.
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+using EnvLookup =
+    std::function<std::optional<std::string>(const std::string& name)>;
 
 // InvalidArgument naming the variable for a missing or malformed value.
 absl::StatusOr<DistributedEnv> ReadDistributedEnv(const EnvLookup& lookup);

@@ -7,20 +7,26 @@
 namespace facet {
 namespace {
 
-absl::StatusOr<DistributedEnv> Read(const std::map<std::string, std::string>& vars) {
-  return ReadDistributedEnv([&](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  });
+absl::StatusOr<DistributedEnv> Read(
+    const std::map<std::string, std::string>& vars) {
+  return ReadDistributedEnv(
+      [&](const std::string& name) -> std::optional<std::string> {
+        auto it = vars.find(name);
+        if (it == vars.end()) return std::nullopt;
+        return it->second;
+      });
 }
 
 std::map<std::string, std::string> Good() {
-  return {{"MASTER_ADDR", "trainer-0.trainer"}, {"MASTER_PORT", "29500"},
-          {"WORLD_SIZE", "4"}, {"RANK", "3"}, {"LOCAL_RANK", "1"}};
+  return {{"MASTER_ADDR", "trainer-0.trainer"},
+          {"MASTER_PORT", "29500"},
+          {"WORLD_SIZE", "4"},
+          {"RANK", "3"},
+          {"LOCAL_RANK", "1"}};
 }
 
-void ExpectErrorNaming(std::map<std::string, std::string> vars, const std::string& text) {
+void ExpectErrorNaming(std::map<std::string, std::string> vars,
+                       const std::string& text) {
   absl::StatusOr<DistributedEnv> env = Read(vars);
   ASSERT_FALSE(env.ok()) << "accepted; expected an error naming " << text;
   EXPECT_EQ(env.status().code(), absl::StatusCode::kInvalidArgument);

@@ -15,9 +15,9 @@ struct GradientAllReducer::Impl {
   // weakly, so they are kept alive here.
   std::vector<std::shared_ptr<torch::autograd::Node>> accumulators;
   std::vector<std::vector<size_t>> buckets;  // Parameter indices.
-  std::vector<int> bucket_of;                 // Parameter index -> bucket.
-  std::vector<int> missing;                   // Per bucket: parameters not ready.
-  std::vector<torch::Tensor> buffers;         // Per bucket while in flight.
+  std::vector<int> bucket_of;                // Parameter index -> bucket.
+  std::vector<int> missing;            // Per bucket: parameters not ready.
+  std::vector<torch::Tensor> buffers;  // Per bucket while in flight.
   std::vector<std::unique_ptr<Communicator::Pending>> pending;
   size_t next_to_launch = 0;
   bool armed = false;
@@ -40,15 +40,18 @@ struct GradientAllReducer::Impl {
     for (size_t i : buckets[b]) {
       const torch::Tensor& p = parameters[i];
       torch::Tensor g = p.grad();
-      flat.push_back(g.defined() ? g.detach().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
+      flat.push_back(g.defined() ? g.detach().reshape({-1})
+                                 : torch::zeros({p.numel()}, p.options()));
     }
     torch::NoGradGuard no_grad;
     buffers[b] = torch::cat(flat).mul_(scale);
-    pending[b] = communicator->AllReduceSumAsync(buffers[b], absl::StrCat("gradient bucket ", b));
+    pending[b] = communicator->AllReduceSumAsync(
+        buffers[b], absl::StrCat("gradient bucket ", b));
   }
 };
 
-GradientAllReducer::GradientAllReducer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GradientAllReducer::GradientAllReducer(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
 
 GradientAllReducer::~GradientAllReducer() {
   // Wait for anything in flight: the collective writes into our buffers.
@@ -59,9 +62,11 @@ GradientAllReducer::~GradientAllReducer() {
 }
 
 absl::StatusOr<std::unique_ptr<GradientAllReducer>> GradientAllReducer::Create(
-    Communicator* communicator, std::vector<torch::Tensor> parameters, size_t bucket_bytes) {
+    Communicator* communicator, std::vector<torch::Tensor> parameters,
+    size_t bucket_bytes) {
   if (bucket_bytes == 0) {
-    return absl::InvalidArgumentError("gradient bucket size 0: expected bytes > 0");
+    return absl::InvalidArgumentError(
+        "gradient bucket size 0: expected bytes > 0");
   }
   auto impl = std::make_unique<Impl>();
   impl->communicator = communicator;
@@ -72,7 +77,8 @@ absl::StatusOr<std::unique_ptr<GradientAllReducer>> GradientAllReducer::Create(
   for (size_t k = n; k-- > 0;) {
     const torch::Tensor& p = impl->parameters[k];
     if (!p.requires_grad()) {
-      return absl::InvalidArgumentError(absl::StrCat("parameter ", k, " does not require grad"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameter ", k, " does not require grad"));
     }
     const size_t size = p.numel() * p.element_size();
     if (impl->buckets.empty() || (bytes > 0 && bytes + size > bucket_bytes)) {
@@ -98,7 +104,8 @@ absl::StatusOr<std::unique_ptr<GradientAllReducer>> GradientAllReducer::Create(
         }));
     impl->accumulators.push_back(std::move(acc));
   }
-  return std::unique_ptr<GradientAllReducer>(new GradientAllReducer(std::move(impl)));
+  return std::unique_ptr<GradientAllReducer>(
+      new GradientAllReducer(std::move(impl)));
 }
 
 void GradientAllReducer::Arm() {
@@ -130,7 +137,8 @@ absl::Status GradientAllReducer::Finish() {
     int64_t offset = 0;
     for (size_t i : m.buckets[b]) {
       torch::Tensor& p = m.parameters[i];
-      torch::Tensor slice = m.buffers[b].narrow(0, offset, p.numel()).view(p.sizes());
+      torch::Tensor slice =
+          m.buffers[b].narrow(0, offset, p.numel()).view(p.sizes());
       if (p.grad().defined()) {
         p.mutable_grad().copy_(slice);
       } else {
@@ -143,6 +151,8 @@ absl::Status GradientAllReducer::Finish() {
   return status;
 }
 
-int GradientAllReducer::num_buckets() const { return static_cast<int>(impl_->buckets.size()); }
+int GradientAllReducer::num_buckets() const {
+  return static_cast<int>(impl_->buckets.size());
+}
 
 }  // namespace facet

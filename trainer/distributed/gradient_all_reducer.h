@@ -41,7 +41,8 @@ class GradientAllReducer {
   // parameters must require gradients and be the same, in the same order,
   // on every rank. InvalidArgument for bucket_bytes == 0.
   static absl::StatusOr<std::unique_ptr<GradientAllReducer>> Create(
-      Communicator* communicator, std::vector<torch::Tensor> parameters, size_t bucket_bytes);
+      Communicator* communicator, std::vector<torch::Tensor> parameters,
+      size_t bucket_bytes);
   ~GradientAllReducer();
 
   // The next backward pass reduces its (accumulated) gradients.

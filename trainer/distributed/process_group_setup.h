@@ -72,7 +72,8 @@ class Communicator {
   // Replaces `tensor` with rank 0's, in place.
   absl::Status Broadcast(at::Tensor& tensor, const std::string& what);
   // Host conveniences: sums doubles; broadcasts rank 0's bytes.
-  absl::Status AllReduceSum(std::vector<double>* values, const std::string& what);
+  absl::Status AllReduceSum(std::vector<double>* values,
+                            const std::string& what);
   absl::Status BroadcastBytes(std::string* bytes, const std::string& what);
 
   // An all-reduce (sum) in flight; Wait() blocks until `tensor` holds the
@@ -83,7 +84,8 @@ class Communicator {
     virtual absl::Status Wait() = 0;
   };
   // Starts summing `tensor` in place and returns at once.
-  std::unique_ptr<Pending> AllReduceSumAsync(at::Tensor& tensor, const std::string& what);
+  std::unique_ptr<Pending> AllReduceSumAsync(at::Tensor& tensor,
+                                             const std::string& what);
 
   // Describes why a collective failed: which ranks stopped answering.
   // Exposed for the error paths of the classes built on this one.

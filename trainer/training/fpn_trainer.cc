@@ -86,13 +86,15 @@ auto CatchTorch(const char* what, Fn&& fn) -> decltype(fn()) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ResolveTrainingDevice(const std::string& device, int local_rank) {
+absl::StatusOr<std::string> ResolveTrainingDevice(const std::string& device,
+                                                  int local_rank) {
   if (device != "auto" && !device.empty()) return device;
   if (!torch::cuda::is_available()) return std::string("cpu");
   const int count = static_cast<int>(torch::cuda::device_count());
   if (local_rank >= count) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "LOCAL_RANK=", local_rank, " but this machine has ", count, " CUDA devices"));
+    return absl::FailedPreconditionError(absl::StrCat("LOCAL_RANK=", local_rank,
+                                                      " but this machine has ",
+                                                      count, " CUDA devices"));
   }
   return absl::StrCat("cuda:", local_rank);
 }
@@ -126,8 +128,9 @@ absl::StatusOr<std::unique_ptr<FpnTrainer>> FpnTrainer::Create(
         absl::StrCat("--device=", dev, ": expected auto, cpu, cuda or cuda:N"));
   }
   if (options.micro_batch_size < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--micro_batch_size=", options.micro_batch_size, ": expected >= 0 (0 = whole batch)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--micro_batch_size=", options.micro_batch_size,
+                     ": expected >= 0 (0 = whole batch)"));
   }
   if (options.threads > 0) torch::set_num_threads(options.threads);
   return CatchTorch("building the trainer", [&]() -> absl::StatusOr<std::unique_ptr<FpnTrainer>> {
@@ -140,12 +143,13 @@ absl::StatusOr<std::unique_ptr<FpnTrainer>> FpnTrainer::Create(
     impl->net->to(impl->device);
     impl->net->train();
     if (options.communicator != nullptr) {
-      auto reducer = GradientAllReducer::Create(options.communicator, impl->net->parameters(),
-                                                options.bucket_bytes);
+      auto reducer = GradientAllReducer::Create(
+          options.communicator, impl->net->parameters(), options.bucket_bytes);
       if (!reducer.ok()) return reducer.status();
       impl->reducer = *std::move(reducer);
       if (options.sync_batch_norm) {
-        impl->net->SetBatchNormOverride(MakeSyncBatchNorm(options.communicator));
+        impl->net->SetBatchNormOverride(
+            MakeSyncBatchNorm(options.communicator));
       }
     }
     impl->optimizer = std::make_unique<torch::optim::Adam>(
@@ -183,25 +187,29 @@ absl::StatusOr<StepResult> FpnTrainer::Step(const TrainingBatch& batch) {
       const int64_t k = std::min(micro, n - start);
       const double share = double(k) / n;
       auto images = [&](const std::vector<float>& planes) {
-        return torch::from_blob(const_cast<float*>(planes.data()) + start * image_values,
-                                {k, 3, size, size}, torch::kFloat32)
+        return torch::from_blob(
+                   const_cast<float*>(planes.data()) + start * image_values,
+                   {k, 3, size, size}, torch::kFloat32)
             .to(m.device);
       };
       torch::Tensor lq = images(batch.lq), hq = images(batch.hq);
       torch::Tensor labels =
-          torch::from_blob(const_cast<int64_t*>(batch.labels.data()) + start * label_values,
-                           {k, size, size}, torch::kInt64)
+          torch::from_blob(
+              const_cast<int64_t*>(batch.labels.data()) + start * label_values,
+              {k, size, size}, torch::kInt64)
               .to(m.device);
       auto [logits, image] = m.net->forward(lq);
       if (logits.size(2) != size) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "the network's output is ", logits.size(2), " px but targets are ", size,
-            " px (out_size must equal in_size for training)"));
+            "the network's output is ", logits.size(2), " px but targets are ",
+            size, " px (out_size must equal in_size for training)"));
       }
       torch::Tensor ce = F::cross_entropy(logits, labels);
-      torch::Tensor pixel = m.options.pixel_loss == PixelLoss::kL2 ? F::mse_loss(image, hq)
-                                                                   : F::l1_loss(image, hq);
-      torch::Tensor loss = m.options.parsing_weight * ce + m.options.pixel_weight * pixel;
+      torch::Tensor pixel = m.options.pixel_loss == PixelLoss::kL2
+                                ? F::mse_loss(image, hq)
+                                : F::l1_loss(image, hq);
+      torch::Tensor loss =
+          m.options.parsing_weight * ce + m.options.pixel_weight * pixel;
       sums[0] += share * loss.item<double>();
       sums[1] += share * ce.item<double>();
       sums[2] += share * pixel.item<double>();
@@ -217,7 +225,8 @@ absl::StatusOr<StepResult> FpnTrainer::Step(const TrainingBatch& batch) {
     if (m.options.communicator != nullptr) {
       // Every rank must agree to skip a non-finite step: a NaN anywhere
       // makes the sums NaN everywhere.
-      absl::Status s = m.options.communicator->AllReduceSum(&sums, "step losses");
+      absl::Status s =
+          m.options.communicator->AllReduceSum(&sums, "step losses");
       if (!s.ok()) return s;
       for (double& v : sums) v /= m.options.communicator->world_size();
     }

@@ -38,8 +38,8 @@
 #include "absl/status/statusor.h"
 #include "core/model/net_config.h"
 #include "core/model/raw_tensor.h"
-#include "trainer/distributed/process_group_setup.h"
 #include "trainer/data/training_batch.h"
+#include "trainer/distributed/process_group_setup.h"
 #include "trainer/training/segmentation_metrics.h"
 
 namespace facet {
@@ -86,7 +86,8 @@ struct StepResult {
 // The device a data-parallel rank trains on: "auto" becomes
 // "cuda:<local_rank>" when CUDA is available and "cpu" otherwise; other
 // values pass through (checked by FpnTrainer::Create).
-absl::StatusOr<std::string> ResolveTrainingDevice(const std::string& device, int local_rank);
+absl::StatusOr<std::string> ResolveTrainingDevice(const std::string& device,
+                                                  int local_rank);
 
 class FpnTrainer {
  public:

@@ -143,7 +143,8 @@ TEST(FpnTrainerTest, MicroBatchesOfIdenticalHalvesMatchTheFullBatch) {
   ASSERT_EQ(x.size(), y.size());
   const float* fx = reinterpret_cast<const float*>(x.data());
   const float* fy = reinterpret_cast<const float*>(y.data());
-  for (size_t i = 0; i < x.size() / 4; ++i) EXPECT_NEAR(fx[i], fy[i], 2e-5) << i;
+  for (size_t i = 0; i < x.size() / 4; ++i)
+    EXPECT_NEAR(fx[i], fy[i], 2e-5) << i;
 }
 
 TEST(FpnTrainerTest, UnevenMicroBatchesReportTheBatchMean) {
@@ -156,9 +157,12 @@ TEST(FpnTrainerTest, UnevenMicroBatchesReportTheBatchMean) {
     s.batch_size = n;
     s.image_size = 64;
     const size_t image = 3 * 64 * 64, labels = 64 * 64;
-    s.lq.assign(b.lq.begin() + first * image, b.lq.begin() + (first + n) * image);
-    s.hq.assign(b.hq.begin() + first * image, b.hq.begin() + (first + n) * image);
-    s.labels.assign(b.labels.begin() + first * labels, b.labels.begin() + (first + n) * labels);
+    s.lq.assign(b.lq.begin() + first * image,
+                b.lq.begin() + (first + n) * image);
+    s.hq.assign(b.hq.begin() + first * image,
+                b.hq.begin() + (first + n) * image);
+    s.labels.assign(b.labels.begin() + first * labels,
+                    b.labels.begin() + (first + n) * labels);
     return s;
   };
   FpnTrainerOptions o = TinyOptions();
@@ -173,8 +177,10 @@ TEST(FpnTrainerTest, UnevenMicroBatchesReportTheBatchMean) {
   ASSERT_TRUE(r.ok() && r1.ok() && r2.ok()) << r.status();
   const double expected = (2 * r1->loss + r2->loss) / 3;
   EXPECT_NEAR(r->loss, expected, 1e-6 * expected);
-  EXPECT_NEAR(r->parsing_loss, (2 * r1->parsing_loss + r2->parsing_loss) / 3, 1e-6 * expected);
-  EXPECT_NEAR(r->pixel_loss, (2 * r1->pixel_loss + r2->pixel_loss) / 3, 1e-6 * expected);
+  EXPECT_NEAR(r->parsing_loss, (2 * r1->parsing_loss + r2->parsing_loss) / 3,
+              1e-6 * expected);
+  EXPECT_NEAR(r->pixel_loss, (2 * r1->pixel_loss + r2->pixel_loss) / 3,
+              1e-6 * expected);
   o.micro_batch_size = -1;
   EXPECT_TRUE(absl::IsInvalidArgument(FpnTrainer::Create(o, nullptr).status()));
 }

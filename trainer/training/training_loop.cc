@@ -16,7 +16,8 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-int RunTrainingLoop(const TrainingLoopParts& parts, const TrainingLoopOptions& options) {
+int RunTrainingLoop(const TrainingLoopParts& parts,
+                    const TrainingLoopOptions& options) {
   FpnTrainer& t = *parts.trainer;
   Communicator* comm = parts.communicator;
   const bool leader = comm == nullptr || comm->rank() == 0;
@@ -44,7 +45,8 @@ int RunTrainingLoop(const TrainingLoopParts& parts, const TrainingLoopOptions& o
       absl::Status s = comm->AllReduceSum(&stop, "stop request");
       if (!s.ok()) {
         progress.Line(absl::StrCat("error: ", s.message()));
-        return 1;  // No checkpoint: the group is broken; resume uses the last one.
+        return 1;  // No checkpoint: the group is broken; resume uses the last
+                   // one.
       }
       stopped = stop[0] > 0;
     } else {
@@ -72,12 +74,15 @@ int RunTrainingLoop(const TrainingLoopParts& parts, const TrainingLoopOptions& o
         continue;
       }
       progress.Line(absl::StrCat("error: ", r.status().message()));
-      if (absl::IsUnavailable(r.status())) return 1;  // Group broken: no checkpoint.
+      if (absl::IsUnavailable(r.status()))
+        return 1;  // Group broken: no checkpoint.
       exit_code = 1;
       break;
     }
-    window_images += batch.batch_size * (comm != nullptr ? comm->world_size() : 1);
-    const double window = std::chrono::duration<double>(t2 - window_start).count();
+    window_images +=
+        batch.batch_size * (comm != nullptr ? comm->world_size() : 1);
+    const double window =
+        std::chrono::duration<double>(t2 - window_start).count();
     if (window >= 2.0 || images_per_s == 0) {
       images_per_s = window_images / std::max(window, 1e-9);
       window_images = 0;
@@ -102,24 +107,28 @@ int RunTrainingLoop(const TrainingLoopParts& parts, const TrainingLoopOptions& o
     }
     const bool last = t.step() == options.steps;
     if (!leader) continue;  // Rank 0 validates, publishes and checkpoints.
-    const bool publish_now =
-        last || (options.publish_every > 0 && t.step() % options.publish_every == 0);
+    const bool publish_now = last || (options.publish_every > 0 &&
+                                      t.step() % options.publish_every == 0);
     const bool validate_now =
-        publish_now || (options.val_every > 0 && t.step() % options.val_every == 0);
+        publish_now ||
+        (options.val_every > 0 && t.step() % options.val_every == 0);
     std::map<std::string, double> manifest_metrics;
     if (validate_now) {
-      auto report = Validate(t, *parts.validation, options.validation_batch_size,
-                             options.validation_batches, options.validation_seed);
+      auto report =
+          Validate(t, *parts.validation, options.validation_batch_size,
+                   options.validation_batches, options.validation_seed);
       if (!report.ok()) {
-        progress.Line(absl::StrCat("error: validation: ", report.status().message()));
+        progress.Line(
+            absl::StrCat("error: validation: ", report.status().message()));
         exit_code = 1;
         break;
       }
       progress.Line(absl::StrFormat(
-          "validation step=%d miou=%.4f majority_baseline_miou=%.4f pixel_accuracy=%.4f "
+          "validation step=%d miou=%.4f majority_baseline_miou=%.4f "
+          "pixel_accuracy=%.4f "
           "psnr_db=%.2f",
-          t.step(), report->mean_iou, report->majority_baseline_miou, report->pixel_accuracy,
-          report->psnr_db));
+          t.step(), report->mean_iou, report->majority_baseline_miou,
+          report->pixel_accuracy, report->psnr_db));
       if (last) progress.Line(report->ToTable(LabelNames()));
       if (metrics) metrics->SetValidationMiou(report->mean_iou);
       manifest_metrics = {{kValidationMiouMetric, report->mean_iou},
@@ -130,16 +139,17 @@ int RunTrainingLoop(const TrainingLoopParts& parts, const TrainingLoopOptions& o
     if (publish_now) {
       absl::StatusOr<RawTensorMap> weights = t.Weights();
       absl::StatusOr<int64_t> version =
-          weights.ok()
-              ? parts.publisher->MaybePublish(*weights, t.config(), t.step(), manifest_metrics)
-              : absl::StatusOr<int64_t>(weights.status());
+          weights.ok() ? parts.publisher->MaybePublish(
+                             *weights, t.config(), t.step(), manifest_metrics)
+                       : absl::StatusOr<int64_t>(weights.status());
       if (!version.ok()) {
-        progress.Line(absl::StrCat("warning: publish failed at step ", t.step(), ": ",
-                                   version.status().message()));
+        progress.Line(absl::StrCat("warning: publish failed at step ", t.step(),
+                                   ": ", version.status().message()));
         if (metrics) metrics->IncrementPublishFailures();
       } else if (*version > 0) {
-        progress.Line(absl::StrCat("published version=", *version, " step=", t.step(), " dir=",
-                                   options.published_to, "/", *version));
+        progress.Line(
+            absl::StrCat("published version=", *version, " step=", t.step(),
+                         " dir=", options.published_to, "/", *version));
         if (metrics) metrics->SetPublishedVersion(*version);
       } else {
         progress.Line(absl::StrCat("not published at step ", t.step(),
@@ -147,23 +157,28 @@ int RunTrainingLoop(const TrainingLoopParts& parts, const TrainingLoopOptions& o
                                    parts.publisher->best_miou(), ")"));
       }
     }
-    if (options.checkpoint_every > 0 && t.step() % options.checkpoint_every == 0 && !last) {
+    if (options.checkpoint_every > 0 &&
+        t.step() % options.checkpoint_every == 0 && !last) {
       absl::Status c = t.SaveCheckpoint(options.checkpoint_dir);
-      if (!c.ok()) progress.Line(absl::StrCat("warning: checkpoint failed: ", c.message()));
+      if (!c.ok())
+        progress.Line(
+            absl::StrCat("warning: checkpoint failed: ", c.message()));
     }
   }
   if (leader) {
     absl::Status c = t.SaveCheckpoint(options.checkpoint_dir);
     if (!c.ok()) {
-      progress.Line(absl::StrCat("error: final checkpoint failed: ", c.message()));
+      progress.Line(
+          absl::StrCat("error: final checkpoint failed: ", c.message()));
       exit_code = 1;
     }
   }
-  progress.Line(absl::StrCat(stopped ? "stopped by signal" : "finished", " at step ", t.step(),
-                             leader ? absl::StrCat("; training state in ", options.checkpoint_dir)
-                                    : std::string(),
-                             "; data_wait=",
-                             absl::StrFormat("%.3f", total_s > 0 ? wait_s / total_s : 0)));
+  progress.Line(absl::StrCat(
+      stopped ? "stopped by signal" : "finished", " at step ", t.step(),
+      leader ? absl::StrCat("; training state in ", options.checkpoint_dir)
+             : std::string(),
+      "; data_wait=",
+      absl::StrFormat("%.3f", total_s > 0 ? wait_s / total_s : 0)));
   return exit_code;
 }
 

@@ -29,30 +29,31 @@
 namespace facet {
 
 struct TrainingLoopOptions {
-  int64_t steps = 1;             // Run until the trainer's step reaches this.
+  int64_t steps = 1;  // Run until the trainer's step reaches this.
   int validation_batch_size = 8;
   int validation_batches = 4;
   uint64_t validation_seed = 1;
-  int64_t val_every = 500;         // 0 = only when publishing.
-  int64_t publish_every = 1000;    // 0 = only at the end.
-  int64_t checkpoint_every = 500;  // 0 = only at the end.
+  int64_t val_every = 500;           // 0 = only when publishing.
+  int64_t publish_every = 1000;      // 0 = only at the end.
+  int64_t checkpoint_every = 500;    // 0 = only at the end.
   int64_t weight_check_every = 100;  // Data parallelism; 0 = never.
   int64_t log_every = 20;
-  std::string checkpoint_dir;      // Training state (rank 0 writes it).
-  std::string published_to;        // "REPO/MODEL", for log lines.
+  std::string checkpoint_dir;  // Training state (rank 0 writes it).
+  std::string published_to;    // "REPO/MODEL", for log lines.
 };
 
 struct TrainingLoopParts {
-  FpnTrainer* trainer = nullptr;                // Required.
-  DataLoader* loader = nullptr;                 // Required: this rank's shard.
-  const FaceDataset* validation = nullptr;      // Required on rank 0.
-  CheckpointPublisher* publisher = nullptr;     // Rank 0 only.
-  TrainingMetrics* metrics = nullptr;           // Optional.
-  Communicator* communicator = nullptr;         // Null: alone.
+  FpnTrainer* trainer = nullptr;             // Required.
+  DataLoader* loader = nullptr;              // Required: this rank's shard.
+  const FaceDataset* validation = nullptr;   // Required on rank 0.
+  CheckpointPublisher* publisher = nullptr;  // Rank 0 only.
+  TrainingMetrics* metrics = nullptr;        // Optional.
+  Communicator* communicator = nullptr;      // Null: alone.
   const std::atomic<bool>* stop_requested = nullptr;  // Optional (signals).
 };
 
-int RunTrainingLoop(const TrainingLoopParts& parts, const TrainingLoopOptions& options);
+int RunTrainingLoop(const TrainingLoopParts& parts,
+                    const TrainingLoopOptions& options);
 
 }  // namespace facet
 

@@ -31,18 +31,31 @@ struct TrainingMetrics::Impl {
 namespace {
 
 prometheus::Gauge* Gauge(prometheus::Registry& r, const std::string& name,
-                         const std::string& help, const prometheus::Labels& rank) {
-  return &prometheus::BuildGauge().Name(name).Help(help).Labels(rank).Register(r).Add({});
+                         const std::string& help,
+                         const prometheus::Labels& rank) {
+  return &prometheus::BuildGauge()
+              .Name(name)
+              .Help(help)
+              .Labels(rank)
+              .Register(r)
+              .Add({});
 }
 
 prometheus::Counter* Counter(prometheus::Registry& r, const std::string& name,
-                             const std::string& help, const prometheus::Labels& rank) {
-  return &prometheus::BuildCounter().Name(name).Help(help).Labels(rank).Register(r).Add({});
+                             const std::string& help,
+                             const prometheus::Labels& rank) {
+  return &prometheus::BuildCounter()
+              .Name(name)
+              .Help(help)
+              .Labels(rank)
+              .Register(r)
+              .Add({});
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Create(int port, int rank) {
+absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Create(
+    int port, int rank) {
   const prometheus::Labels l = {{"rank", absl::StrCat(rank)}};
   auto impl = std::make_unique<Impl>();
   try {
@@ -61,18 +74,23 @@ absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Create(int por
   impl->loss_total = &loss.Add({{"part", "total"}});
   impl->loss_parsing = &loss.Add({{"part", "parsing"}});
   impl->loss_pixel = &loss.Add({{"part", "pixel"}});
-  impl->learning_rate = Gauge(r, "facet_trainer_learning_rate", "Current learning rate.", l);
-  impl->images_per_second =
-      Gauge(r, "facet_trainer_images_per_second", "Training throughput (images/s).", l);
-  impl->data_wait = Gauge(r, "facet_trainer_data_wait_ratio",
-                          "Fraction of wall time the training loop waited for data.", l);
-  impl->val_miou = Gauge(r, "facet_trainer_validation_miou", "Last validation mean IoU.", l);
-  impl->published_version =
-      Gauge(r, "facet_trainer_published_version", "Last version published (0 = none).", l);
-  impl->publish_failures = Counter(r, "facet_trainer_publish_failures_total",
-                                   "Publishes that failed (e.g. full disk).", l);
-  impl->skipped_steps = Counter(r, "facet_trainer_skipped_steps_total",
-                                "Steps skipped for a non-finite loss or gradient.", l);
+  impl->learning_rate =
+      Gauge(r, "facet_trainer_learning_rate", "Current learning rate.", l);
+  impl->images_per_second = Gauge(r, "facet_trainer_images_per_second",
+                                  "Training throughput (images/s).", l);
+  impl->data_wait =
+      Gauge(r, "facet_trainer_data_wait_ratio",
+            "Fraction of wall time the training loop waited for data.", l);
+  impl->val_miou =
+      Gauge(r, "facet_trainer_validation_miou", "Last validation mean IoU.", l);
+  impl->published_version = Gauge(r, "facet_trainer_published_version",
+                                  "Last version published (0 = none).", l);
+  impl->publish_failures =
+      Counter(r, "facet_trainer_publish_failures_total",
+              "Publishes that failed (e.g. full disk).", l);
+  impl->skipped_steps =
+      Counter(r, "facet_trainer_skipped_steps_total",
+              "Steps skipped for a non-finite loss or gradient.", l);
   impl->exposer->RegisterCollectable(impl->registry);
   return std::unique_ptr<TrainingMetrics>(new TrainingMetrics(std::move(impl)));
 }

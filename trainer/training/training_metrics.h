@@ -17,7 +17,8 @@ class TrainingMetrics {
   // port()). Every series carries the label rank="<rank>" (the
   // data-parallel rank; 0 when training alone). Unavailable if the port
   // cannot be bound.
-  static absl::StatusOr<std::unique_ptr<TrainingMetrics>> Create(int port, int rank = 0);
+  static absl::StatusOr<std::unique_ptr<TrainingMetrics>> Create(int port,
+                                                                 int rank = 0);
   ~TrainingMetrics();
 
   int port() const;

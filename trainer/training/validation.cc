@@ -11,8 +11,10 @@ std::vector<std::string> LabelNames() {
   return names;
 }
 
-absl::StatusOr<SegmentationReport> Validate(FpnTrainer& trainer, const FaceDataset& dataset,
-                                            int batch_size, int batches, uint64_t seed) {
+absl::StatusOr<SegmentationReport> Validate(FpnTrainer& trainer,
+                                            const FaceDataset& dataset,
+                                            int batch_size, int batches,
+                                            uint64_t seed) {
   DataLoader::Options options;
   options.batch_size = batch_size;
   options.num_workers = 0;

@@ -17,8 +17,10 @@ namespace facet {
 
 // Evaluates `batches` batches of `batch_size` faces of `dataset` degraded
 // with `seed`. Errors from the data or the network.
-absl::StatusOr<SegmentationReport> Validate(FpnTrainer& trainer, const FaceDataset& dataset,
-                                            int batch_size, int batches, uint64_t seed);
+absl::StatusOr<SegmentationReport> Validate(FpnTrainer& trainer,
+                                            const FaceDataset& dataset,
+                                            int batch_size, int batches,
+                                            uint64_t seed);
 
 // The face labels' names in id order, for SegmentationReport::ToTable.
 std::vector<std::string> LabelNames();
