@@ -284,6 +284,7 @@ def write_markdown(results, path):
     _training_md(results, add)
     _verbatim_md(results, "data", "Training data path", add)
     _verbatim_md(results, "model", "facet-bench-model", add)
+    _verbatim_md(results, "distributed", "Data-parallel training (1 vs 2 ranks, all-reduce)", add)
     _profile_md(results, add)
 
     s = results["settings"]

@@ -24,6 +24,12 @@ network from `facet-trainer init-weights`, exported with `export-weights`):
   profile   facet-bench-model --profile, when that binary offers it.
   model     facet-bench-model at its defaults, its output as is (not run
             unless named in --sections).
+  distributed  data-parallel training (not run unless named): facet-trainer
+            train alone (batch 2B, --threads 2) against 2 ranks on loopback
+            (batch B each, --threads 1; both ranks share this machine's
+            cores), seconds per global step from the trainer's own
+            images/s; and facet-bench-distributed: the gradient all-reduce
+            of the --preset network (21.3 M parameters when published).
 
 Writes RESULTS.md and results.csv to --out_dir (default: bench/ of the
 source tree; --smoke: <build>/bench/smoke). --smoke runs one iteration of
@@ -38,6 +44,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -448,6 +455,69 @@ def run_profile(args, tools, logs):
 
 # ------------------------------------------------------------------ main
 
+def trainer_rate(log_text):
+    """images/s of the last step line of a facet-trainer log."""
+    found = re.findall(r"step=(\d+)/\d+ .*?images_per_s=([0-9.]+)", log_text)
+    if not found:
+        raise PeerError("no step line in the trainer's log")
+    return float(found[-1][1])
+
+
+def run_distributed(args, tools, logs):
+    """1 vs 2 ranks of facet-trainer, then the all-reduce benchmark."""
+    preset = "tiny" if args.smoke else args.dist_preset
+    steps = 2 if args.smoke else args.dist_steps
+    batch = 2 if args.smoke else args.dist_batch
+    common = ["train", f"--preset={preset}", f"--steps={steps}", "--val_every=0",
+              "--publish_every=0", "--val_batches=1", "--log_every=1",
+              "--loader_threads=1", "--checkpoint_every=0", "--seed=1"]
+    lines = []
+    work = os.path.dirname(logs)
+
+    def trainer(name, extra, env_extra=None):
+        env = dict(os.environ)
+        for k in ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK", "LOCAL_RANK"):
+            env.pop(k, None)
+        env.update(env_extra or {})
+        log_path = f"{logs}/{name}.log"
+        out = open(log_path, "w")
+        p = subprocess.Popen([tools.trainer] + common + extra +
+                             [f"--to={work}/dist-{name}/m"],
+                             stdout=out, stderr=subprocess.STDOUT, env=env)
+        return p, log_path
+
+    def wait(procs):
+        for p, path in procs:
+            if p.wait(timeout=1800) != 0:
+                raise PeerError(f"facet-trainer failed (exit {p.returncode}); see {path}")
+        return [open(path).read() for _, path in procs]
+
+    (alone,) = wait([trainer("alone", [f"--batch_size={2 * batch}", "--threads=2"])])
+    with socket.socket() as sock:  # A free loopback port for rank 0's store.
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ranks = wait([trainer(f"rank{r}", [f"--batch_size={batch}", "--threads=1",
+                                       "--collective_timeout=600"],
+                          {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
+                           "WORLD_SIZE": "2", "RANK": str(r), "LOCAL_RANK": str(r)})
+                  for r in (0, 1)])
+    rate1 = trainer_rate(alone)
+    rate2 = trainer_rate(ranks[0])
+    lines.append(f"facet-trainer train --preset {preset}, global batch {2 * batch}, {steps} steps "
+                 f"(rate of the last 2 s window); both ranks share this machine's "
+                 f"{len(os.sched_getaffinity(0))} cores")
+    lines.append(f"1 rank  (batch {2 * batch}, 2 threads):        {rate1:.2f} images/s = "
+                 f"{2 * batch / rate1:.3f} s per global step")
+    lines.append(f"2 ranks (batch {batch} each, 1 thread each): {rate2:.2f} images/s = "
+                 f"{2 * batch / rate2:.3f} s per global step (scaling {rate2 / rate1:.2f}x)")
+    cmd = [f"{tools.build}/bench/facet-bench-distributed"] + (
+        ["--smoke"] if args.smoke else [f"--preset={args.preset}"])
+    lines.append(peers.run_tool(cmd, f"{logs}/facet-bench-distributed.log", 1800).rstrip())
+    return {"command": "run_benchmarks.py --sections distributed (facet-trainer ranks; "
+                       + " ".join(os.path.basename(c) for c in cmd) + ")",
+            "output": "\n".join(lines)}
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
@@ -464,7 +534,7 @@ def parse_args(argv):
     p.add_argument("--work_dir", help="weights, ONNX, inputs and logs "
                    "(default <build>/bench/work or .../smoke)")
     p.add_argument("--sections", default="forward,serving,training,data,profile",
-                   help="any of forward,serving,training,data,profile,model")
+                   help="any of forward,serving,training,data,profile,model,distributed")
     p.add_argument("--preset", default="published",
                    help="network (facet-trainer init-weights --preset)")
     p.add_argument("--seed", type=int, default=1)
@@ -482,6 +552,12 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=0,
                    help="forward threads of every peer (0: usable cores)")
     p.add_argument("--train_runs", type=int, default=5)
+    p.add_argument("--dist_preset", default="small",
+                   help="distributed: network of the 1 vs 2 rank runs")
+    p.add_argument("--dist_batch", type=int, default=4,
+                   help="distributed: faces per rank (alone: twice as many)")
+    p.add_argument("--dist_steps", type=int, default=30,
+                   help="distributed: steps of each run")
     p.add_argument("--image", help="face for the agreement checks")
     p.add_argument("--load_image", help="image the load generator sends "
                    "(default: its own synthetic face)")
@@ -558,6 +634,7 @@ def main(argv):
     section("training", lambda: run_training(args, tools, logs))
     section("data", lambda: run_verbatim(args, tools, "facet-bench-data", logs))
     section("model", lambda: run_verbatim(args, tools, "facet-bench-model", logs))
+    section("distributed", lambda: run_distributed(args, tools, logs))
     section("profile", lambda: run_profile(args, tools, logs))
     results["machine"]["loadavg_after"] = os.getloadavg()
     results["wall_seconds"] = time.monotonic() - started

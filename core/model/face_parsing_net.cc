@@ -68,7 +68,11 @@ torch::Tensor ConvLayerImpl::forward(torch::Tensor x) {
                       .stride(resample_ == Resample::kDown ? 2 : 1));
   } else {
     x = conv2d_(x);
-    if (batch_norm_) x = batch_norm_(x);
+    if (batch_norm_) {
+      x = batch_norm_override_ && is_training()
+              ? batch_norm_override_(x, *batch_norm_)
+              : batch_norm_(x);
+    }
   }
   if (activation_) x = F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(kLeakySlope));
   return x;
@@ -88,6 +92,10 @@ void ConvLayerImpl::FoldBatchNorm() {
                         torch::sqrt(batch_norm_->running_var + kBatchNormEps);
   folded_weight_ = w * scale.reshape({-1, 1, 1, 1});
   folded_bias_ = batch_norm_->bias.detach() - batch_norm_->running_mean * scale;
+}
+
+void ConvLayerImpl::SetBatchNormOverride(BatchNormOverride override_fn) {
+  batch_norm_override_ = std::move(override_fn);
 }
 
 void ConvLayerImpl::UnfoldBatchNorm() {
@@ -191,6 +199,14 @@ void FaceParsingNetImpl::ConvertForInference(torch::Dtype dtype,
     if (auto* conv = module->as<ConvLayerImpl>()) {
       conv->ConvertForInference(dtype, channels_last);
     }
+  }
+}
+
+void FaceParsingNetImpl::SetBatchNormOverride(
+    const BatchNormOverride& override_fn) {
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (auto* conv = module->as<ConvLayerImpl>())
+      conv->SetBatchNormOverride(override_fn);
   }
 }
 

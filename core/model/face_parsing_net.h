@@ -13,6 +13,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <utility>
 
 #include "core/model/net_config.h"
@@ -20,6 +21,14 @@
 namespace facet {
 
 enum class Resample { kNone, kDown, kUp };
+
+// A replacement for a layer's BatchNorm call in training mode, given the
+// conv output and the layer's BatchNorm2d (its weight, bias and running
+// statistics): e.g. BatchNorm synchronised across data-parallel trainers
+// (trainer/distributed/sync_batch_norm.h). It must leave the running
+// statistics updated as BatchNorm2d would. Eval mode never calls it.
+using BatchNormOverride = std::function<torch::Tensor(
+    const torch::Tensor&, torch::nn::BatchNorm2dImpl&)>;
 
 // Optional nearest x2 upsample, 1-pixel reflection pad, 3x3 conv (stride 2
 // when down-sampling), optional BatchNorm, optional LeakyReLU(0.2). The conv
@@ -39,6 +48,9 @@ class ConvLayerImpl : public torch::nn::Module {
   void FoldBatchNorm();
   void UnfoldBatchNorm();
 
+  // See BatchNormOverride; an empty function restores BatchNorm2d.
+  void SetBatchNormOverride(BatchNormOverride override_fn);
+
   // Casts the weights (plain and folded) to `dtype` and, when
   // `channels_last`, stores 4-D weights in channels-last memory format.
   // Inference only: do it after FoldBatchNorm().
@@ -49,6 +61,7 @@ class ConvLayerImpl : public torch::nn::Module {
   bool activation_;
   torch::nn::Conv2d conv2d_{nullptr};
   torch::nn::BatchNorm2d batch_norm_{nullptr};  // Held by the `norm` child.
+  BatchNormOverride batch_norm_override_;
   torch::Tensor folded_weight_, folded_bias_;  // Defined only when folded.
 };
 TORCH_MODULE(ConvLayer);
@@ -84,6 +97,10 @@ class FaceParsingNetImpl : public torch::nn::Module {
   // ConvLayerImpl::FoldBatchNorm). REQUIRES: eval mode, weights loaded.
   void FoldBatchNorm();
   void UnfoldBatchNorm();
+
+  // Sets `override_fn` on every layer with BatchNorm (see
+  // BatchNormOverride); an empty function restores BatchNorm2d.
+  void SetBatchNormOverride(const BatchNormOverride& override_fn);
 
   // Casts every parameter, buffer and folded weight to `dtype`, and 4-D
   // weights to channels-last memory format when asked (see

@@ -4,8 +4,10 @@
 //
 //  1. schema: every object validates against the Kubernetes 1.33 OpenAPI
 //     schemas of npm `kubernetes-models` (and `@kubernetes-models/
-//     prometheus-operator` for ServiceMonitor and PodMonitor); a kind with no
-//     schema fails.
+//     prometheus-operator` for ServiceMonitor and PodMonitor); Kubeflow's
+//     PyTorchJob against the schema vendored in schemas/ (written from the
+//     training-operator's kubeflow.org/v1 API), its pod templates against
+//     kubernetes-models' PodTemplateSpec; a kind with no schema fails.
 //  2. unknown fields: the schemas accept fields they do not define (the API
 //     server would drop or refuse them). The generated validators carry no
 //     schema to walk, so each field is asked of the validator itself: its
@@ -42,7 +44,45 @@ const MODELS = {
   'monitoring.coreos.com/v1': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/',
 };
 
+// Custom resources: a vendored JSON schema (ajv) for the envelope, and the
+// pod templates at `templates(obj)` checked as core/v1 PodTemplateSpecs.
+const CRDS = {
+  'kubeflow.org/v1 PyTorchJob': {
+    schema: 'schemas/kubeflow.org_v1_PyTorchJob.json',
+    templates: (o) => Object.entries(((o.spec || {}).pytorchReplicaSpecs) || {})
+      .filter(([, r]) => r && typeof r === 'object' && r.template && typeof r.template === 'object')
+      .map(([k, r]) => [`/spec/pytorchReplicaSpecs/${k}/template`, r.template]),
+  },
+};
+
+function crdClass(crd) {
+  const Ajv = require('ajv');
+  const validateEnvelope = new Ajv({ allErrors: true, strict: false })
+    .compile(JSON.parse(fs.readFileSync(path.join(__dirname, crd.schema), 'utf8')));
+  const { PodTemplateSpec } = require('kubernetes-models/v1/PodTemplateSpec');
+  return class {
+    constructor(obj) { this.obj = obj; }
+    validate() {
+      const errors = [];
+      if (!validateEnvelope(this.obj)) {
+        errors.push(...validateEnvelope.errors.map((e) => (e.keyword === 'additionalProperties'
+          ? { ...e, message: `${e.message} (${e.params.additionalProperty})` } : e)));
+      }
+      else {
+        for (const [at, template] of crd.templates(this.obj)) {
+          for (const e of schemaErrors(PodTemplateSpec, template)) {
+            errors.push({ ...e, instancePath: at + e.instancePath });
+          }
+        }
+      }
+      if (errors.length) throw Object.assign(new Error('schema'), { errors });
+    }
+  };
+}
+
 function modelClass(obj) {
+  const crd = CRDS[`${obj.apiVersion} ${obj.kind}`];
+  if (crd) return crdClass(crd);
   const prefix = MODELS[obj.apiVersion];
   if (!prefix || !/^[A-Za-z]+$/.test(obj.kind || '')) return null;
   try {
@@ -96,7 +136,7 @@ function unknownFields(Cls, obj) {
 // ---------------------------------------------------------------- policy
 
 const podSpecOf = (o) => {
-  if (o.kind === 'Deployment' || o.kind === 'Job') return o.spec && o.spec.template && o.spec.template.spec;
+  if (o.kind === 'Deployment' || o.kind === 'Job' || o.kind === 'PyTorchJobReplica') return o.spec && o.spec.template && o.spec.template.spec;
   if (o.kind === 'CronJob') return o.spec && o.spec.jobTemplate && o.spec.jobTemplate.spec.template.spec;
   return null;
 };
@@ -116,6 +156,15 @@ const flagValue = (args, flag) => {
 function policy(objects, gpu, ctx) {
   const problems = [];
   const say = (o, msg) => problems.push(`${o.kind}/${(o.metadata || {}).name}: ${msg}`);
+  problems.push(...distributedPolicy(objects));
+  // Each PyTorchJob replica's pod is a trainer pod like the Job's (its
+  // restartPolicy is the replica's).
+  objects = objects.flatMap((o) => (o.kind !== 'PyTorchJob' ? [o]
+    : Object.entries(o.spec.pytorchReplicaSpecs || {}).map(([type, r]) => ({
+      kind: 'PyTorchJobReplica',
+      metadata: { name: `${o.metadata.name}/${type}` },
+      spec: { template: { ...r.template, spec: { ...r.template.spec, restartPolicy: r.restartPolicy } } },
+    }))));
   const workloads = objects.filter((o) => podSpecOf(o));
   const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, o]));
   const claims = objects.filter((o) => o.kind === 'PersistentVolumeClaim');
@@ -266,7 +315,11 @@ function policy(objects, gpu, ctx) {
             if (!onlyMonitoring) say(o, 'metrics must be reachable only from the monitoring namespace');
           }
         }
-        if (!rule.ports) say(o, 'an ingress rule without ports opens every port');
+        // Data-parallel ranks talk to each other on ephemeral ports (Gloo):
+        // a rule from the policy's own pods only may open every port.
+        const peersOnly = (rule.from || []).length > 0 && rule.from.every((f) => f.podSelector && !f.namespaceSelector &&
+          JSON.stringify(f.podSelector.matchLabels || {}) === JSON.stringify(o.spec.podSelector.matchLabels || {}));
+        if (!rule.ports && !peersOnly) say(o, 'an ingress rule without ports opens every port');
       }
     }
     if (o.kind === 'HorizontalPodAutoscaler') {
@@ -293,6 +346,55 @@ function policy(objects, gpu, ctx) {
     for (const cj of objects.filter((o) => o.kind === 'CronJob')) {
       if (cj.spec.concurrencyPolicy !== 'Forbid') say(cj, 'concurrencyPolicy must be Forbid (one trainer per training state)');
       if (objects.some((o) => o.kind === 'Job') && cj.spec.suspend !== true) say(cj, 'must ship suspended next to the Job (they share one training state)');
+    }
+  }
+  return problems;
+}
+
+// Data-parallel training (docs/distributed.md): the rendezvous variables
+// facet-trainer reads (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK) must
+// be right for the kind of job.
+function distributedPolicy(objects) {
+  const problems = [];
+  const say = (o, msg) => problems.push(`${o.kind}/${(o.metadata || {}).name}: ${msg}`);
+  const envOf = (c) => new Map((c.env || []).map((e) => [e.name, e]));
+  const needsTimeout = (o, c) => {
+    if (!flagValue(c.args, 'collective_timeout')) say(o, `container ${c.name}: set --collective_timeout (a dead rank must end the others)`);
+  };
+  for (const job of objects.filter((o) => o.kind === 'Job' && o.spec.completionMode === 'Indexed')) {
+    const pod = job.spec.template.spec;
+    const name = job.metadata.name;
+    if (job.spec.parallelism !== job.spec.completions) say(job, `parallelism ${job.spec.parallelism} must equal completions ${job.spec.completions} (every rank runs at once)`);
+    const svc = objects.find((s) => s.kind === 'Service' && s.metadata.name === pod.subdomain);
+    if (!pod.subdomain) say(job, 'an Indexed Job of ranks needs spec.template.spec.subdomain (the headless Service that gives rank 0 a DNS name)');
+    else if (!svc || svc.spec.clusterIP !== 'None') say(job, `subdomain ${pod.subdomain} must name a headless Service (clusterIP: None) in the same set`);
+    else if (!matches(svc.spec.selector, (job.spec.template.metadata || {}).labels || {})) say(svc, `its selector does not match the pods of Job/${name}`);
+    for (const c of pod.containers || []) {
+      const env = envOf(c);
+      const value = (k) => (env.get(k) || {}).value;
+      if (value('MASTER_ADDR') !== `${name}-0.${pod.subdomain}`) say(job, `container ${c.name}: MASTER_ADDR must be ${name}-0.${pod.subdomain} (rank 0's pod), not ${value('MASTER_ADDR')}`);
+      if (String(value('WORLD_SIZE')) !== String(job.spec.completions)) say(job, `container ${c.name}: WORLD_SIZE ${value('WORLD_SIZE')} must equal completions ${job.spec.completions}`);
+      const rank = ((env.get('RANK') || {}).valueFrom || {}).fieldRef || {};
+      if (rank.fieldPath !== "metadata.annotations['batch.kubernetes.io/job-completion-index']") say(job, `container ${c.name}: RANK must come from the job-completion-index annotation`);
+      const port = Number(value('MASTER_PORT'));
+      if (!(port > 0) || !(c.ports || []).some((p) => p.containerPort === port)) say(job, `container ${c.name}: MASTER_PORT ${value('MASTER_PORT')} must be one of its container ports`);
+      if (svc && !(svc.spec.ports || []).some((p) => p.port === port)) say(svc, `no port ${port} (MASTER_PORT)`);
+      needsTimeout(job, c);
+    }
+  }
+  for (const job of objects.filter((o) => o.kind === 'PyTorchJob')) {
+    const specs = job.spec.pytorchReplicaSpecs || {};
+    if (!specs.Master || specs.Master.replicas !== 1) say(job, 'exactly one Master replica (rank 0: it serves the rendezvous store)');
+    for (const [type, r] of Object.entries(specs)) {
+      const containers = ((r.template || {}).spec || {}).containers || [];
+      if (!containers.some((c) => c.name === 'pytorch')) say(job, `${type}: the training container must be named pytorch (the operator sets MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK in it)`);
+      for (const c of containers) {
+        for (const k of ['MASTER_ADDR', 'MASTER_PORT', 'WORLD_SIZE', 'RANK']) {
+          if (envOf(c).has(k)) say(job, `${type}: container ${c.name} sets ${k}, which the operator sets`);
+        }
+        if (type === 'Master' && c.name === 'pytorch' && !(c.ports || []).some((p) => p.name === 'pytorchjob-port')) say(job, 'Master: the pytorch container needs the port named pytorchjob-port (MASTER_PORT)');
+        needsTimeout(job, c);
+      }
     }
   }
   return problems;

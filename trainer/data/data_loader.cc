@@ -120,7 +120,8 @@ class DataLoader::Impl {
     batch.hq.resize(n * 3 * plane);
     batch.labels.resize(n * plane);
     for (int j = 0; j < n; ++j) {
-      const int64_t position = number * n + j;
+      const int64_t position =
+          (number * options_.num_shards + options_.shard_index) * n + j;
       int64_t index = (*EpochOrder(position / size))[position % size];
       absl::StatusOr<FaceSample> sample = GetWithRetries(&index);
       if (!sample.ok()) return sample.status();
@@ -214,14 +215,16 @@ absl::StatusOr<std::unique_ptr<DataLoader>> DataLoader::Create(
   }
   if (options.batch_size < 1 || options.num_workers < 0 ||
       options.prefetch_batches < 1 || options.max_failures < 1 ||
-      options.first_batch < 0) {
+      options.first_batch < 0 || options.num_shards < 1 ||
+      options.shard_index < 0 || options.shard_index >= options.num_shards) {
     return absl::InvalidArgumentError(absl::StrCat(
         "DataLoader options: batch_size = ", options.batch_size,
         ", num_workers = ", options.num_workers, ", prefetch_batches = ",
         options.prefetch_batches, ", max_failures = ", options.max_failures,
-        ", first_batch = ", options.first_batch,
+        ", first_batch = ", options.first_batch, ", shard ",
+        options.shard_index, " of ", options.num_shards,
         "; expected batch_size >= 1, num_workers >= 0, prefetch_batches >= 1, "
-        "max_failures >= 1, first_batch >= 0"));
+        "max_failures >= 1, first_batch >= 0, 0 <= shard_index < num_shards"));
   }
   absl::StatusOr<DegradationPipeline> pipeline =
       DegradationPipeline::Create(options.degradation);

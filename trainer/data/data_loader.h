@@ -7,6 +7,14 @@
 // whatever the number of workers, and a face seen again in a later epoch
 // gets a fresh degradation.
 //
+// Sharding (data-parallel training): with num_shards = W, shard r's batch
+// b holds stream positions (b * W + r) * batch_size + j, i.e. the r-th
+// slice of global batch b of W * batch_size faces. The W shards are
+// disjoint, together cover every epoch exactly as one loader with the
+// global batch size does, and depend only on the seed, so W ranks with
+// batch B see the same faces with the same degradations as one process
+// with batch W * B.
+//
 // Workers build whole batches ahead of the consumer, at most
 // prefetch_batches beyond the batch the consumer asks for next; Next()
 // hands them out in order. With num_workers = 0, Next() builds the batch on
@@ -49,6 +57,9 @@ class DataLoader {
     // The number of the first batch Next() returns; a resumed run passes
     // the step it resumes at and continues the same stream. Default: 0.
     int64_t first_batch = 0;
+    // This loader's shard (see above). Default: 1 shard, index 0.
+    int num_shards = 1;
+    int shard_index = 0;
   };
 
   // `dataset` is borrowed and must outlive the loader. InvalidArgument for

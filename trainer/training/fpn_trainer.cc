@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -9,12 +10,16 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "core/model/face_parsing_net.h"
 #include "core/model/safetensors.h"
 #include "core/model/state_dict.h"
 #include "core/repository/file_util.h"
 #include "core/status/model_status_conversion.h"
 #include "nlohmann/json.hpp"
+#include "trainer/distributed/gradient_all_reducer.h"
+#include "trainer/distributed/sync_batch_norm.h"
 
 namespace facet {
 
@@ -26,6 +31,7 @@ struct FpnTrainer::Impl {
   torch::Device device{torch::kCPU};
   FaceParsingNet net{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer;
+  std::unique_ptr<GradientAllReducer> reducer;  // Only with a communicator.
   int64_t step = 0;
 
   double LearningRateAt(int64_t step_index) const {
@@ -80,6 +86,19 @@ auto CatchTorch(const char* what, Fn&& fn) -> decltype(fn()) {
 
 }  // namespace
 
+absl::StatusOr<std::string> ResolveTrainingDevice(const std::string& device,
+                                                  int local_rank) {
+  if (device != "auto" && !device.empty()) return device;
+  if (!torch::cuda::is_available()) return std::string("cpu");
+  const int count = static_cast<int>(torch::cuda::device_count());
+  if (local_rank >= count) {
+    return absl::FailedPreconditionError(absl::StrCat("LOCAL_RANK=", local_rank,
+                                                      " but this machine has ",
+                                                      count, " CUDA devices"));
+  }
+  return absl::StrCat("cuda:", local_rank);
+}
+
 absl::StatusOr<std::unique_ptr<FpnTrainer>> FpnTrainer::Create(
     const FpnTrainerOptions& options, const RawTensorMap* init_weights) {
   absl::Status valid = ToAbslStatus(options.config.Validate());
@@ -108,6 +127,11 @@ absl::StatusOr<std::unique_ptr<FpnTrainer>> FpnTrainer::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("--device=", dev, ": expected auto, cpu, cuda or cuda:N"));
   }
+  if (options.micro_batch_size < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--micro_batch_size=", options.micro_batch_size,
+                     ": expected >= 0 (0 = whole batch)"));
+  }
   if (options.threads > 0) torch::set_num_threads(options.threads);
   return CatchTorch("building the trainer", [&]() -> absl::StatusOr<std::unique_ptr<FpnTrainer>> {
     torch::manual_seed(options.seed);
@@ -118,6 +142,16 @@ absl::StatusOr<std::unique_ptr<FpnTrainer>> FpnTrainer::Create(
     }
     impl->net->to(impl->device);
     impl->net->train();
+    if (options.communicator != nullptr) {
+      auto reducer = GradientAllReducer::Create(
+          options.communicator, impl->net->parameters(), options.bucket_bytes);
+      if (!reducer.ok()) return reducer.status();
+      impl->reducer = *std::move(reducer);
+      if (options.sync_batch_norm) {
+        impl->net->SetBatchNormOverride(
+            MakeSyncBatchNorm(options.communicator));
+      }
+    }
     impl->optimizer = std::make_unique<torch::optim::Adam>(
         impl->net->parameters(), torch::optim::AdamOptions(options.learning_rate)
                                      .betas({options.beta1, options.beta2}));
@@ -140,32 +174,72 @@ absl::StatusOr<StepResult> FpnTrainer::Step(const TrainingBatch& batch) {
     const double lr = m.LearningRateAt(m.step);
     m.SetLearningRate(lr);
     m.net->train();
-    torch::Tensor lq = m.ImagesToTensor(batch.lq, batch.batch_size, batch.image_size);
-    torch::Tensor hq = m.ImagesToTensor(batch.hq, batch.batch_size, batch.image_size);
-    torch::Tensor labels = m.LabelsToTensor(batch);
-    auto [logits, image] = m.net->forward(lq);
-    if (logits.size(2) != batch.image_size) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the network's output is ", logits.size(2), " px but targets are ", batch.image_size,
-          " px (out_size must equal in_size for training)"));
+    const int64_t n = batch.batch_size, size = batch.image_size;
+    const int64_t micro = m.options.micro_batch_size > 0
+                              ? std::min<int64_t>(m.options.micro_batch_size, n)
+                              : n;
+    const int64_t image_values = 3 * size * size, label_values = size * size;
+    m.optimizer->zero_grad();
+    // Per micro-batch: forward, loss scaled by its share, backward (the
+    // gradients accumulate); the reducer all-reduces during the last one.
+    std::vector<double> sums = {0, 0, 0};  // loss, parsing, pixel: batch means.
+    for (int64_t start = 0; start < n; start += micro) {
+      const int64_t k = std::min(micro, n - start);
+      const double share = double(k) / n;
+      auto images = [&](const std::vector<float>& planes) {
+        return torch::from_blob(
+                   const_cast<float*>(planes.data()) + start * image_values,
+                   {k, 3, size, size}, torch::kFloat32)
+            .to(m.device);
+      };
+      torch::Tensor lq = images(batch.lq), hq = images(batch.hq);
+      torch::Tensor labels =
+          torch::from_blob(
+              const_cast<int64_t*>(batch.labels.data()) + start * label_values,
+              {k, size, size}, torch::kInt64)
+              .to(m.device);
+      auto [logits, image] = m.net->forward(lq);
+      if (logits.size(2) != size) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the network's output is ", logits.size(2), " px but targets are ",
+            size, " px (out_size must equal in_size for training)"));
+      }
+      torch::Tensor ce = F::cross_entropy(logits, labels);
+      torch::Tensor pixel = m.options.pixel_loss == PixelLoss::kL2
+                                ? F::mse_loss(image, hq)
+                                : F::l1_loss(image, hq);
+      torch::Tensor loss =
+          m.options.parsing_weight * ce + m.options.pixel_weight * pixel;
+      sums[0] += share * loss.item<double>();
+      sums[1] += share * ce.item<double>();
+      sums[2] += share * pixel.item<double>();
+      if (m.reducer && start + k >= n) m.reducer->Arm();
+      (loss * share).backward();
     }
-    torch::Tensor ce = F::cross_entropy(logits, labels);
-    torch::Tensor pixel = m.options.pixel_loss == PixelLoss::kL2 ? F::mse_loss(image, hq)
-                                                                 : F::l1_loss(image, hq);
-    torch::Tensor loss = m.options.parsing_weight * ce + m.options.pixel_weight * pixel;
+    if (m.reducer) {
+      absl::Status reduced = m.reducer->Finish();
+      if (!reduced.ok()) return reduced;
+    }
     StepResult r;
     r.step = m.step + 1;
-    r.loss = loss.item<double>();
-    r.parsing_loss = ce.item<double>();
-    r.pixel_loss = pixel.item<double>();
+    if (m.options.communicator != nullptr) {
+      // Every rank must agree to skip a non-finite step: a NaN anywhere
+      // makes the sums NaN everywhere.
+      absl::Status s =
+          m.options.communicator->AllReduceSum(&sums, "step losses");
+      if (!s.ok()) return s;
+      for (double& v : sums) v /= m.options.communicator->world_size();
+    }
+    r.loss = sums[0];
+    r.parsing_loss = sums[1];
+    r.pixel_loss = sums[2];
     r.learning_rate = lr;
     if (!std::isfinite(r.loss)) {
+      m.optimizer->zero_grad();
       return absl::DataLossError(
           absl::StrCat("non-finite loss ", r.loss, " at step ", r.step, " (parsing ",
                        r.parsing_loss, ", pixel ", r.pixel_loss, "); update skipped"));
     }
-    m.optimizer->zero_grad();
-    loss.backward();
     // The global gradient norm costs a pass over every gradient; it is
     // computed only when clipping is on (a finite loss almost always gives
     // finite gradients, and weights are checked before every publish).
@@ -182,6 +256,78 @@ absl::StatusOr<StepResult> FpnTrainer::Step(const TrainingBatch& batch) {
     ++m.step;
     return r;
   });
+}
+
+absl::Status FpnTrainer::BroadcastStateFromRank0() {
+  Impl& m = *impl_;
+  Communicator* c = m.options.communicator;
+  if (c == nullptr) return absl::OkStatus();
+  return CatchTorch("broadcasting the training state", [&]() -> absl::Status {
+    torch::NoGradGuard no_grad;
+    for (auto& p : m.net->named_parameters()) {
+      torch::Tensor t = p.value().detach();
+      absl::Status s = c->Broadcast(t, absl::StrCat("weights (", p.key(), ")"));
+      if (!s.ok()) return s;
+    }
+    for (auto& b : m.net->named_buffers()) {
+      torch::Tensor t = b.value();
+      absl::Status s = c->Broadcast(t, absl::StrCat("buffers (", b.key(), ")"));
+      if (!s.ok()) return s;
+    }
+    std::string bytes;
+    if (c->rank() == 0) {
+      torch::serialize::OutputArchive archive;
+      m.optimizer->save(archive);
+      std::ostringstream out;
+      archive.save_to(out);
+      bytes = absl::StrCat(m.step, "\n", out.str());
+    }
+    absl::Status s = c->BroadcastBytes(&bytes, "optimizer state");
+    if (!s.ok()) return s;
+    if (c->rank() != 0) {
+      const size_t newline = bytes.find('\n');
+      m.step = std::stoll(bytes.substr(0, newline));
+      std::istringstream in(bytes.substr(newline + 1));
+      torch::serialize::InputArchive archive;
+      archive.load_from(in, m.device);
+      m.optimizer->load(archive);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status FpnTrainer::CheckReplicasIdentical() {
+  Impl& m = *impl_;
+  Communicator* c = m.options.communicator;
+  if (c == nullptr) return absl::OkStatus();
+  double plain = 0, weighted = 0;
+  {
+    torch::NoGradGuard no_grad;
+    int64_t index = 0;
+    for (const auto& p : m.net->parameters()) {
+      torch::Tensor d = p.detach().to(torch::kFloat64);
+      plain += d.sum().item<double>();
+      weighted += (d * double(++index)).abs().sum().item<double>();
+    }
+  }
+  // Each rank fills its own slots; the sum gathers everyone's.
+  const int world = c->world_size();
+  std::vector<double> all(2 * world, 0.0);
+  all[2 * c->rank()] = plain;
+  all[2 * c->rank() + 1] = weighted;
+  absl::Status s = c->AllReduceSum(&all, "weight checksum");
+  if (!s.ok()) return s;
+  std::vector<std::string> differing;
+  for (int r = 1; r < world; ++r) {
+    if (all[2 * r] != all[0] || all[2 * r + 1] != all[1]) {
+      differing.push_back(absl::StrFormat("rank %d (%.17g)", r, all[2 * r]));
+    }
+  }
+  if (differing.empty()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(
+      "weights differ across ranks at step ", m.step, ": rank 0 checksum ",
+      absl::StrFormat("%.17g", all[0]), " vs ", absl::StrJoin(differing, ", "),
+      " (every rank must run the same build, flags and data)"));
 }
 
 absl::Status FpnTrainer::Evaluate(const TrainingBatch& batch, SegmentationMetrics* metrics) {

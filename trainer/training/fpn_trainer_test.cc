@@ -111,6 +111,80 @@ TEST(FpnTrainerTest, NonFiniteLossSkipsTheUpdate) {
   EXPECT_EQ(before->at("encoder.0.conv2d.weight").data, after->at("encoder.0.conv2d.weight").data);
 }
 
+// Two identical halves: each micro-batch has the full batch's BatchNorm
+// statistics, so gradient accumulation must reproduce the full-batch step
+// (up to float rounding) — the case where BatchNorm allows the comparison.
+TEST(FpnTrainerTest, MicroBatchesOfIdenticalHalvesMatchTheFullBatch) {
+  FpnTrainerOptions full_options = TinyOptions();
+  full_options.learning_rate = 1e-3;
+  FpnTrainerOptions micro_options = full_options;
+  micro_options.micro_batch_size = 2;
+  auto full = FpnTrainer::Create(full_options, nullptr);
+  auto micro = FpnTrainer::Create(micro_options, nullptr);
+  ASSERT_TRUE(full.ok() && micro.ok());
+  for (int step = 0; step < 4; ++step) {
+    TrainingBatch half = RandomBatch(2, 64, 40 + step);
+    TrainingBatch b = half;
+    b.batch_size = 4;
+    b.lq.insert(b.lq.end(), half.lq.begin(), half.lq.end());
+    b.hq.insert(b.hq.end(), half.hq.begin(), half.hq.end());
+    b.labels.insert(b.labels.end(), half.labels.begin(), half.labels.end());
+    auto a = (*full)->Step(b);
+    auto m = (*micro)->Step(b);
+    ASSERT_TRUE(a.ok() && m.ok());
+    EXPECT_NEAR(m->loss, a->loss, 1e-5 * a->loss) << "step " << step + 1;
+    EXPECT_NEAR(m->parsing_loss, a->parsing_loss, 1e-5 * a->parsing_loss);
+    EXPECT_NEAR(m->pixel_loss, a->pixel_loss, 1e-5 * a->pixel_loss);
+  }
+  auto wa = (*full)->Weights();
+  auto wm = (*micro)->Weights();
+  const auto& x = wa->at("encoder.0.conv2d.weight").data;
+  const auto& y = wm->at("encoder.0.conv2d.weight").data;
+  ASSERT_EQ(x.size(), y.size());
+  const float* fx = reinterpret_cast<const float*>(x.data());
+  const float* fy = reinterpret_cast<const float*>(y.data());
+  for (size_t i = 0; i < x.size() / 4; ++i)
+    EXPECT_NEAR(fx[i], fy[i], 2e-5) << i;
+}
+
+TEST(FpnTrainerTest, UnevenMicroBatchesReportTheBatchMean) {
+  // 3 faces in micro-batches of 2 and 1: the reported losses are the
+  // faces-weighted mean of what each micro-batch alone gives (the losses
+  // are computed before the update; BatchNorm sees the same micro-batches).
+  TrainingBatch b = RandomBatch(3, 64, 8);
+  auto slice = [&](int first, int n) {
+    TrainingBatch s;
+    s.batch_size = n;
+    s.image_size = 64;
+    const size_t image = 3 * 64 * 64, labels = 64 * 64;
+    s.lq.assign(b.lq.begin() + first * image,
+                b.lq.begin() + (first + n) * image);
+    s.hq.assign(b.hq.begin() + first * image,
+                b.hq.begin() + (first + n) * image);
+    s.labels.assign(b.labels.begin() + first * labels,
+                    b.labels.begin() + (first + n) * labels);
+    return s;
+  };
+  FpnTrainerOptions o = TinyOptions();
+  o.micro_batch_size = 2;
+  auto whole = FpnTrainer::Create(o, nullptr);
+  auto first = FpnTrainer::Create(TinyOptions(), nullptr);
+  auto second = FpnTrainer::Create(TinyOptions(), nullptr);
+  ASSERT_TRUE(whole.ok() && first.ok() && second.ok());
+  auto r = (*whole)->Step(b);
+  auto r1 = (*first)->Step(slice(0, 2));
+  auto r2 = (*second)->Step(slice(2, 1));
+  ASSERT_TRUE(r.ok() && r1.ok() && r2.ok()) << r.status();
+  const double expected = (2 * r1->loss + r2->loss) / 3;
+  EXPECT_NEAR(r->loss, expected, 1e-6 * expected);
+  EXPECT_NEAR(r->parsing_loss, (2 * r1->parsing_loss + r2->parsing_loss) / 3,
+              1e-6 * expected);
+  EXPECT_NEAR(r->pixel_loss, (2 * r1->pixel_loss + r2->pixel_loss) / 3,
+              1e-6 * expected);
+  o.micro_batch_size = -1;
+  EXPECT_TRUE(absl::IsInvalidArgument(FpnTrainer::Create(o, nullptr).status()));
+}
+
 TEST(FpnTrainerTest, MalformedBatchIsInvalidArgument) {
   auto t = FpnTrainer::Create(TinyOptions(), nullptr);
   TrainingBatch b = RandomBatch(1, 64, 3);

@@ -33,18 +33,32 @@ struct TrainingMetrics::Impl {
 namespace {
 
 prometheus::Gauge* Gauge(prometheus::Registry& r, const std::string& name,
-                         const std::string& help, const prometheus::Labels& labels = {}) {
-  return &prometheus::BuildGauge().Name(name).Help(help).Register(r).Add(labels);
+                         const std::string& help,
+                         const prometheus::Labels& rank) {
+  return &prometheus::BuildGauge()
+              .Name(name)
+              .Help(help)
+              .Labels(rank)
+              .Register(r)
+              .Add({});
 }
 
 prometheus::Counter* Counter(prometheus::Registry& r, const std::string& name,
-                             const std::string& help) {
-  return &prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+                             const std::string& help,
+                             const prometheus::Labels& rank) {
+  return &prometheus::BuildCounter()
+              .Name(name)
+              .Help(help)
+              .Labels(rank)
+              .Register(r)
+              .Add({});
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Create(int port) {
+absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Create(
+    int port, int rank) {
+  const prometheus::Labels l = {{"rank", absl::StrCat(rank)}};
   auto impl = std::make_unique<Impl>();
   try {
     impl->exposer = std::make_unique<prometheus::Exposer>(absl::StrCat("0.0.0.0:", port));
@@ -53,38 +67,45 @@ absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Create(int por
         absl::StrCat("cannot serve metrics on port ", port, ": ", e.what()));
   }
   prometheus::Registry& r = *impl->registry;
-  impl->step = Gauge(r, "facet_trainer_step", "Training steps completed.");
+  impl->step = Gauge(r, "facet_trainer_step", "Training steps completed.", l);
   auto& loss = prometheus::BuildGauge()
                    .Name("facet_trainer_loss")
                    .Help("Training loss of the last step, by part.")
+                   .Labels(l)
                    .Register(r);
   impl->loss_total = &loss.Add({{"part", "total"}});
   impl->loss_parsing = &loss.Add({{"part", "parsing"}});
   impl->loss_pixel = &loss.Add({{"part", "pixel"}});
-  impl->learning_rate = Gauge(r, "facet_trainer_learning_rate", "Current learning rate.");
-  impl->images_per_second =
-      Gauge(r, "facet_trainer_images_per_second", "Training throughput (images/s).");
-  impl->data_wait = Gauge(r, "facet_trainer_data_wait_ratio",
-                          "Fraction of wall time the training loop waited for data.");
-  impl->val_miou = Gauge(r, "facet_trainer_validation_miou", "Last validation mean IoU.");
-  impl->published_version =
-      Gauge(r, "facet_trainer_published_version", "Last version published (0 = none).");
+  impl->learning_rate =
+      Gauge(r, "facet_trainer_learning_rate", "Current learning rate.", l);
+  impl->images_per_second = Gauge(r, "facet_trainer_images_per_second",
+                                  "Training throughput (images/s).", l);
+  impl->data_wait =
+      Gauge(r, "facet_trainer_data_wait_ratio",
+            "Fraction of wall time the training loop waited for data.", l);
+  impl->val_miou =
+      Gauge(r, "facet_trainer_validation_miou", "Last validation mean IoU.", l);
+  impl->published_version = Gauge(r, "facet_trainer_published_version",
+                                  "Last version published (0 = none).", l);
   impl->publish_failures = &prometheus::BuildCounter()
                                 .Name("facet_trainer_publish_failures_total")
                                 .Help("Publishes that failed, by reason (no_space, read_only, "
                                       "permission, non_finite, other); training goes on.")
+                                .Labels(l)
                                 .Register(r);
   impl->checkpoint_failures = &prometheus::BuildCounter()
                                    .Name("facet_trainer_checkpoint_failures_total")
                                    .Help("Training-state checkpoints that failed, by reason; "
                                          "the previous checkpoint stays.")
+                                   .Labels(l)
                                    .Register(r);
   for (const char* reason : kWriteFailureReasons) {
     impl->publish_failures->Add({{"reason", reason}});
     impl->checkpoint_failures->Add({{"reason", reason}});
   }
-  impl->skipped_steps = Counter(r, "facet_trainer_skipped_steps_total",
-                                "Steps skipped for a non-finite loss or gradient.");
+  impl->skipped_steps =
+      Counter(r, "facet_trainer_skipped_steps_total",
+              "Steps skipped for a non-finite loss or gradient.", l);
   impl->exposer->RegisterCollectable(impl->registry);
   return std::unique_ptr<TrainingMetrics>(new TrainingMetrics(std::move(impl)));
 }

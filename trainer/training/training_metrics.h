@@ -15,8 +15,11 @@ namespace facet {
 class TrainingMetrics {
  public:
   // Serves /metrics on `port` on all interfaces (0 picks a free port; see
-  // port()). Unavailable if the port cannot be bound.
-  static absl::StatusOr<std::unique_ptr<TrainingMetrics>> Create(int port);
+  // port()). Every series carries the label rank="<rank>" (the
+  // data-parallel rank; 0 when training alone). Unavailable if the port
+  // cannot be bound.
+  static absl::StatusOr<std::unique_ptr<TrainingMetrics>> Create(int port,
+                                                                 int rank = 0);
   ~TrainingMetrics();
 
   int port() const;
