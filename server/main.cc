@@ -37,6 +37,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "opencv2/core/utility.hpp"
 #include "server/batching/batcher.h"
 #include "server/health/health_reporter.h"
 #include "server/manager/model_manager.h"
@@ -251,6 +252,13 @@ int Serve(absl::Time main_start) {
     intra_op = std::max(1, cores / std::max(1, execution_threads));
   }
   const std::string host = absl::GetFlag(FLAGS_host);
+  // OpenCV's own thread pool off: image work runs on the calling gRPC
+  // thread, as the io_threads budget above assumes. With the pool on, every
+  // new thread that calls a parallel OpenCV function (cvtColor in decoding)
+  // keeps about 850 bytes of OpenCV thread-local data until exit, and gRPC's
+  // sync server starts new threads all the time under load: resident memory
+  // grew by about 400 bytes per request (issue 14, docs/operations.md).
+  cv::setNumThreads(0);
 
   // Signals are taken by one thread with sigwait; block them everywhere
   // before any thread starts.
