@@ -90,6 +90,13 @@ absl::Status FaceServiceImpl::Submit(
         "no model version is loaded yet; retry later (check the server log "
         "for load errors)");
   }
+  // Admission before any work: under overload the excess is refused in
+  // microseconds instead of queueing for the decoder and the CPU.
+  absl::Status reserved = options_.batcher->Reserve();
+  if (!reserved.ok()) {
+    options_.metrics->CountRejection("queue_full");
+    return reserved;
+  }
   auto original = std::make_shared<cv::Mat>();
   auto task = std::make_unique<ParseTask>();
   {
@@ -97,6 +104,7 @@ absl::Status FaceServiceImpl::Submit(
     absl::StatusOr<cv::Mat> decoded =
         DecodeRequestImage(image, options_.limits);
     if (!decoded.ok()) {
+      options_.batcher->CancelReservation();
       options_.metrics->CountRejection("invalid_input");
       return decoded.status();
     }
@@ -121,7 +129,8 @@ absl::Status FaceServiceImpl::Submit(
     job->task = std::move(finished);
     done(std::move(job));
   };
-  absl::Status status = options_.batcher->Enqueue(std::move(task));
+  absl::Status status =
+      options_.batcher->Enqueue(std::move(task), /*reserved=*/true);
   if (absl::IsResourceExhausted(status)) {
     options_.metrics->CountRejection("queue_full");
   } else if (!status.ok()) {
