@@ -432,13 +432,22 @@ int Serve(absl::Time main_start) {
     LOG(INFO) << "event=draining signal=" << signal
               << " delay_ms=" << absl::GetFlag(FLAGS_drain_delay_ms)
               << " grace_ms=" << absl::GetFlag(FLAGS_drain_grace_ms);
-    health.SetDraining();
-    absl::SleepFor(absl::Milliseconds(absl::GetFlag(FLAGS_drain_delay_ms)));
+    // During the drain delay the service answers new requests UNAVAILABLE
+    // while load balancers notice NOT_SERVING. Without a delay there is no
+    // such window: Shutdown alone refuses new calls, and requests already
+    // received but not yet at the handler (waiting for a gRPC thread) are
+    // in flight and must complete, not be refused as "draining".
+    const int delay_ms = absl::GetFlag(FLAGS_drain_delay_ms);
+    if (delay_ms > 0) {
+      health.SetDraining();
+      absl::SleepFor(absl::Milliseconds(delay_ms));
+    }
     // Waits for in-flight RPCs (and so their queued tasks) up to the grace
     // period, then cancels what is left.
     server->Shutdown(
         std::chrono::system_clock::now() +
         std::chrono::milliseconds(absl::GetFlag(FLAGS_drain_grace_ms)));
+    health.SetDraining();
   });
   server->Wait();
   signal_thread.join();
