@@ -1,0 +1,45 @@
+// Issue 14's reliability scenarios in their reduced form (the suite; about
+// two minutes on two loaded cores). The full forms are
+// reliability_long_test.cc (`./facet test --long`). See scenarios.h.
+#include "gtest/gtest.h"
+#include "tests/reliability/scenarios.h"
+
+namespace facet {
+namespace reliability {
+namespace {
+
+NetConfig Tiny() { return NetConfigPreset("tiny").value(); }
+
+TEST(ReliabilityTest, ReloadSoakTenCycles) {
+  SoakScale scale;
+  scale.name = "soak_reduced";
+  scale.config = Tiny();
+  scale.reloads = 10;
+  RunReloadSoak(scale);
+}
+
+TEST(ReliabilityTest, OverloadIsRefusedFastAndRecovers) {
+  OverloadScale scale;
+  scale.name = "overload_reduced";
+  scale.config = Tiny();
+  scale.overload_window = absl::Seconds(6);
+  RunOverload(scale);
+}
+
+TEST(ReliabilityTest, SigtermUnderLoadDrains) {
+  CrashScale scale;
+  scale.name = "crash_reduced";
+  scale.config = Tiny();
+  RunSigtermUnderLoad(scale);
+}
+
+TEST(ReliabilityTest, KillsWhilePublishingAndServingLoseNothing) {
+  CrashScale scale;
+  scale.name = "crash_reduced";
+  scale.config = Tiny();
+  RunKillsWhilePublishingAndServing(scale);
+}
+
+}  // namespace
+}  // namespace reliability
+}  // namespace facet
