@@ -177,9 +177,9 @@ void PacedClients::RunClient(int index) {
     }
     --in_flight_;
     // Paced: the next call at its slot, at once while behind schedule
-    // (making up at most one second, as a real client's queue would).
+    // (making up at most five seconds, as a real client's queue would).
     next = std::max(next + absl::Microseconds(interval_us_.load()),
-                    absl::Now() - absl::Seconds(1));
+                    absl::Now() - absl::Seconds(5));
   }
 }
 

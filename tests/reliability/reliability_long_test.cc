@@ -17,6 +17,7 @@ TEST(ReliabilityLongTest, ReloadSoakFiftyCycles) {
   scale.reloads = 50;
   scale.capacity_window = absl::Seconds(5);
   scale.hold = absl::Seconds(2);
+  scale.strict = true;
   RunReloadSoak(scale);
 }
 
