@@ -28,8 +28,9 @@ namespace reliability {
 // non-finite weights, wrong configuration, non-finite outputs in turn).
 // Zero failed calls, per-client versions never go back, every broken
 // version refused and listed, resident memory after the last cycle within
-// `max_rss_growth` of after the first (each the lower reading of two
-// consecutive cycles), facet's threads and the descriptors unchanged.
+// `max_rss_growth` of after the first (each the lowest reading of the first
+// and last max(2, reloads/10) cycles), facet's threads and the descriptors
+// unchanged.
 struct SoakScale {
   std::string name;  // In the figures line.
   NetConfig config;
