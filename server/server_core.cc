@@ -143,12 +143,20 @@ void ServerCore::Drain(int signal) {
   LOG(INFO) << "event=draining signal=" << signal
             << " delay_ms=" << absl::ToInt64Milliseconds(options_.drain_delay)
             << " grace_ms=" << absl::ToInt64Milliseconds(options_.drain_grace);
-  health_->SetDraining();
-  absl::SleepFor(options_.drain_delay);
+  // During the drain delay the service answers new requests UNAVAILABLE
+  // while load balancers notice NOT_SERVING. Without a delay there is no
+  // such window: Shutdown alone refuses new calls, and requests already
+  // received but not yet at the handler (waiting for a gRPC thread) are in
+  // flight and must complete, not be refused as "draining" (issue 14).
+  if (options_.drain_delay > absl::ZeroDuration()) {
+    health_->SetDraining();
+    absl::SleepFor(options_.drain_delay);
+  }
   // Waits for in-flight RPCs (and so their queued tasks) up to the grace
   // period, then cancels what is left.
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(options_.drain_grace));
+  health_->SetDraining();
 }
 
 void ServerCore::Stop() {

@@ -65,9 +65,27 @@ bool Batcher::alive() const {
   return running_.load() == options_.execution_threads;
 }
 
-absl::Status Batcher::Enqueue(std::unique_ptr<ParseTask> task) {
+absl::Status Batcher::Reserve() {
+  const int capacity = options_.max_queue_size;
+  int held = reserved_.load();
+  do {
+    if (held + static_cast<int>(queue_.size()) >= capacity) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the batch queue is full (", capacity,
+          " requests waiting or being prepared, --max_queue_size=", capacity,
+          "); retry later"));
+    }
+  } while (!reserved_.compare_exchange_weak(held, held + 1));
+  return absl::OkStatus();
+}
+
+void Batcher::CancelReservation() { --reserved_; }
+
+absl::Status Batcher::Enqueue(std::unique_ptr<ParseTask> task, bool reserved) {
   task->enqueued = options_.clock->Now();
   absl::Status status = queue_.Push(task);
+  // Queued (or refused), the task no longer needs its reservation.
+  if (reserved) --reserved_;
   if (options_.metrics) {
     options_.metrics->SetQueueDepth(static_cast<int64_t>(queue_.size()));
   }

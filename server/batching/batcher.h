@@ -10,8 +10,8 @@
 // callback. Decoding happens before Enqueue and encoding after `done`, on
 // other threads, so these threads only run the network.
 //
-// Thread safety: Enqueue, AddRequestsInFlight, queue_depth and alive may be
-// called concurrently.
+// Thread safety: Reserve, CancelReservation, Enqueue, AddRequestsInFlight,
+// queue_depth and alive may be called concurrently.
 #ifndef FACET_SERVER_BATCHING_BATCHER_H_
 #define FACET_SERVER_BATCHING_BATCHER_H_
 
@@ -65,10 +65,20 @@ class Batcher {
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
+  // Admission control: reserves a place in the queue for a request before
+  // any work is spent on it (decoding), so that overload is refused at once
+  // rather than after waiting for the CPU: ResourceExhausted (naming
+  // --max_queue_size) when the queued tasks plus the places reserved reach
+  // max_queue_size. A reservation ends with Enqueue(task, /*reserved=*/true)
+  // or CancelReservation() (the request failed before being queued).
+  absl::Status Reserve();
+  void CancelReservation();
+
   // Hands `task` to the batcher; its `done` will be called exactly once.
-  // ResourceExhausted if the queue is full, Unavailable after Stop(); the
-  // task is destroyed without calling `done` then.
-  absl::Status Enqueue(std::unique_ptr<ParseTask> task);
+  // `reserved`: the caller holds a place from Reserve(), which the task now
+  // takes. ResourceExhausted if the queue is full, Unavailable after
+  // Stop(); the task is destroyed without calling `done` then.
+  absl::Status Enqueue(std::unique_ptr<ParseTask> task, bool reserved = false);
 
   // Counts requests the caller is handling (decoding, queued, computing,
   // encoding): +1 when one arrives, -1 when it is answered. Only read with
@@ -95,6 +105,7 @@ class Batcher {
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
   std::atomic<int> requests_in_flight_{0};
+  std::atomic<int> reserved_{0};  // Places held by Reserve(), not yet queued.
 };
 
 }  // namespace facet

@@ -278,5 +278,54 @@ TEST(BatcherTest, FinishedTaskDoesNotKeepTheVersionLoaded) {
   EXPECT_TRUE(finished[0]->status.ok());
 }
 
+// Admission: places reserved before decoding count toward --max_queue_size
+// with the queued tasks, so the excess is refused before any work; a
+// cancelled reservation or a queued task's place is given back.
+TEST(BatcherTest, ReservationsCountTowardTheQueueBound) {
+  testing::FakeClock clock;
+  Served served = MakeModel(8);
+  BatcherOptions options;
+  options.clock = &clock;
+  options.max_batch_size = 8;
+  options.max_queue_size = 3;
+  options.max_queue_delay = absl::Seconds(30);  // Tasks stay queued.
+  options.model_provider = [model = served.model] { return model; };
+  auto batcher = Batcher::Create(options);
+  ASSERT_TRUE(batcher.ok()) << batcher.status();
+  Batcher& b = **batcher;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(b.Reserve().ok()) << i;
+  absl::Status full = b.Reserve();
+  EXPECT_TRUE(absl::IsResourceExhausted(full)) << full;
+  EXPECT_NE(full.message().find("--max_queue_size=3"), std::string::npos)
+      << full;
+  b.CancelReservation();
+  ASSERT_TRUE(b.Reserve().ok());
+  // Two reserved places become queued tasks: still three places taken.
+  absl::BlockingCounter counter(2);
+  absl::Mutex mu;
+  std::vector<std::unique_ptr<ParseTask>> finished;
+  for (int i = 0; i < 2; ++i) {
+    auto task = std::make_unique<ParseTask>();
+    task->input = cv::Mat(kSide, kSide, CV_8UC3, cv::Scalar(1, 2, 3));
+    task->done = [&](std::unique_ptr<ParseTask> t) {
+      {
+        absl::MutexLock lock(&mu);
+        finished.push_back(std::move(t));
+      }
+      counter.DecrementCount();
+    };
+    ASSERT_TRUE(b.Enqueue(std::move(task), /*reserved=*/true).ok());
+  }
+  EXPECT_EQ(b.queue_depth(), 2u);
+  EXPECT_TRUE(absl::IsResourceExhausted(b.Reserve()));
+  b.CancelReservation();
+  EXPECT_TRUE(b.Reserve().ok());
+  b.CancelReservation();
+  b.Stop();  // Runs the queued tasks.
+  counter.Wait();
+  absl::MutexLock lock(&mu);
+  for (const auto& task : finished) EXPECT_TRUE(task->status.ok());
+}
+
 }  // namespace
 }  // namespace facet

@@ -1,5 +1,7 @@
 #include "server/manager/model_loader.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -168,11 +170,30 @@ BatchChoice ChooseBatchSize(const FaceEngine& engine,
   return choice;
 }
 
-}  // namespace
+// Hands the memory freed so far back to the system. glibc keeps freed heap
+// memory for reuse, and a version is tens to hundreds of MB of tensors,
+// workspaces and kernels freed at once: the next version's allocations,
+// differently sized and interleaved with request traffic, do not refill
+// those holes exactly, so without this resident memory ratchets up reload
+// after reload while live memory stays flat (issue 14; docs/operations.md
+// has the figures). Costs milliseconds, once per version freed.
+void ReturnFreedMemory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
 
-absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
-                                      const std::string& name, int64_t version,
-                                      const ModelLoaderOptions& options) {
+// The deleter of every ModelHandle: the version's memory goes back to the
+// system with it (on whichever thread drops the last handle).
+void FreeVersion(const ServableModel* model) {
+  delete model;
+  ReturnFreedMemory();
+}
+
+absl::StatusOr<ModelHandle> LoadModelOnce(const std::string& path,
+                                          const std::string& name,
+                                          int64_t version,
+                                          const ModelLoaderOptions& options) {
   absl::StatusOr<LoadedWeights> weights = LoadWeights(path, options.input_size);
   if (!weights.ok()) return weights.status();
   EngineOptions engine_options;
@@ -215,7 +236,7 @@ absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
     ran.insert(batch);
   }
 
-  auto model = std::make_shared<ServableModel>();
+  auto model = std::make_unique<ServableModel>();
   model->name = name;
   model->version = version;
   model->source = path;
@@ -226,7 +247,19 @@ absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
   model->batch_throughput = std::move(choice.throughput);
   model->batch_search_end = std::move(choice.end_reason);
   model->warmup_seconds = absl::ToDoubleSeconds(absl::Now() - warm_start);
-  return ModelHandle(std::move(model));
+  return ModelHandle(model.release(), FreeVersion);
+}
+
+}  // namespace
+
+absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
+                                      const std::string& name, int64_t version,
+                                      const ModelLoaderOptions& options) {
+  absl::StatusOr<ModelHandle> model =
+      LoadModelOnce(path, name, version, options);
+  // A refused version may have been built and warmed before it failed.
+  if (!model.ok()) ReturnFreedMemory();
+  return model;
 }
 
 }  // namespace facet

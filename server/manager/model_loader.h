@@ -19,6 +19,10 @@
 // a 2-core CPU runs the golden face and a batch of 2 (three images' worth),
 // plus batch 1 again if batch 2 seemed to pay.
 //
+// Memory: when the last handle to a loaded version is dropped, or a load
+// fails, the freed memory is handed back to the system at once
+// (malloc_trim), so reloads do not ratchet resident memory up.
+//
 // Thread safety: LoadModel is thread-safe; it is slow (seconds for the
 // published model) and must not be called under a lock.
 #ifndef FACET_SERVER_MANAGER_MODEL_LOADER_H_

@@ -95,6 +95,13 @@ absl::Status FaceServiceImpl::Submit(
     }
     size = static_cast<int>(model->config.in_size);
   }
+  // Admission before any work: under overload the excess is refused in
+  // microseconds instead of queueing for the decoder and the CPU.
+  absl::Status reserved = options_.batcher->Reserve();
+  if (!reserved.ok()) {
+    options_.metrics->CountRejection("queue_full");
+    return reserved;
+  }
   auto original = std::make_shared<cv::Mat>();
   auto task = std::make_unique<ParseTask>();
   {
@@ -102,6 +109,7 @@ absl::Status FaceServiceImpl::Submit(
     absl::StatusOr<cv::Mat> decoded =
         DecodeRequestImage(image, options_.limits);
     if (!decoded.ok()) {
+      options_.batcher->CancelReservation();
       options_.metrics->CountRejection("invalid_input");
       return decoded.status();
     }
@@ -124,7 +132,8 @@ absl::Status FaceServiceImpl::Submit(
     job->task = std::move(finished);
     done(std::move(job));
   };
-  absl::Status status = options_.batcher->Enqueue(std::move(task));
+  absl::Status status =
+      options_.batcher->Enqueue(std::move(task), /*reserved=*/true);
   if (absl::IsResourceExhausted(status)) {
     options_.metrics->CountRejection("queue_full");
   } else if (!status.ok()) {

@@ -6,7 +6,8 @@
 //
 // Errors leave through ToGrpcStatus (grpc_status.h): INVALID_ARGUMENT for
 // bad input, UNAVAILABLE with no model or while draining,
-// RESOURCE_EXHAUSTED when the queue is full, DEADLINE_EXCEEDED when the
+// RESOURCE_EXHAUSTED when the queue is full (checked before decoding, see
+// Batcher::Reserve), DEADLINE_EXCEEDED when the
 // deadline passed before compute, CANCELLED when the client gave up.
 //
 // Thread safety: gRPC calls the handlers concurrently; that is supported.

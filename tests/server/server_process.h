@@ -59,6 +59,7 @@ class ServerProcess {
       absl::Duration timeout = absl::Seconds(60));
   ~ServerProcess();  // SIGKILLs the group if still running.
 
+  pid_t pid() const { return pid_; }
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
   std::string address() const;
