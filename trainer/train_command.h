@@ -1,7 +1,6 @@
 // `facet-trainer train`: trains the FPN on degraded faces, validates on the
 // held-out split, publishes versions into REPO/MODEL for the servers, and
 // checkpoints so that a killed or signalled run resumes exactly.
-// `facet-trainer evaluate`: the same validation for any weights.
 #ifndef FACET_TRAINER_TRAIN_COMMAND_H_
 #define FACET_TRAINER_TRAIN_COMMAND_H_
 
@@ -13,7 +12,6 @@ namespace facet {
 // Exit code: 0 done (also after SIGTERM/SIGINT, once the checkpoint is
 // saved), 1 failed, 2 bad usage.
 int RunTrainCommand(const std::vector<std::string>& args);
-int RunEvaluateCommand(const std::vector<std::string>& args);
 
 }  // namespace facet
 
