@@ -39,7 +39,7 @@ GROUPS = [("eyes", ["l_eye", "r_eye"]), ("brows", ["l_brow", "r_brow"]), ("nose"
 BEGIN, END = "<!-- fig10:begin -->", "<!-- fig10:end -->"
 
 # (preset, steps, batch, val_batches, seeds, picture faces)
-FULL = dict(preset="64,64,16,16,19,2,16,32", steps=500, batch=4, val_batches=16, seeds=3,
+FULL = dict(preset="64,64,16,16,19,2,16,32", steps=400, batch=4, val_batches=16, seeds=3,
             faces=4, lr=1.5e-3)
 QUICK = dict(preset="tiny", steps=6, batch=2, val_batches=1, seeds=2, faces=2, lr=1.5e-3)
 
@@ -90,7 +90,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="tiny smoke run (the suite's)")
     ap.add_argument("--data", default="synthetic", help="synthetic or celebamask-hq:ROOT")
     ap.add_argument("--seeds", type=int, help="seeds per recipe (default 3; quick 2)")
-    ap.add_argument("--steps", type=int, help="training steps per run (default 500)")
+    ap.add_argument("--steps", type=int, help="training steps per run (default 400)")
     ap.add_argument("--preset", help="network preset (default 64 px, base 16)")
     ap.add_argument("--batch_size", type=int, help="faces per step (default 4)")
     ap.add_argument("--val_batches", type=int, help="validation batches (default 16)")
