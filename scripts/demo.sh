@@ -7,7 +7,8 @@
 #   2. facet-server loads it; facet-client parses held-out faces through it;
 #   3. the trainer goes on and publishes version 2 while clients keep
 #      sending requests; the server switches with no failed request;
-#   4. it prints what happened and where the outputs are, then keeps serving
+#   4. it scores version 2 on the real Solvay 1927 faces (landmark parts);
+#   5. it prints what happened and where the outputs are, then keeps serving
 #      until Ctrl-C on a terminal (finishes by itself otherwise, or with
 #      --quick or CI=true).
 set -euo pipefail
@@ -95,10 +96,27 @@ echo "server now serves version 2: $([ $SWITCHED -eq 1 ] && echo yes || echo NO)
 echo "client requests during the switch: $REQUESTS, failed: $FAILURES"
 "$CLIENT" parse --target "$TARGET" --restored --out "$OUT/parsed-v2" "${FACES[@]}"
 
+# The real-face score: the Solvay 1927 faces (no training data) against the
+# parts dlib's 68 landmarks outline (docs/fidelity.md).
+REAL_SCORE="(no $SHARED/fixtures/solvay_1927.jpg)"
+if [ -f "$SHARED/fixtures/solvay_1927.jpg" ]; then
+  say "Scoring version 2 on real faces (Solvay 1927, parts from dlib's landmarks)"
+  if "$TRAINER" evaluate --weights "$OUT/repo/facet/2" \
+      --data "landmarks:$SHARED/fixtures/solvay_1927.jpg" --sheet "$OUT/real-faces-v2.png" \
+      > "$OUT/real-faces.txt" 2> "$OUT/real-faces.log"; then
+    cat "$OUT/real-faces.txt"
+    REAL_SCORE=$(grep -o 'mean_part_iou=[0-9.]*' "$OUT/real-faces.txt" | cut -d= -f2)
+    REAL_SCORE="$REAL_SCORE over $(grep -o 'faces=[0-9]*' "$OUT/real-faces.txt" | head -1 | cut -d= -f2) faces (see $OUT/real-faces-v2.png)"
+  else
+    cat "$OUT/real-faces.log"; REAL_SCORE="(failed: $OUT/real-faces.log)"
+  fi
+fi
+
 MIOU1=$(grep -o ' miou=[0-9.]*' "$OUT/train-1.log" | tail -1 | cut -d= -f2)
 MIOU2=$(grep -o ' miou=[0-9.]*' "$OUT/train-2.log" | tail -1 | cut -d= -f2)
 say "Done."
 echo "  validation mIoU:   version 1 $MIOU1, version 2 $MIOU2 (held-out synthetic faces)"
+echo "  real-face score:   mean part IoU $REAL_SCORE"
 echo "  model repository:  $OUT/repo/facet/{1,2}"
 echo "  held-out faces:    $OUT/faces/ (with their ground truth *.truth_color.png)"
 echo "  parsed by v1, v2:  $OUT/parsed-v1/, $OUT/parsed-v2/ (*.labels.png ids, *.color.png,"

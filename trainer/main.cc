@@ -11,6 +11,7 @@
 #include "core/engine/openmp_wait.h"
 #include "glog/logging.h"
 #include "trainer/degrade_command.h"
+#include "trainer/evaluate_command.h"
 #include "trainer/init_weights_command.h"
 #include "trainer/predict_command.h"
 #include "trainer/synth_faces_command.h"

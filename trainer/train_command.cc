@@ -357,44 +357,4 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   return exit_code;
 }
 
-int RunEvaluateCommand(const std::vector<std::string>& args) {
-  if (!args.empty() || absl::GetFlag(FLAGS_weights).empty()) {
-    std::cerr << "usage: facet-trainer evaluate --weights FILE|VERSION_DIR [--data D] "
-                 "[--val_batches N] [--batch_size N]\n";
-    return 2;
-  }
-  auto loaded = LoadWeights(absl::GetFlag(FLAGS_weights), absl::GetFlag(FLAGS_input_size));
-  if (!loaded.ok()) {
-    std::cerr << "error: " << loaded.status().message() << "\n";
-    return 1;
-  }
-  FpnTrainerOptions options;
-  options.config = loaded->config;
-  options.device = absl::GetFlag(FLAGS_device);
-  const int cores = UsableCores();
-  options.threads = NetworkThreads(absl::GetFlag(FLAGS_threads), cores);
-  LOG(INFO) << "threads: usable_cores=" << cores << " intra_op_threads=" << options.threads
-            << " loader_threads=0 openmp=\"" << OpenMpWaitSetting() << "\" (--threads)";
-  auto trainer = FpnTrainer::Create(options, &loaded->tensors);
-  if (!trainer.ok()) {
-    std::cerr << "error: " << trainer.status().message() << "\n";
-    return 1;
-  }
-  auto data = OpenFaceDataSource(absl::GetFlag(FLAGS_data), absl::GetFlag(FLAGS_seed));
-  if (!data.ok()) {
-    std::cerr << "error: " << data.status().message() << "\n";
-    return 1;
-  }
-  auto report = Validate(**trainer, *data->validation, absl::GetFlag(FLAGS_batch_size),
-                         absl::GetFlag(FLAGS_val_batches), absl::GetFlag(FLAGS_seed) + 7919);
-  if (!report.ok()) {
-    std::cerr << "error: " << report.status().message() << "\n";
-    return 1;
-  }
-  std::cout << "weights " << loaded->source << " (" << loaded->config.ToString() << ") on "
-            << data->validation->Describe() << "\n"
-            << report->ToTable(LabelNames());
-  return 0;
-}
-
 }  // namespace facet

@@ -1,7 +1,6 @@
 // `facet-trainer train`: trains the FPN on degraded faces, validates on the
 // held-out split, publishes versions into REPO/MODEL for the servers, and
 // checkpoints so that a killed or signalled run resumes exactly.
-// `facet-trainer evaluate`: the same validation for any weights.
 #ifndef FACET_TRAINER_TRAIN_COMMAND_H_
 #define FACET_TRAINER_TRAIN_COMMAND_H_
 
@@ -14,7 +13,6 @@ namespace facet {
 // saved), 1 failed, 2 bad usage (also a step estimated not to fit in the
 // memory the process may use: trainer/train_memory_check.h).
 int RunTrainCommand(const std::vector<std::string>& args);
-int RunEvaluateCommand(const std::vector<std::string>& args);
 
 }  // namespace facet
 

@@ -25,7 +25,9 @@ ABSL_FLAG(std::string, preset, "published",
           "(128 px, the demo's) or tiny (64 px, tests).");
 ABSL_FLAG(std::string, data, "synthetic",
           "Training data: synthetic (built-in procedural faces) or "
-          "celebamask-hq:ROOT (the CelebAMask-HQ folder).");
+          "celebamask-hq:ROOT (the CelebAMask-HQ folder); evaluate also takes "
+          "landmarks:IMAGE_OR_FOLDER (real photos scored against dlib's "
+          "68-landmark parts).");
 
 namespace facet {
 

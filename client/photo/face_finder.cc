@@ -193,6 +193,10 @@ absl::StatusOr<std::vector<FoundFace>> FaceFinder::Find(
         face.points[k] = cv::Point2f(p.x() / scale, p.y() / scale);
       }
       face.from_landmarks = true;
+      face.landmarks.reserve(shape.num_parts());
+      for (unsigned long k = 0; k < shape.num_parts(); ++k) {
+        face.landmarks.emplace_back(shape.part(k).x() / scale, shape.part(k).y() / scale);
+      }
     } else {
       face.points = PointsFromBox(face.box);
     }

@@ -49,6 +49,9 @@ struct FoundFace {
   int eyes = -1;     // Eyes the cascade found; -1 if not checked.
   std::array<cv::Point2f, 5> points;  // Spec order, photo pixels.
   bool from_landmarks = false;        // False: points estimated from the box.
+  // All 68 landmarks (iBUG 300-W order, photo pixels) when from_landmarks;
+  // empty otherwise.
+  std::vector<cv::Point2f> landmarks;
 };
 
 class FaceFinder {

@@ -71,28 +71,35 @@ struct Layout {
   double neck_w = 0, shoulder_y = 0;
 };
 
+// The layout follows the face a real photo gives once aligned to the spec's
+// five-point template (section 10: eye centres near (194, 245) and
+// (318, 245), nose base near (257, 339) in the 512 frame) with textbook
+// proportions around it (in inter-ocular distances, iod: face width ~2.1,
+// eye width ~0.4, nose width ~0.5, mouth width ~0.85, eyes to mouth ~1.15,
+// brow to nose base = nose base to chin). No real photo is measured.
 Layout DrawLayout(SampleRng& rng) {
   Layout layout;
-  layout.a = rng.Uniform(98, 122);
-  layout.b = rng.Uniform(layout.a * 1.2, layout.a * 1.38);
-  layout.cy = rng.Uniform(236, 256);
-  layout.jaw = rng.Uniform(0.05, 0.3);
+  layout.eye_dx = rng.Uniform(55, 68);
+  const double iod = 2 * layout.eye_dx;
+  layout.a = iod * rng.Uniform(0.95, 1.12);
+  layout.eye_y = rng.Uniform(236, 254);
+  layout.nose_base = layout.eye_y + iod * rng.Uniform(0.68, 0.84);
+  const double chin = layout.nose_base + iod * rng.Uniform(0.85, 1.05);
+  layout.b = rng.Uniform(layout.a * 1.28, layout.a * 1.42);
+  layout.cy = chin - layout.b;
+  layout.jaw = rng.Uniform(0.1, 0.35);
   layout.yaw = rng.Uniform(-0.1, 0.1) * layout.a;
-  layout.eye_y = layout.cy - layout.b * rng.Uniform(0.0, 0.12);
-  layout.eye_dx = layout.a * rng.Uniform(0.38, 0.48);
-  layout.eye_w = layout.a * rng.Uniform(0.3, 0.38);
+  layout.eye_w = iod * rng.Uniform(0.36, 0.46);
   layout.eye_up = layout.eye_w * rng.Uniform(0.2, 0.32);
   layout.eye_lo = layout.eye_w * rng.Uniform(0.13, 0.22);
-  layout.brow_gap = layout.eye_w * rng.Uniform(0.3, 0.55);
-  layout.brow_thick = rng.Uniform(4, 11);
+  layout.brow_gap = layout.eye_w * rng.Uniform(0.2, 0.5);
+  layout.brow_thick = rng.Uniform(8, 20);
   layout.brow_arch = rng.Uniform(0.05, 0.2);
   layout.nose_top = layout.eye_y + layout.eye_lo * 0.3;
-  layout.nose_base = layout.cy + layout.b * rng.Uniform(0.24, 0.34);
-  layout.nose_w = layout.a * rng.Uniform(0.32, 0.44);
-  const double chin = layout.cy + layout.b;
+  layout.nose_w = iod * rng.Uniform(0.42, 0.58);
   layout.mouth_y =
-      layout.nose_base + (chin - layout.nose_base) * rng.Uniform(0.36, 0.46);
-  layout.mouth_w = layout.a * rng.Uniform(0.55, 0.8);
+      layout.nose_base + (chin - layout.nose_base) * rng.Uniform(0.3, 0.42);
+  layout.mouth_w = iod * rng.Uniform(0.7, 0.95);
   layout.lip_up = layout.mouth_w * rng.Uniform(0.1, 0.17);
   layout.lip_lo = layout.mouth_w * rng.Uniform(0.13, 0.22);
   layout.smile = rng.Uniform(-3, 8);
@@ -100,10 +107,10 @@ Layout DrawLayout(SampleRng& rng) {
   layout.ear_w = layout.a * rng.Uniform(0.14, 0.19);
   layout.ear_h = layout.b * rng.Uniform(0.19, 0.25);
   layout.ear_y = (layout.eye_y + layout.nose_base) / 2 + rng.Uniform(-6, 6);
-  layout.hairline = layout.cy - layout.b * rng.Uniform(0.56, 0.72);
+  layout.hairline = layout.cy - layout.b * rng.Uniform(0.6, 0.85);
   layout.temple_y = layout.eye_y - layout.b * rng.Uniform(0.12, 0.25);
   layout.neck_w = layout.a * rng.Uniform(0.95, 1.25);
-  layout.shoulder_y = chin + rng.Uniform(22, 60);
+  layout.shoulder_y = chin + rng.Uniform(15, 45);
   return layout;
 }
 
@@ -202,7 +209,13 @@ struct FaceDrawing {
   void PaintNecklace();
   void PaintNeck();
   void PaintCloth();
+  // Image only (labels stay): shadows of eye sockets, nose and lip, and
+  // moustaches and beards on the skin (CelebAMask-HQ labels them skin).
+  void ShadeAndGroom();
   void Finish();  // Anti-aliasing, lighting and grain.
+  // Multiplies the image by 1 - amount inside `poly`, softened by a blur
+  // of `soften` canonical units; labels are untouched.
+  void Darken(const Poly& poly, double amount, double soften);
 
   SampleRng rng;
   FaceCanvas canvas;
@@ -220,10 +233,12 @@ struct FaceDrawing {
 
 // The pose: rotation, scale and offset, drawn in this order.
 FaceCanvas PosedCanvas(SampleRng& rng, int size) {
-  const double angle = rng.Uniform(-15, 15);
-  const double scale = rng.Uniform(0.85, 1.08);
-  const double dx = rng.Uniform(-22, 22);
-  const double dy = rng.Uniform(-22, 22);
+  // Real faces arrive aligned to the template (client/photo), with residual
+  // error: small rotation, scale and offset.
+  const double angle = rng.Uniform(-10, 10);
+  const double scale = rng.Uniform(0.9, 1.1);
+  const double dx = rng.Uniform(-14, 14);
+  const double dy = rng.Uniform(-14, 14);
   return FaceCanvas(size, angle, scale, {dx, dy});
 }
 
@@ -338,6 +353,8 @@ void FaceDrawing::PaintEyes() {
                                      {90, 120, 70}}[rng.UniformInt(0, 3)],
              15);
   const double gaze = rng.Uniform(-0.2, 0.2) * layout.eye_w;
+  const double lash = rng.Uniform(3, 8);
+  const cv::Scalar lash_color = Scale(Mix(hair, {20, 15, 12}, 0.6), rng.Uniform(0.4, 0.9));
   const double tilt = rng.Uniform(-0.12, 0.12);
   for (int i = 0; i < 2; ++i) {
     const double ex = fx + (i == 0 ? -layout.eye_dx : layout.eye_dx);
@@ -358,13 +375,16 @@ void FaceDrawing::PaintEyes() {
     canvas.Focus({almond}, 3);
     cv::Mat mask = canvas.Mask(almond);
     cv::Mat layer = canvas.Layer();
-    canvas.Fill(&layer, almond, Jitter(rng, {235, 230, 225}, 10));
-    const double r = (layout.eye_up + layout.eye_lo) * 0.55;
+    // In photos the sclera is rarely white: lids and lashes shade it.
+    const cv::Scalar white = Jitter(rng, {225, 220, 215}, 10);
+    canvas.Fill(&layer, almond, Mix(white, Scale(skin, 0.55), rng.Uniform(0.2, 0.7)));
+    const double r = (layout.eye_up + layout.eye_lo) * rng.Uniform(0.55, 0.75);
     const cv::Point2d iris(
         ex + gaze, layout.eye_y - (layout.eye_up - layout.eye_lo) * 0.3);
     canvas.Fill(&layer, Ellipse(iris, r, r, 20), iris_color);
     canvas.Fill(&layer, Ellipse(iris, r * 0.45, r * 0.45, 12), {10, 8, 8});
-    canvas.Stroke(&layer, upper, 2.5, Scale(hair, 0.5));
+    canvas.Stroke(&layer, upper, lash, lash_color);
+    canvas.Stroke(&layer, lower, lash * 0.4, lash_color);
     canvas.PaintLayer(i == 0 ? kLeftEye : kRightEye, mask, layer);
   }
 }
@@ -688,6 +708,94 @@ void FaceDrawing::PaintCloth() {
   canvas.PaintLayer(kCloth, mask, layer);
 }
 
+void FaceDrawing::Darken(const Poly& poly, double amount, double soften) {
+  canvas.Focus({poly}, soften * 2.5);
+  cv::Mat soft;
+  canvas.Mask(poly).convertTo(soft, CV_32FC1, amount / 255.0);
+  const double sigma = std::max(0.5, soften * canvas.size() / kCanonicalSide);
+  cv::GaussianBlur(soft, soft, cv::Size(0, 0), sigma);
+  cv::Mat view = canvas.View(canvas.image());
+  for (int y = 0; y < view.rows; ++y) {
+    uint8_t* px = view.ptr<uint8_t>(y);
+    const float* k = soft.ptr<float>(y);
+    for (int x = 0; x < view.cols; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        px[3 * x + c] = cv::saturate_cast<uint8_t>(px[3 * x + c] * (1.0f - k[x]));
+      }
+    }
+  }
+}
+
+void FaceDrawing::ShadeAndGroom() {
+  // Eye sockets: the brow ridge shades the eye and the skin around it.
+  const double socket = rng.Uniform(0.08, 0.4);
+  for (double side : {-1.0, 1.0}) {
+    const double ex = fx + side * layout.eye_dx;
+    Darken(Ellipse({ex, layout.eye_y - layout.eye_up * 0.4}, layout.eye_w * 0.75,
+                   layout.eye_up + layout.brow_gap * 0.7, 24),
+           socket, layout.eye_w * 0.15);
+  }
+  // Under the nose and the lower lip.
+  const double nx = layout.cx + layout.yaw * 1.3;
+  Darken(Ellipse({nx, layout.nose_base + 4}, layout.nose_w * 0.45, 6, 16), rng.Uniform(0.05, 0.3),
+         5);
+  const double mx = layout.cx + layout.yaw * 1.1;
+  Darken(Ellipse({mx, layout.mouth_y + layout.open / 2 + layout.lip_lo + 8}, layout.mouth_w * 0.35,
+                 7, 16),
+         rng.Uniform(0.05, 0.3), 6);
+  // Moustache and beard, only where the label is skin.
+  const bool moustache = rng.Bernoulli(0.3);
+  const bool beard = rng.Bernoulli(0.15);
+  if (!moustache && !beard) return;
+  const cv::Scalar color = bald || rng.Bernoulli(0.3) ? RandomColor(rng, 30, 200)
+                                                      : Scale(hair, rng.Uniform(0.7, 1.0));
+  const double density = rng.Uniform(0.55, 0.95);
+  canvas.Unfocus();
+  cv::Mat groom = canvas.NewMask();
+  if (moustache) {
+    const double half = layout.mouth_w / 2 * rng.Uniform(1.0, 1.25);
+    const double thick = rng.Uniform(10, 22);
+    const double droop = rng.Uniform(0, 12);
+    Poly line;
+    for (int k = 0; k <= 16; ++k) {
+      const double u = -1.0 + 2.0 * k / 16;
+      line.emplace_back(mx + u * half,
+                        layout.mouth_y - layout.open / 2 - layout.lip_up - thick * 0.3 +
+                            droop * u * u);
+    }
+    canvas.Stroke(&groom, line, thick, 255);
+  }
+  if (beard) {
+    Poly chin_region;
+    const Poly outline = FaceOutline(layout);
+    const double top = layout.mouth_y - rng.Uniform(0, 1) * (layout.mouth_y - layout.nose_base);
+    for (const cv::Point2d& p : outline) {
+      if (p.y >= top) chin_region.push_back(p);
+    }
+    if (chin_region.size() >= 3) canvas.Fill(&groom, chin_region, 255);
+  }
+  groom.setTo(0, canvas.labels() != kSkin);
+  cv::Mat soft;
+  groom.convertTo(soft, CV_32FC1, density / 255.0);
+  cv::GaussianBlur(soft, soft, cv::Size(0, 0), std::max(0.5, 1.5 * canvas.size() / kCanonicalSide));
+  cv::Mat& image = canvas.image();
+  uint64_t state = rng.Next() | 1;
+  for (int y = 0; y < image.rows; ++y) {
+    uint8_t* px = image.ptr<uint8_t>(y);
+    const float* k = soft.ptr<float>(y);
+    for (int x = 0; x < image.cols; ++x) {
+      if (k[x] <= 0) continue;
+      state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+      const float strand = 0.75f + 0.5f * static_cast<float>(state & 0xFF) / 255.0f;
+      for (int c = 0; c < 3; ++c) {
+        const float hair_value = static_cast<float>(color[c]) * strand;
+        px[3 * x + c] =
+            cv::saturate_cast<uint8_t>(px[3 * x + c] * (1.0f - k[x]) + hair_value * k[x]);
+      }
+    }
+  }
+}
+
 // Finish: anti-aliasing, light from one side with the face's edges in
 // shade, and fine grain.
 void FaceDrawing::Finish() {
@@ -751,6 +859,7 @@ FaceSample PaintSyntheticFace(uint64_t seed, uint64_t index, int size) {
   d.PaintNecklace();
   d.PaintNeck();
   d.PaintCloth();
+  d.ShadeAndGroom();
   d.Finish();
   FaceSample sample;
   sample.image = d.canvas.image();

@@ -3,7 +3,14 @@
 // A face is built from simple shapes (polygons, ellipses, strokes) laid out
 // in a canonical frame and then posed by a random similarity transform
 // (rotation, scale, offset) plus a small sideways turn of the inner
-// features. Every part is rasterised once into a mask; the image and the
+// features. The layout is that of a real face aligned to the spec's
+// five-point template (section 10) with textbook proportions, so that
+// a model trained on these faces meets real aligned faces at the same
+// scale (docs/fidelity.md); the pose only adds the alignment's residual
+// error. Eyes have shaded sclera and lash lines, and after all parts the
+// image alone (not the labels) gets eye-socket, nose and lip shadows and,
+// on some faces, a moustache or beard over the skin (labelled skin, as
+// CelebAMask-HQ does). Every part is rasterised once into a mask; the image and the
 // label map are painted from the same masks, part by part in label-id order
 // (spec section 8's merge rule: a later id wins where parts overlap), so the
 // labels match the pixels exactly. Where a real face's depth order differs
