@@ -206,7 +206,9 @@ void ComparePrecisions(const RawTensorMap& weights, const EngineOptions& base,
     EngineOptions o = base;
     o.engine = "onednn";
     o.precision = precision;
-    if (precision == "int8") o.int8_scales_path = Int8ScalesFile(weights, base.config, face, base.threads);
+    if (precision == "int8") {
+      o.int8_scales_path = Int8ScalesFile(weights, base.config, face, base.threads);
+    }
     auto engine = CreateFaceEngine(weights, o);
     if (!engine.ok()) {
       std::printf("  %-6s skipped: %s\n", precision.c_str(), engine.status().message().c_str());

@@ -135,7 +135,8 @@ def make_weights(tools, work, preset, seed, logs, smoke=False):
                     "--to", pth], f"{logs}/weights.log", 300)
     try:
         peers.run_tool([tools.trainer, "calibrate", "--weights", pth,
-                        "--input_size", "128", "--faces", "2" if smoke else "16",
+                        "--input_size", "128",
+                        "--calibration_faces", "2" if smoke else "16",
                         "--seed", str(seed)], f"{logs}/weights.log", 600)
     except PeerError as e:
         # Without oneDNN there is no int8 row; the forward section says so.

@@ -324,14 +324,15 @@ TEST_F(TrainerCliTest, CalibrateThenPredictInt8) {
   EXPECT_NE(refused.Log().find(scales), std::string::npos) << refused.Log();
   EXPECT_NE(refused.Log().find("facet-trainer calibrate"), std::string::npos) << refused.Log();
 
-  testing::Subprocess bad({TrainerPath(), "calibrate", "--weights=" + version, "--faces=1",
-                           "--int8_method=mean"},
+  testing::Subprocess bad({TrainerPath(), "calibrate", "--weights=" + version,
+                           "--calibration_faces=1", "--int8_method=mean"},
                           dir_ + "/bad.log");
   EXPECT_EQ(bad.Wait(seconds(120)), 2) << bad.Log();
   EXPECT_NE(bad.Log().find("--int8_method"), std::string::npos) << bad.Log();
   EXPECT_FALSE(fs::exists(scales));
 
-  testing::Subprocess calibrate({TrainerPath(), "calibrate", "--weights=" + version, "--faces=2"},
+  testing::Subprocess calibrate(
+      {TrainerPath(), "calibrate", "--weights=" + version, "--calibration_faces=2"},
                                 dir_ + "/calibrate.log");
   ASSERT_EQ(calibrate.Wait(seconds(120)), 0) << calibrate.Log();
   EXPECT_NE(calibrate.Log().find("wrote " + scales), std::string::npos) << calibrate.Log();

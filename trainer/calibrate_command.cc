@@ -23,9 +23,9 @@
 #include "core/onednn/int8_calibrator.h"
 #endif
 
-ABSL_FLAG(int32_t, faces, 64,
+ABSL_FLAG(int32_t, calibration_faces, 64,
           "calibrate: degraded training faces whose activations set the int8 ranges.");
-ABSL_FLAG(std::string, int8_method, "percentile:99.99",
+ABSL_FLAG(std::string, int8_method, "percentile:99.999",
           "calibrate: how a range is read from the activations, max or percentile:P "
           "(|x| below which P % of the values lie; clips rare outliers).");
 
@@ -69,14 +69,14 @@ void Progress(bool tty, int done, int total, double elapsed) {
 
 int RunCalibrateCommand(const std::vector<std::string>& args) {
   const std::string weights = absl::GetFlag(FLAGS_weights);
-  const int faces = absl::GetFlag(FLAGS_faces);
+  const int faces = absl::GetFlag(FLAGS_calibration_faces);
   if (!args.empty() || weights.empty()) {
     std::cerr << "usage: facet-trainer calibrate --weights FILE|VERSION_DIR [--data D] "
-                 "[--faces N] [--int8_method max|percentile:P] [--seed S]\n";
+                 "[--calibration_faces N] [--int8_method max|percentile:P] [--seed S]\n";
     return 2;
   }
   if (faces < 1) {
-    std::cerr << "error: --faces=" << faces << ": expected at least 1\n";
+    std::cerr << "error: --calibration_faces=" << faces << ": expected at least 1\n";
     return 2;
   }
 #ifndef FACET_HAVE_ONEDNN
@@ -96,7 +96,8 @@ int RunCalibrateCommand(const std::vector<std::string>& args) {
     return 1;
   }
   const int threads = NetworkThreads(absl::GetFlag(FLAGS_threads), UsableCores());
-  auto calibrator = ToAbslStatusOr(Int8Calibrator::Create(loaded->tensors, loaded->config, threads));
+  auto calibrator =
+      ToAbslStatusOr(Int8Calibrator::Create(loaded->tensors, loaded->config, threads));
   if (!calibrator.ok()) {
     std::cerr << "error: " << loaded->source << ": " << calibrator.status().message() << "\n";
     return 1;

@@ -5,7 +5,7 @@
 // bare weights file), where `predict`, the server and the benchmarks find
 // them with `--precision int8`.
 //
-// Faces: --faces of the training split of --data (synthetic or
+// Faces: --calibration_faces of the training split of --data (synthetic or
 // CelebAMask-HQ), degraded online exactly as in training (seeded by
 // --seed), at the network's input size, run through the fp32 oneDNN
 // forward (int8_calibrator.h). Calibrate on training faces; evaluate int8 on
@@ -19,7 +19,7 @@
 namespace facet {
 
 // No positional arguments. Uses --weights, --data, --seed, --input_size,
-// --threads, --faces and --int8_method. Returns the exit code: 0 when the
+// --threads, --calibration_faces and --int8_method. Returns the exit code: 0 when the
 // file was written, 1 on failure, 2 on bad usage.
 int RunCalibrateCommand(const std::vector<std::string>& args);
 

@@ -33,7 +33,9 @@ constexpr Command kCommands[] = {
      facet::RunEvaluateCommand},
     {"predict", "--weights FILE|VERSION_DIR --out DIR IMAGE...: parse faces locally",
      facet::RunPredictCommand},
-    {"calibrate", "--weights FILE|VERSION_DIR [--data D] [--faces N]: int8 ranges beside the weights",
+    {"calibrate",
+     "--weights FILE|VERSION_DIR [--data D] [--calibration_faces N]: int8 ranges beside the "
+     "weights",
      facet::RunCalibrateCommand},
     {"init-weights", "--to REPO/MODEL [--preset P]: publish a freshly initialised network",
      facet::RunInitWeightsCommand},

@@ -32,7 +32,7 @@ namespace facet {
 
 // The calibration method the project recommends (best agreement with fp32
 // on held-out degraded faces; see docs/engines.md).
-constexpr char kDefaultInt8Method[] = "percentile:99.99";
+constexpr char kDefaultInt8Method[] = "percentile:99.999";
 
 class Int8Calibrator {
  public:

@@ -190,7 +190,9 @@ void OnednnFaceEngine::SetInt8Scales() {
     conv.weight_scale.assign(conv.out_ch, 1.0f);
     for (int64_t o = 0; o < conv.out_ch; ++o) {
       float m = 0;
-      for (int64_t k = 0; k < per_out; ++k) m = std::max(m, std::fabs(conv.weight[o * per_out + k]));
+      for (int64_t k = 0; k < per_out; ++k) {
+        m = std::max(m, std::fabs(conv.weight[o * per_out + k]));
+      }
       if (m > 0) conv.weight_scale[o] = 127.0f / m;
     }
   }
