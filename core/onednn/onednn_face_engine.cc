@@ -311,6 +311,14 @@ void OnednnFaceEngine::Init() {
                  " winograd=" + std::to_string(winograd) + " impl=" + impls + " workspace_mb=" +
                  std::to_string(plan->workspace_bytes() >> 20) + " (batch 1, " +
                  std::to_string(size) + " px)";
+  if (context_.int8) {
+    int quantized = 0;
+    for (const onednn::FpnConv& conv : convs_) quantized += conv.int8;
+    description_ += " int8_convs=" + std::to_string(quantized) + "/" +
+                    std::to_string(convs_.size()) + " int8_ranges=" +
+                    options_.int8_scales.method + "," +
+                    std::to_string(options_.int8_scales.images) + "_faces";
+  }
 }
 
 std::shared_ptr<const ForwardPlan> OnednnFaceEngine::PlanFor(const ShapeKey& key) const {
