@@ -11,14 +11,16 @@
 // AVX-512, nChw8c with AVX2) and the one oneDNN picks when left free
 // (channels-last for its brgemm kernels); the algorithms direct and, in the
 // blocked layout, Winograd (oneDNN offers it for f32 3x3 stride 1 on
-// AVX-512).
+// AVX-512). int8 (OnednnEngineOptions::int8_scales, docs/engines.md) runs
+// its convolutions channels-last with s8 inputs and weights.
 //
 // Thread safety: Parse() may be called concurrently. Each shape (batch size,
 // height, width) gets its primitives once (built on first use, under a
 // lock) and a small pool of workspaces: activations and a scratchpad,
 // about 0.85 GB per image at 512 px in fp32 (Winograd's scratchpad is most
-// of it), 0.3 GB in bf16. At most two idle workspaces per shape are kept,
-// and those of other shapes only while all idle ones stay under 4 GiB.
+// of it), 0.3 GB in bf16 and 0.35 GB in int8. At most two idle workspaces
+// per shape are kept, and those of other shapes only while all idle ones
+// stay under 4 GiB.
 #ifndef FACET_CORE_ONEDNN_ONEDNN_FACE_ENGINE_H_
 #define FACET_CORE_ONEDNN_ONEDNN_FACE_ENGINE_H_
 
