@@ -67,6 +67,7 @@ int Run() {
   options.engine = absl::GetFlag(FLAGS_engine);
   options.device = "cpu";
   options.precision = absl::GetFlag(FLAGS_precision);
+  options.int8_scales_path = weights->int8_scales_path;
   options.threads = absl::GetFlag(FLAGS_threads);
   ModelResult<std::unique_ptr<FaceEngine>> engine =
       CreateFaceEngine(weights->tensors, options);

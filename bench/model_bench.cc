@@ -5,6 +5,12 @@
 //             on the plain path (what PyTorch eager computes), runs
 //             interleaved; median and range of each, and the ratio. With
 //             --engine torch: plain against BatchNorm folded, as before.
+//   precisions (--precisions fp32,bf16,int8) the onednn engine at each
+//             precision side by side, runs interleaved (rotating the order),
+//             median and range of each and the ratio to fp32; precisions the
+//             CPU lacks are named and skipped. int8 ranges come from
+//             calibrating on the benchmark face (they set the grid, not the
+//             speed).
 //   batching  per-image rate of the engine under test at batch 1, 2, 4.
 //   profile   (--profile, onednn engine) time of every step of one forward:
 //             layer, kind, implementation, ms, GFLOP/s, share; then totals
@@ -12,10 +18,12 @@
 //
 // --smoke runs one iteration of each on the tiny network, for the tests.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <string>
@@ -28,6 +36,7 @@
 #include "core/model/face_parsing_net.h"
 #include "core/model/state_dict.h"
 #ifdef FACET_HAVE_ONEDNN
+#include "core/onednn/int8_calibrator.h"
 #include "core/onednn/onednn_face_engine.h"
 #endif
 
@@ -40,6 +49,9 @@ ABSL_FLAG(int32_t, threads, 0, "Forward threads; 0 = every usable core.");
 ABSL_FLAG(bool, profile, false, "Per-layer profile of the onednn engine.");
 ABSL_FLAG(bool, compare, true, "Interleave with the torch engine (plain path).");
 ABSL_FLAG(std::string, batches, "1,2,4", "Batch sizes of the batching section.");
+ABSL_FLAG(std::string, precisions, "",
+          "Also time the onednn engine at these precisions side by side, interleaved "
+          "(e.g. fp32,bf16,int8); empty = skip.");
 
 namespace facet {
 namespace {
@@ -139,6 +151,93 @@ void Profile(const FaceEngine& engine, const RgbImageView& face, int runs) {
 }
 #endif
 
+// int8 activation ranges of `weights` from one fp32 forward of `face`,
+// written to a temporary file (removed at exit); its path.
+std::string Int8ScalesFile(const RawTensorMap& weights, const NetConfig& config,
+                           const RgbImageView& face, int threads) {
+#ifdef FACET_HAVE_ONEDNN
+  static std::string path;
+  if (!path.empty()) return path;
+  auto calibrator = Int8Calibrator::Create(weights, config, threads);
+  if (!calibrator.ok() || !(*calibrator)->Add({face}).ok()) {
+    std::fprintf(stderr, "error: int8 calibration: %s\n",
+                 calibrator.ok() ? "forward failed" : calibrator.status().ToString().c_str());
+    std::exit(1);
+  }
+  auto scales = (*calibrator)->Scales(kDefaultInt8Method, "benchmark face");
+  path = "/tmp/facet-bench-model-" + std::to_string(getpid()) + kInt8ScalesSuffix;
+  if (!scales.ok() || !WriteInt8ScalesFile(path, *scales).ok()) {
+    std::fprintf(stderr, "error: cannot write %s\n", path.c_str());
+    std::exit(1);
+  }
+  std::atexit([] { std::remove(path.c_str()); });
+  return path;
+#else
+  (void)weights, (void)config, (void)face, (void)threads;
+  return "";
+#endif
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    if (end > pos) out.push_back(s.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+// The precisions section (see the file comment).
+void ComparePrecisions(const RawTensorMap& weights, const EngineOptions& base,
+                       const RgbImageView& face, int runs) {
+  std::printf("precisions (onednn, batch 1, %lld px, %d threads, %d interleaved runs):\n",
+              static_cast<long long>(base.config.in_size), base.threads, runs);
+  std::printf("  machine load before (1/5/15 min): %s\n", LoadAverage().c_str());
+  struct Entry {
+    std::string precision;
+    std::unique_ptr<FaceEngine> engine;
+    std::vector<double> wall, cpu;
+  };
+  std::vector<Entry> entries;
+  for (const std::string& precision : SplitList(absl::GetFlag(FLAGS_precisions))) {
+    EngineOptions o = base;
+    o.engine = "onednn";
+    o.precision = precision;
+    if (precision == "int8") {
+      o.int8_scales_path = Int8ScalesFile(weights, base.config, face, base.threads);
+    }
+    auto engine = CreateFaceEngine(weights, o);
+    if (!engine.ok()) {
+      std::printf("  %-6s skipped: %s\n", precision.c_str(), engine.status().message().c_str());
+      continue;
+    }
+    std::printf("  %-6s %s\n", precision.c_str(), (*engine)->Describe().c_str());
+    entries.push_back({precision, std::move(*engine), {}, {}});
+  }
+  for (Entry& e : entries) TimeParse(*e.engine, {face});  // Warm-up.
+  for (int i = 0; i < runs; ++i) {
+    for (size_t k = 0; k < entries.size(); ++k) {
+      Entry& e = entries[(i + k) % entries.size()];
+      e.wall.push_back(TimeParse(*e.engine, {face}, &e.cpu));
+    }
+  }
+  double fp32 = 0;
+  for (const Entry& e : entries) {
+    if (e.precision == "fp32") fp32 = Summarize(e.wall).median;
+  }
+  for (const Entry& e : entries) {
+    const RunStats w = Summarize(e.wall);
+    std::printf("  onednn %-6s median %.3f s  range %.3f-%.3f  (CPU %.3f s)", e.precision.c_str(),
+                w.median, w.min, w.max, Summarize(e.cpu).median);
+    if (fp32 > 0) std::printf("  %.2fx fp32", fp32 / w.median);
+    std::printf("\n");
+  }
+  std::printf("  machine load after (1/5/15 min): %s\n", LoadAverage().c_str());
+}
+
 std::vector<int> ParseBatches(const std::string& s) {
   std::vector<int> out;
   size_t pos = 0;
@@ -178,6 +277,9 @@ int main(int argc, char** argv) {
   test_options.engine = absl::GetFlag(FLAGS_engine);
   test_options.precision = absl::GetFlag(FLAGS_precision);
   test_options.threads = threads;
+  if (test_options.precision == "int8") {
+    test_options.int8_scales_path = Int8ScalesFile(weights, *config, face, threads);
+  }
   std::printf("engine under test (--engine %s --precision %s):\n", test_options.engine.c_str(),
               test_options.precision.c_str());
   std::unique_ptr<FaceEngine> test = Create(weights, test_options);
@@ -223,6 +325,12 @@ int main(int argc, char** argv) {
                 rs.median, rs.min, rs.max, Summarize(rc).median);
     std::printf("  speed-up vs torch plain: %.2fx (ratio of medians; per pair %.2f-%.2fx)\n",
                 rs.median / ts.median, qs.min, qs.max);
+  }
+  if (!absl::GetFlag(FLAGS_precisions).empty() || smoke) {
+    if (smoke) absl::SetFlag(&FLAGS_precisions, "fp32,bf16,int8");
+    EngineOptions base = test_options;
+    base.int8_scales_path.clear();
+    ComparePrecisions(weights, base, face, runs);
   }
   std::printf("batching (%s):\n", name.c_str());
   double rate1 = 0;

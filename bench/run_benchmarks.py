@@ -122,12 +122,16 @@ def clean_work_dir(work):
         path = os.path.join(work, name)
         if name in ("repo", "logs") and os.path.isdir(path):
             shutil.rmtree(path)
-        elif re.search(r"\.(pth|onnx|onnx\.tmp|rgb|u8|json|md|csv)$", name):
+        elif re.search(r"\.(pth|onnx|onnx\.tmp|rgb|u8|json|md|csv|safetensors)$",
+                       name):
             os.remove(path)
 
 
-def make_weights(tools, work, preset, seed, logs):
-    """init-weights -> export-weights: the .pth every peer loads."""
+def make_weights(tools, work, preset, seed, logs, smoke=False):
+    """init-weights -> export-weights: the .pth every peer loads; then
+    calibrate, so that the int8 row has its activation ranges beside it
+    (<stem>.int8_scales.safetensors, on a few synthetic degraded faces at
+    128 px: ranges only set the int8 grid, not the speed)."""
     pth = f"{work}/{preset}.pth"
     repo = f"{work}/repo"
     out = peers.run_tool([tools.trainer, "init-weights", "--to",
@@ -136,6 +140,14 @@ def make_weights(tools, work, preset, seed, logs):
     version_dir = out.strip().splitlines()[-1]
     peers.run_tool([tools.trainer, "export-weights", "--from", version_dir,
                     "--to", pth], f"{logs}/weights.log", 300)
+    try:
+        peers.run_tool([tools.trainer, "calibrate", "--weights", pth,
+                        "--input_size", "128",
+                        "--calibration_faces", "2" if smoke else "16",
+                        "--seed", str(seed)], f"{logs}/weights.log", 600)
+    except PeerError as e:
+        # Without oneDNN there is no int8 row; the forward section says so.
+        log(f"int8 calibration left out: {str(e).splitlines()[0]}")
     return pth
 
 
@@ -607,7 +619,7 @@ def main(argv):
     results["settings"]["command"] = " ".join(sys.argv)
     rgb, image_name = face_image(args, work)
     results["settings"]["agreement_image"] = image_name
-    pth = make_weights(tools, work, args.preset, args.seed, logs)
+    pth = make_weights(tools, work, args.preset, args.seed, logs, args.smoke)
     results["versions"] = results_report.versions(tools)
 
     def section(name, fn):

@@ -10,6 +10,7 @@
 #include "absl/flags/usage_config.h"
 #include "core/engine/openmp_wait.h"
 #include "glog/logging.h"
+#include "trainer/calibrate_command.h"
 #include "trainer/degrade_command.h"
 #include "trainer/evaluate_command.h"
 #include "trainer/init_weights_command.h"
@@ -33,6 +34,10 @@ constexpr Command kCommands[] = {
      facet::RunEvaluateCommand},
     {"predict", "--weights FILE|VERSION_DIR --out DIR IMAGE...: parse faces locally",
      facet::RunPredictCommand},
+    {"calibrate",
+     "--weights FILE|VERSION_DIR [--data D] [--calibration_faces N]: int8 ranges beside the "
+     "weights",
+     facet::RunCalibrateCommand},
     {"init-weights", "--to REPO/MODEL [--preset P]: publish a freshly initialised network",
      facet::RunInitWeightsCommand},
     {"degrade", "--seed S --count N [--contact_sheet] IN [OUT]: show the training degradation",

@@ -24,7 +24,8 @@ ABSL_FLAG(std::string, engine, "auto",
           "LibTorch on CUDA), onednn or torch.");
 ABSL_FLAG(std::string, precision, "fp32",
           "predict: forward precision, fp32, bf16 (oneDNN where the CPU has "
-          "AVX-512 BF16, or the torch engine) or fp16 (torch engine on CUDA).");
+          "AVX-512 BF16, or the torch engine), int8 (oneDNN with AVX2, fast with "
+          "VNNI; needs `facet-trainer calibrate` first) or fp16 (torch engine on CUDA).");
 ABSL_FLAG(bool, fold_batch_norm, true,
           "predict: fold BatchNorm into the convolutions (faster; differs "
           "from the plain path by ~1e-6 relative).");
@@ -102,6 +103,7 @@ int RunPredictCommand(const std::vector<std::string>& images) {
   options.engine = absl::GetFlag(FLAGS_engine);
   options.device = absl::GetFlag(FLAGS_device);
   options.precision = absl::GetFlag(FLAGS_precision);
+  options.int8_scales_path = loaded->int8_scales_path;
   const int cores = UsableCores();
   options.threads = NetworkThreads(absl::GetFlag(FLAGS_threads), cores);
   options.fold_batch_norm = absl::GetFlag(FLAGS_fold_batch_norm);

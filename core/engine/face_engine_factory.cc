@@ -86,6 +86,23 @@ ModelResult<std::unique_ptr<FaceEngine>> CreateFaceEngine(
     onednn.config = options.config;
     onednn.precision = *precision;
     onednn.threads = threads;
+    if (*precision == Precision::kInt8) {
+      if (options.int8_scales_path.empty()) {
+        return ModelStatus::FailedPrecondition(
+            "precision \"int8\" needs the activation scales of these weights; none was "
+            "given (make them with `facet-trainer calibrate --weights WEIGHTS`)");
+      }
+      ModelResult<Int8Scales> scales = ReadInt8ScalesFile(options.int8_scales_path);
+      if (scales.status().code() == ModelErrorCode::kNotFound) {
+        return ModelStatus::FailedPrecondition(
+            "precision \"int8\" needs the activation scales file " + options.int8_scales_path +
+            ", which does not exist: make it with `facet-trainer calibrate --weights WEIGHTS` "
+            "(the same weights), or use fp32 or bf16");
+      }
+      if (!scales.ok()) return scales.status();
+      onednn.int8_scales = std::move(*scales);
+      onednn.int8_scales_source = options.int8_scales_path;
+    }
     ModelResult<std::unique_ptr<FaceEngine>> created =
         CreateOnednnFaceEngine(weights, onednn);
     if (!created.ok()) return created.status();

@@ -28,6 +28,10 @@ struct EngineOptions {
   std::string engine = "auto";   // "auto", "onednn" or "torch".
   std::string device = "auto";   // "auto", "cpu", "cuda", "cuda:N".
   std::string precision = "fp32";  // "fp32", "bf16", "fp16", "int8".
+  // int8 only: the activation scales file of these weights
+  // (Int8ScalesPathFor(weights path); LoadedWeights::int8_scales_path).
+  // Missing: FailedPrecondition naming it and `facet-trainer calibrate`.
+  std::string int8_scales_path;
   // Threads for the forward; 0 = every core this process may use
   // (UsableCores()). Process-wide.
   int threads = 0;
@@ -40,8 +44,10 @@ struct EngineOptions {
 
 // Builds the engine `options` asks for. InvalidArgument for an unknown
 // engine, device or precision, or bad weights; FailedPrecondition when the
-// engine is not built in, CUDA is asked for and absent, or the CPU lacks the
-// instructions a precision needs (the message names them).
+// engine is not built in, CUDA is asked for and absent, the CPU lacks the
+// instructions a precision needs (the message names them), or int8 has no
+// scales file for these weights (the message names the file and the
+// command that makes it). int8 runs on the onednn engine only.
 ModelResult<std::unique_ptr<FaceEngine>> CreateFaceEngine(
     const RawTensorMap& weights, const EngineOptions& options);
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 namespace facet {
@@ -83,6 +84,57 @@ INSTANTIATE_TEST_SUITE_P(Layouts, PadKernelTest,
                                            PadCase{8, 16, true, true, 16},
                                            PadCase{16, 8, false, false, 0},
                                            PadCase{0, 24, false, false, 16}));
+
+class QuantizePadKernelTest : public ::testing::TestWithParam<PadCase> {};
+
+// The quantizing pad equals the float pad followed by round-to-nearest-even
+// of v * scale, saturated to s8, at every logical element.
+TEST_P(QuantizePadKernelTest, MatchesFloatPadThenRounding) {
+  const PadCase p = GetParam();
+  const int64_t n = 2, h = 5, w = 6;
+  const float scale = 40.0f;  // |v| <= 4 covers [-160, 160]: some saturate.
+  const ActLayout src = Dense(n, p.c, h, w, p.block);
+  const int64_t uh = p.upsample ? 2 * h : h, uw = p.upsample ? 2 * w : w;
+  const ActLayout dst = Dense(n, p.c, uh + 2, uw + 2, p.dst_block < 0 ? p.block : p.dst_block);
+  std::vector<float> in(Size(src), 0.0f), ref(Size(dst), 0.0f);
+  std::vector<int8_t> out(Size(dst), 99);
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> u(-4, 4);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t c = 0; c < p.c; ++c)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x) in[src.Offset(b, c, y, x)] = u(rng);
+  in[src.Offset(0, 0, 0, 0)] = 2.5f / scale;   // Ties round to even: 2.
+  in[src.Offset(0, 0, 0, 1)] = -3.5f / scale;  // -4.
+  PadKernel<float>(src, in.data(), dst, ref.data(), p.upsample, p.leaky);
+  QuantizePadKernel(src, in.data(), dst, out.data(), p.upsample, p.leaky, scale);
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t c = 0; c < p.c; ++c) {
+      for (int64_t y = 0; y < dst.h; ++y) {
+        for (int64_t x = 0; x < dst.w; ++x) {
+          const float v = std::nearbyint(
+              std::min(std::max(ref[dst.Offset(b, c, y, x)] * scale, -128.0f), 127.0f));
+          ASSERT_EQ(out[dst.Offset(b, c, y, x)], static_cast<int8_t>(v))
+              << b << " " << c << " " << y << " " << x;
+        }
+      }
+    }
+  }
+  if (!p.upsample && !p.leaky) {
+    EXPECT_EQ(out[dst.Offset(0, 0, 1, 1)], 2);
+    EXPECT_EQ(out[dst.Offset(0, 0, 1, 2)], -4);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, QuantizePadKernelTest,
+                         ::testing::Values(PadCase{16, 32, false, false},
+                                           PadCase{16, 24, true, true},
+                                           PadCase{0, 32, false, true},
+                                           PadCase{0, 5, true, false},
+                                           PadCase{16, 32, true, true, 0},
+                                           PadCase{0, 32, false, false, 16},
+                                           PadCase{8, 16, true, false, 16},
+                                           PadCase{0, 3, false, true, 16}));
 
 TEST(BlockedKernelsTest, ConvertCopiesAndAddsBetweenLayouts) {
   const ActLayout a = Dense(2, 32, 3, 4, 16), b = Dense(2, 32, 3, 4, 0);

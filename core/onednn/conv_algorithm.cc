@@ -80,6 +80,9 @@ struct ConvOption {
 ConvOption TimeLayer(const PlanContext& context, const FpnStep& step,
                      memory::format_tag tag, bool try_winograd) {
   const FpnConv& conv = (*context.convs)[step.conv];
+  // oneDNN's fast int8 kernels are channels-last; elsewhere it has only
+  // slow ones, not worth timing.
+  if (conv.int8 && tag != memory::format_tag::nhwc) return {};
   const double flop_per_row = 2.0 * conv.in_ch * conv.out_ch * 9 * step.dst.width;
   int64_t rows = static_cast<int64_t>(kProxyFlop / flop_per_row);
   rows = std::min(step.dst.height, std::max<int64_t>(8, (rows + 7) / 8 * 8));
@@ -87,7 +90,7 @@ ConvOption TimeLayer(const PlanContext& context, const FpnStep& step,
   const memory::data_type dst_type =
       step.dst.slot == Slot::kHeads ? memory::data_type::f32 : context.data_type;
   const memory::desc src({1, conv.in_ch, (rows - 1) * conv.stride + 3, step.src.width},
-                         context.data_type, input ? memory::format_tag::any : tag);
+                         ConvSrcType(context, conv), input ? memory::format_tag::any : tag);
   const memory::desc dst({1, conv.out_ch, rows, step.dst.width}, dst_type, tag);
   std::unique_ptr<TimedConv> direct, winograd;
   try {
@@ -141,7 +144,8 @@ ConvChoice ChooseConvs(const PlanContext& context, const std::vector<FpnStep>& p
                             std::to_string(step.dst.width) + "/" + std::to_string(conv.stride) +
                             std::to_string(conv.leaky_relu) + std::to_string(conv.sum) +
                             std::to_string(step.src.slot == Slot::kInput) +
-                            std::to_string(step.dst.slot == Slot::kHeads);
+                            std::to_string(step.dst.slot == Slot::kHeads) +
+                            std::to_string(conv.int8);
     auto known = by_shape.find(key);
     if (known == by_shape.end()) {
       std::vector<ConvOption> per_tag;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -31,9 +32,26 @@ double ProcessCpuSeconds() {
 memory PackWeights(const dnnl::engine& engine, const FpnConv& conv,
                    const memory::desc& desc) {
   memory packed(desc, engine);
-  memory plain({{conv.out_ch, conv.in_ch, 3, 3}, memory::data_type::f32,
-                memory::format_tag::oihw},
-               engine, const_cast<float*>(conv.weight.data()));
+  const memory::dims dims = {conv.out_ch, conv.in_ch, 3, 3};
+  std::vector<int8_t> quantized;
+  memory plain;
+  if (conv.int8) {
+    // Per output channel: round(w * weight_scale[o]) in [-127, 127]; the
+    // reorder into the primitive's layout adds oneDNN's s8 compensation.
+    const int64_t per_out = conv.in_ch * 9;
+    quantized.resize(conv.weight.size());
+    for (int64_t o = 0; o < conv.out_ch; ++o) {
+      for (int64_t k = 0; k < per_out; ++k) {
+        const float v = std::nearbyint(conv.weight[o * per_out + k] * conv.weight_scale[o]);
+        quantized[o * per_out + k] = static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f));
+      }
+    }
+    plain = memory({dims, memory::data_type::s8, memory::format_tag::oihw}, engine,
+                   quantized.data());
+  } else {
+    plain = memory({dims, memory::data_type::f32, memory::format_tag::oihw}, engine,
+                   const_cast<float*>(conv.weight.data()));
+  }
   dnnl::stream stream(engine);
   dnnl::reorder(plain, packed).execute(stream, plain, packed);
   stream.wait();
@@ -47,6 +65,18 @@ T* Ptr(const Workspace& ws, const TensorRef& ref) {
 
 }  // namespace
 
+memory::data_type ConvSrcType(const PlanContext& context, const FpnConv& conv) {
+  return conv.int8 ? memory::data_type::s8 : context.data_type;
+}
+
+std::vector<float> OutputScales(const FpnConv& conv) {
+  std::vector<float> scales(conv.out_ch, 1.0f);
+  for (size_t o = 0; o < conv.weight_scale.size() && o < scales.size(); ++o) {
+    scales[o] = 1.0f / (conv.input_scale * conv.weight_scale[o]);
+  }
+  return scales;
+}
+
 dnnl::convolution_forward::primitive_desc MakeConvPd(
     const PlanContext& context, const FpnConv& conv, dnnl::algorithm algorithm,
     const memory::desc& src, const memory::desc& dst) {
@@ -58,7 +88,9 @@ dnnl::convolution_forward::primitive_desc MakeConvPd(
   dnnl::primitive_attr attr;
   attr.set_post_ops(post_ops);
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  const memory::desc weights({conv.out_ch, conv.in_ch, 3, 3}, context.data_type,
+  if (conv.int8) attr.set_output_scales(1 << 1, OutputScales(conv));
+  const memory::desc weights({conv.out_ch, conv.in_ch, 3, 3},
+                             conv.int8 ? memory::data_type::s8 : context.data_type,
                              memory::format_tag::any);
   const memory::desc bias({conv.out_ch}, memory::data_type::f32, memory::format_tag::x);
   const dnnl::convolution_forward::desc desc(
@@ -111,12 +143,23 @@ ForwardPlan::ForwardPlan(const PlanContext& context, int64_t batch,
   for (const PackedConv& p : *context.packed) layouts.push_back(p.layout);
   const std::vector<FpnStep> program =
       BuildFpnProgram(*context.config, convs, height, width, layouts);
-  auto desc_of = [&](const TensorRef& ref) {
-    const memory::data_type dt =
-        ref.slot == Slot::kHeads ? memory::data_type::f32 : context.data_type;
+  auto desc_of = [&](const TensorRef& ref, bool s8 = false) {
+    const memory::data_type dt = s8                        ? memory::data_type::s8
+                                 : ref.slot == Slot::kHeads ? memory::data_type::f32
+                                                            : context.data_type;
     return memory::desc({batch, ref.channels, ref.height, ref.width}, dt,
                         context.tags[ref.layout]);
   };
+  // The convolution that next reads each step's destination, or -1.
+  std::vector<int> reader(program.size(), -1);
+  for (size_t i = 0; i < program.size(); ++i) {
+    for (size_t j = i + 1; j < program.size(); ++j) {
+      if (program[j].kind == FpnStep::Kind::kConv && program[j].src.slot == program[i].dst.slot) {
+        reader[i] = program[j].conv;
+        break;
+      }
+    }
+  }
   steps_.resize(program.size());
   memory::desc input_desc;
   // Convolutions first: encoder.0 picks its source layout, which the input
@@ -130,8 +173,8 @@ ForwardPlan::ForwardPlan(const PlanContext& context, int64_t batch,
     const TensorRef& s = st.step.src;
     st.src = s.slot == Slot::kInput
                  ? memory::desc({batch, s.channels, s.height, s.width},
-                                context.data_type, memory::format_tag::any)
-                 : desc_of(s);
+                                ConvSrcType(context, conv), memory::format_tag::any)
+                 : desc_of(s, conv.int8);
     st.dst = desc_of(st.step.dst);
     st.algorithm = packed.algorithm;
     dnnl::convolution_forward::primitive_desc pd;
@@ -154,8 +197,12 @@ ForwardPlan::ForwardPlan(const PlanContext& context, int64_t batch,
                st.step.dst.width / 1e9;
   }
   bool pending_leaky[kNumSlots] = {};
-  for (Step& st : steps_) {
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    Step& st = steps_[i];
     const FpnStep& p = st.step;
+    if (p.kind == FpnStep::Kind::kPad && reader[i] >= 0 && convs[reader[i]].int8) {
+      st.quantize = convs[reader[i]].input_scale;
+    }
     bool& pending = pending_leaky[static_cast<int>(p.src.slot)];
     if (pending) {
       if (p.kind != FpnStep::Kind::kPad) {
@@ -171,7 +218,7 @@ ForwardPlan::ForwardPlan(const PlanContext& context, int64_t batch,
       st.dst = input_desc;
     } else if (p.kind != FpnStep::Kind::kConv) {
       st.src = desc_of(p.src);
-      if (p.kind != FpnStep::Kind::kOutput) st.dst = desc_of(p.dst);
+      if (p.kind != FpnStep::Kind::kOutput) st.dst = desc_of(p.dst, st.quantize > 0);
     }
     if (p.kind != FpnStep::Kind::kInput) {
       st.src_layout = LayoutOf(st.src);
@@ -275,7 +322,8 @@ void RunStep(const FpnStep& p, bool leaky, const ActLayout& src, const ActLayout
 void ForwardPlan::Execute(Workspace* ws, const std::vector<RgbImageView>& images,
                           const ParseOptions& options,
                           std::vector<ParseResult>* results,
-                          std::vector<StepTime>* times) const {
+                          std::vector<StepTime>* times,
+                          const ConvInputObserver* observer) const {
   const bool bf16 = context_.data_type == memory::data_type::bf16;
   if (times) times->clear();
   for (size_t i = 0; i < steps_.size(); ++i) {
@@ -284,11 +332,18 @@ void ForwardPlan::Execute(Workspace* ws, const std::vector<RgbImageView>& images
     const Clock::time_point start = times ? Clock::now() : Clock::time_point();
     const double cpu_start = times ? ProcessCpuSeconds() : 0;
     if (p.kind == FpnStep::Kind::kConv) {
+      if (observer && st.src.data_type() == memory::data_type::f32) {
+        ws->stream_.wait();
+        (*observer)(p.conv, st.src_layout, Ptr<float>(*ws, p.src));
+      }
       st.primitive.execute(ws->stream_, ws->args_[i]);
       if (times) ws->stream_.wait();
     } else if (p.kind == FpnStep::Kind::kOutput) {
       OutputKernel(st.src_layout, static_cast<const float*>(ws->slot(p.src.slot)),
                    context_.config->parsing_ch, options, results);
+    } else if (st.quantize > 0) {
+      QuantizePadKernel(st.src_layout, Ptr<float>(*ws, p.src), st.dst_layout,
+                        Ptr<int8_t>(*ws, p.dst), p.upsample, st.leaky, st.quantize);
     } else if (bf16) {
       RunStep<bf16_t>(p, st.leaky, st.src_layout, st.dst_layout, st.src.get_size(), *ws, images);
     } else {

@@ -10,6 +10,7 @@
 #define FACET_CORE_ONEDNN_FORWARD_PLAN_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -44,11 +45,28 @@ struct PlanContext {
   const NetConfig* config = nullptr;
   const std::vector<FpnConv>* convs = nullptr;
   const std::vector<PackedConv>* packed = nullptr;
+  // int8 engine: convolutions with FpnConv::int8 read s8 inputs (activations
+  // stay in data_type, f32, and the pads feeding them quantize).
+  bool int8 = false;
 };
+
+// The element type convolution `conv` reads: s8 for an int8 one, else the
+// context's.
+dnnl::memory::data_type ConvSrcType(const PlanContext& context, const FpnConv& conv);
+
+// dst = sum * output_scale[o] for an int8 convolution: 1 / (input_scale *
+// weight_scale[o]), ones when weight_scale is empty.
+std::vector<float> OutputScales(const FpnConv& conv);
+
+// Sees a convolution's input (index into the convolutions, its layout and
+// float data) before the convolution runs; for calibration.
+using ConvInputObserver = std::function<void(int conv, const ActLayout&, const float*)>;
 
 // The primitive descriptor of `conv` reading `src` and writing `dst` with
 // `algorithm`; throws dnnl::error when oneDNN has no implementation.
-// LeakyReLU is fused as a post-op except for Winograd, whose oneDNN kernels
+// An int8 convolution (conv.int8) takes s8 weights and output scales; its
+// bias (f32) is in the units of the s32 sums (oneDNN 2.x adds it before
+// scaling). LeakyReLU is fused as a post-op except for Winograd, whose oneDNN kernels
 // take no negative slope: then the pad kernel that reads the output applies
 // it (LeakyInPad).
 dnnl::convolution_forward::primitive_desc MakeConvPd(
@@ -82,10 +100,13 @@ class ForwardPlan {
 
   // Runs the forward of `images` (batch() of them, validated) in `ws`,
   // filling `results` (batch() entries, sized by the caller). With
-  // `times`, each step is timed (one entry per step). Throws dnnl::error.
+  // `times`, each step is timed (one entry per step); with `observer`
+  // (float activations only), it sees every convolution's input. Throws
+  // dnnl::error.
   void Execute(Workspace* ws, const std::vector<RgbImageView>& images,
                const ParseOptions& options, std::vector<ParseResult>* results,
-               std::vector<StepTime>* times = nullptr) const;
+               std::vector<StepTime>* times = nullptr,
+               const ConvInputObserver* observer = nullptr) const;
 
   std::unique_ptr<Workspace> NewWorkspace() const;
 
@@ -115,6 +136,7 @@ class ForwardPlan {
     std::string impl;
     double gflop = 0;
     bool leaky = false;  // kPad: apply the producer's LeakyReLU.
+    float quantize = 0;  // kPad: > 0 writes s8, round(x * quantize).
   };
 
   const PlanContext& context_;

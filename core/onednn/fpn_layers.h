@@ -44,6 +44,12 @@ struct FpnConv {
   int sum_partner = -1;
   std::vector<float> weight;  // [out_ch, in_ch, 3, 3], BatchNorm folded.
   std::vector<float> bias;    // [out_ch], BatchNorm folded.
+  // int8 (set by the engine, not BuildFpnConvs): the input is quantized to
+  // s8 as round(x * input_scale), the weights per output channel as
+  // round(w * weight_scale[o]); the s32 sums are scaled back to float.
+  bool int8 = false;
+  float input_scale = 1.0f;
+  std::vector<float> weight_scale;  // [out_ch] when int8.
 };
 
 // The network's convolutions in forward order, weights converted to float

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <list>
 #include <map>
@@ -77,8 +78,9 @@ bool JitLayout(const onednn::PlanContext& context, memory::format_tag tag) {
   onednn::FpnConv probe;
   probe.in_ch = probe.out_ch = 64;
   probe.leaky_relu = true;
+  probe.int8 = context.int8;
   try {
-    const memory::desc src({1, 64, 34, 34}, context.data_type, tag);
+    const memory::desc src({1, 64, 34, 34}, onednn::ConvSrcType(context, probe), tag);
     const memory::desc dst({1, 64, 32, 32}, context.data_type, tag);
     const std::string impl =
         onednn::MakeConvPd(context, probe, dnnl::algorithm::convolution_direct, src, dst)
@@ -103,7 +105,9 @@ std::vector<memory::format_tag> CandidateLayouts(const onednn::PlanContext& cont
   }
   onednn::FpnConv probe;
   probe.in_ch = probe.out_ch = 64;
-  const memory::desc any_src({1, 64, 34, 34}, context.data_type, memory::format_tag::any);
+  probe.int8 = context.int8;
+  const memory::desc any_src({1, 64, 34, 34}, onednn::ConvSrcType(context, probe),
+                             memory::format_tag::any);
   const memory::desc any_dst({1, 64, 32, 32}, context.data_type, memory::format_tag::any);
   const memory::desc chosen =
       onednn::MakeConvPd(context, probe, dnnl::algorithm::convolution_direct, any_src, any_dst)
@@ -125,6 +129,10 @@ class OnednnFaceEngine : public FaceEngine {
   OnednnFaceEngine(const OnednnEngineOptions& options, std::vector<onednn::FpnConv> convs)
       : options_(options), convs_(std::move(convs)) {}
 
+  // int8: marks the quantized convolutions and sets their scales from
+  // options_.int8_scales (checked by the caller).
+  void SetInt8Scales();
+
   // Packs the weights and chooses the layout and the algorithms. Throws
   // dnnl::error.
   void Init();
@@ -135,9 +143,12 @@ class OnednnFaceEngine : public FaceEngine {
     return Run(batch, options, nullptr);
   }
 
-  ModelResult<std::vector<ParseResult>> Run(const std::vector<RgbImageView>& batch,
-                                            const ParseOptions& options,
-                                            std::vector<onednn::StepTime>* times) const;
+  ModelResult<std::vector<ParseResult>> Run(
+      const std::vector<RgbImageView>& batch, const ParseOptions& options,
+      std::vector<onednn::StepTime>* times,
+      const onednn::ConvInputObserver* observer = nullptr) const;
+
+  const std::vector<onednn::FpnConv>& convs() const { return convs_; }
 
   const NetConfig& config() const override { return options_.config; }
   std::string engine() const override { return "onednn"; }
@@ -153,7 +164,7 @@ class OnednnFaceEngine : public FaceEngine {
   void Return(const ShapeKey& key, std::unique_ptr<Workspace> ws) const;
 
   const OnednnEngineOptions options_;
-  const std::vector<onednn::FpnConv> convs_;
+  std::vector<onednn::FpnConv> convs_;  // Fixed after Init().
   std::vector<PackedConv> packed_;  // Fixed after Init().
   onednn::PlanContext context_;
   std::string description_;
@@ -167,11 +178,45 @@ class OnednnFaceEngine : public FaceEngine {
   mutable std::list<Idle> idle_;  // Most recently returned first. Guarded by mu_.
 };
 
+void OnednnFaceEngine::SetInt8Scales() {
+  const std::map<std::string, float>& ranges = options_.int8_scales.input_ranges;
+  for (size_t i = 0; i < convs_.size(); ++i) {
+    onednn::FpnConv& conv = convs_[i];
+    auto range = ranges.find(conv.name);
+    if (!OnednnInt8Quantizes(conv.name, options_) || range == ranges.end()) continue;
+    conv.int8 = true;
+    conv.input_scale = 127.0f / range->second;
+    const int64_t per_out = conv.in_ch * 9;
+    conv.weight_scale.assign(conv.out_ch, 1.0f);
+    for (int64_t o = 0; o < conv.out_ch; ++o) {
+      float m = 0;
+      for (int64_t k = 0; k < per_out; ++k) {
+        m = std::max(m, std::fabs(conv.weight[o * per_out + k]));
+      }
+      if (m > 0) conv.weight_scale[o] = 127.0f / m;
+    }
+  }
+  // A shortcut reads its block's padded input, which the pad quantizes once
+  // with conv1's scale (the next convolution): they must agree.
+  for (size_t i = 0; i + 1 < convs_.size(); ++i) {
+    onednn::FpnConv& conv = convs_[i];
+    const onednn::FpnConv& next = convs_[i + 1];
+    const std::string suffix = ".shortcut_func";
+    if (conv.name.size() > suffix.size() &&
+        conv.name.compare(conv.name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      conv.int8 = next.int8;
+      conv.input_scale = next.input_scale;
+    }
+  }
+}
+
 void OnednnFaceEngine::Init() {
   if (options_.threads > 0) omp_set_num_threads(options_.threads);
   context_.engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
   context_.data_type = options_.precision == Precision::kBf16 ? memory::data_type::bf16
                                                                : memory::data_type::f32;
+  context_.int8 = options_.precision == Precision::kInt8;
+  if (context_.int8) SetInt8Scales();
   context_.config = &options_.config;
   context_.convs = &convs_;
   context_.packed = &packed_;
@@ -181,8 +226,13 @@ void OnednnFaceEngine::Init() {
     const onednn::FpnConv& conv = convs_[i];
     packed_[i].bias = memory({{conv.out_ch}, memory::data_type::f32, memory::format_tag::x},
                              context_.engine);
-    std::copy(conv.bias.begin(), conv.bias.end(),
-              static_cast<float*>(packed_[i].bias.get_data_handle()));
+    float* bias = static_cast<float*>(packed_[i].bias.get_data_handle());
+    std::copy(conv.bias.begin(), conv.bias.end(), bias);
+    if (conv.int8) {
+      // oneDNN 2.x adds the bias to the s32 sums before the output scale.
+      const std::vector<float> scales = onednn::OutputScales(conv);
+      for (int64_t o = 0; o < conv.out_ch; ++o) bias[o] /= scales[o];
+    }
     packed_[i].algorithm = options_.algorithms == ConvAlgorithmPolicy::kWinograd && conv.stride == 1
                                ? dnnl::algorithm::convolution_winograd
                                : dnnl::algorithm::convolution_direct;
@@ -194,6 +244,20 @@ void OnednnFaceEngine::Init() {
     context_.tags.resize(1);
   } else if (options_.layout == ActivationLayout::kChannelsLast) {
     context_.tags = {memory::format_tag::nhwc};
+  } else if (context_.int8 && options_.algorithms == ConvAlgorithmPolicy::kMeasure) {
+    // int8 kernels take channels-last only; the f32 first layer (and fp32
+    // heads) may still be faster in the blocked layout (with AVX2, oneDNN
+    // has only a reference kernel for 3-channel channels-last input).
+    onednn::PlanContext f32 = context_;
+    f32.int8 = false;
+    for (memory::format_tag tag : {memory::format_tag::nChw16c, memory::format_tag::nChw8c}) {
+      if (JitLayout(f32, tag)) {
+        if (std::find(context_.tags.begin(), context_.tags.end(), tag) == context_.tags.end()) {
+          context_.tags.push_back(tag);
+        }
+        break;
+      }
+    }
   }
   std::string estimates;
   if (options_.algorithms == ConvAlgorithmPolicy::kMeasure) {
@@ -206,8 +270,12 @@ void OnednnFaceEngine::Init() {
     }
     for (size_t t = 0; t < context_.tags.size(); ++t) {
       char item[64];
-      std::snprintf(item, sizeof(item), "%s=%.3fs,", TagName(context_.tags[t]),
-                    choice.single_layout_seconds[t]);
+      if (choice.single_layout_seconds[t] > 1e29) {  // Some layer has no kernel.
+        std::snprintf(item, sizeof(item), "%s=n/a,", TagName(context_.tags[t]));
+      } else {
+        std::snprintf(item, sizeof(item), "%s=%.3fs,", TagName(context_.tags[t]),
+                      choice.single_layout_seconds[t]);
+      }
       estimates += item;
     }
     char item[64];
@@ -243,6 +311,14 @@ void OnednnFaceEngine::Init() {
                  " winograd=" + std::to_string(winograd) + " impl=" + impls + " workspace_mb=" +
                  std::to_string(plan->workspace_bytes() >> 20) + " (batch 1, " +
                  std::to_string(size) + " px)";
+  if (context_.int8) {
+    int quantized = 0;
+    for (const onednn::FpnConv& conv : convs_) quantized += conv.int8;
+    description_ += " int8_convs=" + std::to_string(quantized) + "/" +
+                    std::to_string(convs_.size()) + " int8_ranges=" +
+                    options_.int8_scales.method + "," +
+                    std::to_string(options_.int8_scales.images) + "_faces";
+  }
 }
 
 std::shared_ptr<const ForwardPlan> OnednnFaceEngine::PlanFor(const ShapeKey& key) const {
@@ -292,7 +368,7 @@ void OnednnFaceEngine::Return(const ShapeKey& key, std::unique_ptr<Workspace> ws
 
 ModelResult<std::vector<ParseResult>> OnednnFaceEngine::Run(
     const std::vector<RgbImageView>& batch, const ParseOptions& options,
-    std::vector<onednn::StepTime>* times) const {
+    std::vector<onednn::StepTime>* times, const onednn::ConvInputObserver* observer) const {
   ModelStatus valid = ValidateBatch(batch, options_.config);
   if (!valid.ok()) return valid;
   const int64_t n = static_cast<int64_t>(batch.size());
@@ -322,7 +398,7 @@ ModelResult<std::vector<ParseResult>> OnednnFaceEngine::Run(
         r.image.resize(3 * oh * ow);
       }
     }
-    plan->Execute(ws.get(), batch, options, &results, times);
+    plan->Execute(ws.get(), batch, options, &results, times, observer);
     Return(key, std::move(ws));
     return results;
   } catch (const dnnl::error& e) {
@@ -343,26 +419,54 @@ bool OnednnSupports(Precision precision) {
     case Precision::kFp32: return true;
     case Precision::kBf16:
       return IsaHas(dnnl::get_effective_cpu_isa(), dnnl::cpu_isa::avx512_core_bf16);
+    case Precision::kInt8:
+      return IsaHas(dnnl::get_effective_cpu_isa(), dnnl::cpu_isa::avx2);
     default: return false;
   }
 }
 
+bool OnednnInt8Quantizes(const std::string& name, const OnednnEngineOptions& options) {
+  if (name == "encoder.0") return false;
+  return name != "heads" || options.int8_heads;
+}
+
 ModelResult<std::unique_ptr<FaceEngine>> CreateOnednnFaceEngine(
     const RawTensorMap& weights, const OnednnEngineOptions& options) {
-  if (options.precision == Precision::kFp16 || options.precision == Precision::kInt8) {
+  if (options.precision == Precision::kFp16) {
     return ModelStatus::Unimplemented(
-        std::string("precision \"") + PrecisionName(options.precision) +
-        "\" is not offered by the onednn engine (fp32 and bf16 are); use fp32");
+        "precision \"fp16\" is not offered by the onednn engine (fp32, bf16 and int8 are); "
+        "use fp32");
   }
   if (!OnednnSupports(options.precision)) {
+    const bool int8 = options.precision == Precision::kInt8;
     return ModelStatus::FailedPrecondition(
-        std::string("precision \"") + PrecisionName(options.precision) +
-        "\" needs a CPU with AVX-512 BF16 (oneDNN ISA avx512_core_bf16); this CPU offers " +
-        OnednnIsaName() + ": use fp32");
+        std::string("precision \"") + PrecisionName(options.precision) + "\" needs a CPU with " +
+        (int8 ? "AVX2 (oneDNN ISA avx2; fast with AVX-512 VNNI or AVX-VNNI)"
+              : "AVX-512 BF16 (oneDNN ISA avx512_core_bf16)") +
+        "; this CPU offers " + OnednnIsaName() + ": use fp32");
   }
   ModelResult<std::vector<onednn::FpnConv>> convs =
       onednn::BuildFpnConvs(options.config, weights);
   if (!convs.ok()) return convs.status();
+  if (options.precision == Precision::kInt8) {
+    std::vector<std::string> required, known;
+    for (const onednn::FpnConv& conv : *convs) {
+      known.push_back(conv.name);
+      const bool shortcut = conv.name.find("shortcut_func") != std::string::npos;
+      if (OnednnInt8Quantizes(conv.name, options) && !shortcut) required.push_back(conv.name);
+    }
+    const std::string source =
+        options.int8_scales_source.empty() ? "int8 scales" : options.int8_scales_source;
+    if (options.int8_scales.input_ranges.empty() && options.int8_scales.weights_checksum.empty()) {
+      return ModelStatus::FailedPrecondition(
+          "precision \"int8\" needs the activation ranges of these weights: make them with "
+          "`facet-trainer calibrate --weights WEIGHTS` (" + std::string(kInt8ScalesFileName) +
+          " beside the weights)");
+    }
+    ModelStatus checked = CheckInt8Scales(options.int8_scales, WeightsChecksum(weights),
+                                          required, known, source);
+    if (!checked.ok()) return checked;
+  }
   try {
     auto engine = std::make_unique<OnednnFaceEngine>(options, std::move(*convs));
     engine->Init();
@@ -372,6 +476,24 @@ ModelResult<std::unique_ptr<FaceEngine>> CreateOnednnFaceEngine(
   } catch (const std::bad_alloc&) {
     return ModelStatus::ResourceExhausted("building the oneDNN engine: out of memory");
   }
+}
+
+ModelStatus VisitOnednnConvInputs(const FaceEngine& engine, const std::vector<RgbImageView>& batch,
+                                  const OnednnConvInputVisitor& visit) {
+  const auto* onednn = dynamic_cast<const OnednnFaceEngine*>(&engine);
+  if (onednn == nullptr || engine.precision() != "fp32") {
+    return ModelStatus::InvalidArgument("calibration needs the onednn engine in fp32, not " +
+                                        engine.engine() + " " + engine.precision());
+  }
+  const std::vector<onednn::FpnConv>& convs = onednn->convs();
+  const onednn::ConvInputObserver observer = [&](int conv, const onednn::ActLayout& layout,
+                                                 const float* data) {
+    visit(convs[conv].name, layout, data);
+  };
+  ParseOptions options;
+  options.want_restored = false;
+  ModelResult<std::vector<ParseResult>> ran = onednn->Run(batch, options, nullptr, &observer);
+  return ran.ok() ? ModelStatus::Ok() : ran.status();
 }
 
 ModelResult<std::vector<OnednnLayerTime>> ProfileOnednnForward(

@@ -11,22 +11,26 @@
 // AVX-512, nChw8c with AVX2) and the one oneDNN picks when left free
 // (channels-last for its brgemm kernels); the algorithms direct and, in the
 // blocked layout, Winograd (oneDNN offers it for f32 3x3 stride 1 on
-// AVX-512).
+// AVX-512). int8 (OnednnEngineOptions::int8_scales, docs/engines.md) runs
+// its convolutions channels-last with s8 inputs and weights.
 //
 // Thread safety: Parse() may be called concurrently. Each shape (batch size,
 // height, width) gets its primitives once (built on first use, under a
 // lock) and a small pool of workspaces: activations and a scratchpad,
 // about 0.85 GB per image at 512 px in fp32 (Winograd's scratchpad is most
-// of it), 0.3 GB in bf16. At most two idle workspaces per shape are kept,
-// and those of other shapes only while all idle ones stay under 4 GiB.
+// of it), 0.3 GB in bf16 and 0.35 GB in int8. At most two idle workspaces
+// per shape are kept, and those of other shapes only while all idle ones
+// stay under 4 GiB.
 #ifndef FACET_CORE_ONEDNN_ONEDNN_FACE_ENGINE_H_
 #define FACET_CORE_ONEDNN_ONEDNN_FACE_ENGINE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/model/face_engine.h"
+#include "core/model/int8_scales.h"
 #include "core/model/model_status.h"
 #include "core/model/net_config.h"
 #include "core/model/raw_tensor.h"
@@ -44,13 +48,25 @@ enum class ConvAlgorithmPolicy {
 enum class ActivationLayout {
   kMeasure,       // Time the candidates (below) at load; keep the faster.
                   // Default. Without kMeasure algorithms: kBlocked.
-  kBlocked,       // nChw16c with AVX-512, nChw8c with AVX2 (Winograd needs it).
+  kBlocked,       // nChw16c with AVX-512, nChw8c with AVX2 (Winograd needs it);
+                  // int8: nhwc (its kernels take no other).
   kChannelsLast,  // nhwc, where oneDNN's brgemm kernels run.
 };
 
 struct OnednnEngineOptions {
   NetConfig config;                         // Must match the weights.
-  Precision precision = Precision::kFp32;   // fp32 always; bf16 by ISA.
+  // fp32 always; bf16 with AVX-512 BF16; int8 with AVX2 (fast with VNNI).
+  Precision precision = Precision::kFp32;
+  // int8 only: the activation ranges (`facet-trainer calibrate`) of these
+  // weights, and the file they came from (for messages). int8 quantizes
+  // every convolution except the first (3 input channels: nothing to gain,
+  // and the input is exact in its own grid) and, unless `int8_heads`, the
+  // heads; activations between convolutions stay f32, and each pad that
+  // feeds an int8 convolution writes s8 (symmetric, per tensor); weights
+  // are s8 per output channel.
+  Int8Scales int8_scales;
+  std::string int8_scales_source;
+  bool int8_heads = true;  // Default: true.
   // OpenMP threads of the forward, set in every thread that calls Parse
   // (OpenMP's setting is per calling thread). 0 = leave OpenMP's setting.
   int threads = 0;
@@ -59,15 +75,37 @@ struct OnednnEngineOptions {
 };
 
 // Builds the engine. InvalidArgument for a bad configuration or weights
-// (CheckStateDictShapes' message); FailedPrecondition when the CPU lacks the
-// ISA the precision needs, naming it (bf16 needs avx512_core_bf16);
-// Unimplemented for fp16 and int8, which this engine does not offer;
-// Internal when oneDNN fails (its message).
+// (CheckStateDictShapes' message) or int8 scales that do not name this
+// network's convolutions; FailedPrecondition when the CPU lacks the ISA the
+// precision needs, naming it (bf16 needs avx512_core_bf16, int8 avx2), or
+// int8 scales measured on other weights; Unimplemented for fp16, which this
+// engine does not offer; Internal when oneDNN fails (its message).
 ModelResult<std::unique_ptr<FaceEngine>> CreateOnednnFaceEngine(
     const RawTensorMap& weights, const OnednnEngineOptions& options);
 
 // True when `precision` can run on this CPU (fp32 always).
 bool OnednnSupports(Precision precision);
+
+// True when an int8 engine with `options` quantizes the convolution `name`
+// ("encoder.1.conv1", "heads"; see OnednnEngineOptions::int8_scales).
+bool OnednnInt8Quantizes(const std::string& name, const OnednnEngineOptions& options);
+
+namespace onednn {
+struct ActLayout;
+}
+// Sees one convolution's input: its module name ("encoder.1.conv1",
+// "heads"), layout and float values (the padded tensor the convolution
+// reads). Called on the thread running the forward.
+using OnednnConvInputVisitor =
+    std::function<void(const std::string& conv, const onednn::ActLayout& layout,
+                       const float* data)>;
+
+// Runs `batch` through `engine` (fp32, made by CreateOnednnFaceEngine),
+// showing `visit` every convolution's input, in forward order. For int8
+// calibration (int8_calibrator.h). InvalidArgument for another engine or
+// precision, or a bad batch.
+ModelStatus VisitOnednnConvInputs(const FaceEngine& engine, const std::vector<RgbImageView>& batch,
+                                  const OnednnConvInputVisitor& visit);
 
 // oneDNN's name for the instruction set it uses on this CPU, e.g.
 // "avx512_core_bf16" or "avx2".

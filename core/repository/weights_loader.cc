@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/model/int8_scales.h"
 #include "core/model/pth_reader.h"
 #include "core/model/safetensors.h"
 #include "core/repository/model_repository.h"
@@ -46,6 +47,7 @@ absl::StatusOr<LoadedWeights> LoadWeights(const std::string& path, int64_t input
   }
   LoadedWeights loaded;
   loaded.source = path;
+  loaded.int8_scales_path = Int8ScalesPathFor(path);
   if (fs::is_directory(status)) {
     absl::StatusOr<LoadedVersion> version = ModelRepository::LoadVersionDir(path);
     if (!version.ok()) return version.status();

@@ -20,6 +20,10 @@ struct LoadedWeights {
   NetConfig config;                  // From the manifest, else inferred.
   std::optional<Manifest> manifest;  // Set for a version folder.
   std::string source;                // The path, for logs.
+  // Where int8 activation scales of these weights live (may not exist):
+  // the version folder's int8_scales.safetensors, or
+  // "<stem>.int8_scales.safetensors" beside a bare file (int8_scales.h).
+  std::string int8_scales_path;
 };
 
 // Loads and checks weights at `path`:

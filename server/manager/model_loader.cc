@@ -201,6 +201,7 @@ absl::StatusOr<ModelHandle> LoadModelOnce(const std::string& path,
   engine_options.engine = options.engine;
   engine_options.device = options.device;
   engine_options.precision = options.precision;
+  engine_options.int8_scales_path = weights->int8_scales_path;
   engine_options.cuda_graphs = options.cuda_graphs;
   engine_options.channels_last = options.channels_last;
   engine_options.threads = options.intra_op_threads;
