@@ -37,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    (w == header->height && h == header->width),
                "the codec decoded another size than the header check saw");
   } else if (header.ok() &&
-             facet::CheckImageSize(header->width, header->height, limits).ok()) {
+             facet::CheckImageSize(header->width, header->height, limits)
+                 .ok()) {
     FUZZ_CHECK(!absl::StrContains(image.status().message(), "over the limit"),
                "the header passed the limits but the decoded image did not");
   }

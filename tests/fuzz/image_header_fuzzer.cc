@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(facet::ImageFormatName(header->format) != nullptr,
                "no name for the format");
   } else {
-    FUZZ_CHECK(!header.status().message().empty(), "an error without a message");
+    FUZZ_CHECK(!header.status().message().empty(),
+               "an error without a message");
   }
   return 0;
 }

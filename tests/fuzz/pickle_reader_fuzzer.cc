@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         facet::ReadPickle(bytes, &pos, &arena, &resolver, "fuzz", limits);
     if (!value.ok()) break;
     FUZZ_CHECK(value.value() != nullptr, "OK with a null value");
-    FUZZ_CHECK(pos > before && pos <= bytes.size(), "pos did not advance within the input");
+    FUZZ_CHECK(pos > before && pos <= bytes.size(),
+               "pos did not advance within the input");
   }
   return 0;
 }

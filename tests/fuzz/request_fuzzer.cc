@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_bytes = 1 << 20;
   limits.max_side = 512;
   limits.max_pixels = 128 * 128;
-  absl::StatusOr<cv::Mat> image = facet::DecodeRequestImage(request.image(), limits);
+  absl::StatusOr<cv::Mat> image =
+      facet::DecodeRequestImage(request.image(), limits);
   if (!image.ok()) return 0;
   FUZZ_CHECK(image->type() == CV_8UC3 && image->isContinuous(),
              "decoded request image is not continuous CV_8UC3");
@@ -33,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const facet::NetConfig config{16, 16, 4, 8, 19, 1, 8, 16};
   cv::Mat input;
   cv::resize(*image, input, cv::Size(16, 16), 0, 0, cv::INTER_AREA);
-  const std::vector<facet::RgbImageView> batch = {{input.data, input.rows, input.cols}};
+  const std::vector<facet::RgbImageView> batch = {
+      {input.data, input.rows, input.cols}};
   FUZZ_CHECK(facet::ValidateBatch(batch, config).ok(),
              "a 16x16 image does not validate for a 16 px network");
 
@@ -46,6 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   facet::v1::ParseResponse response;
   const absl::Status built =
       facet::BuildParseResponse(request, *image, result, &response);
-  FUZZ_CHECK(built.ok(), "a checked request with a decoded image gets no response");
+  FUZZ_CHECK(built.ok(),
+             "a checked request with a decoded image gets no response");
   return 0;
 }

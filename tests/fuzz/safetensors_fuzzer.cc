@@ -15,7 +15,8 @@ bool SameTensors(const facet::RawTensorMap& a, const facet::RawTensorMap& b) {
   if (a.size() != b.size()) return false;
   for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
     if (i->first != j->first || i->second.dtype != j->second.dtype ||
-        i->second.shape != j->second.shape || i->second.data != j->second.data) {
+        i->second.shape != j->second.shape ||
+        i->second.data != j->second.data) {
       return false;
     }
   }
@@ -30,8 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       facet::ParseSafetensors(bytes, "fuzz.safetensors");
   if (!contents.ok()) return 0;
   for (const auto& [name, tensor] : contents->tensors) {
-    FUZZ_CHECK(tensor.data.size() ==
-                   static_cast<size_t>(tensor.numel()) * facet::DTypeSize(tensor.dtype),
+    FUZZ_CHECK(tensor.data.size() == static_cast<size_t>(tensor.numel()) *
+                                         facet::DTypeSize(tensor.dtype),
                "tensor bytes differ from numel * element size");
   }
   if (!facet::CheckSerializable(contents->tensors, contents->metadata).ok()) {

@@ -14,12 +14,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   facet::ZipLimits limits;
   limits.max_entries = 1024;
   limits.max_entry_size = 1 << 20;
-  facet::ModelResult<facet::ZipReader> zip = facet::ZipReader::Open(bytes, limits);
+  facet::ModelResult<facet::ZipReader> zip =
+      facet::ZipReader::Open(bytes, limits);
   if (!zip.ok()) return 0;
   const facet::ZipReader& reader = zip.value();
   FUZZ_CHECK(reader.entries().size() <= limits.max_entries, "too many entries");
   for (const facet::ZipEntry& entry : reader.entries()) {
-    FUZZ_CHECK(reader.Find(entry.name) == &entry, "Find disagrees with entries()");
+    FUZZ_CHECK(reader.Find(entry.name) == &entry,
+               "Find disagrees with entries()");
     facet::ModelResult<std::string> contents = reader.Read(entry);
     std::string scratch;
     facet::ModelResult<std::string_view> view = reader.View(entry, &scratch);
