@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "core/repository/file_util.h"
 #include "core/repository/retention.h"
+#include "core/repository/rfc3339.h"
 #include "glog/logging.h"
 
 namespace facet {
