@@ -1,13 +1,8 @@
 #include "core/model/pth_writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "core/model/pickle_writer.h"
 #include "core/model/zip_archive.h"
+#include "core/util/file_io.h"
 
 namespace facet {
 namespace {
@@ -150,32 +145,9 @@ ModelResult<std::string> SerializePthZip(const RawTensorMap& tensors,
 ModelStatus WritePthFile(const std::string& path, const RawTensorMap& tensors) {
   ModelResult<std::string> bytes = SerializePthZip(tensors);
   if (!bytes.ok()) return bytes.status();
-  const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return ModelStatus::InvalidArgument(path + ": " + std::strerror(errno));
-  }
-  const char* p = bytes->data();
-  size_t left = bytes->size();
-  int err = 0;
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
-  if (::close(fd) != 0 && err == 0) err = errno;
-  if (err != 0) {
-    ::unlink(path.c_str());
-    return ModelStatus::DataLoss(path +
-                                 ": write failed: " + std::strerror(err));
-  }
-  return ModelStatus::Ok();
+  DurableWriteOptions options;
+  options.origin = PathOrigin::kCaller;  // An export target the user named.
+  return ModelStatus::FromIoStatus(WriteFileDurably(path, *bytes, options));
 }
 
 }  // namespace facet
