@@ -7,24 +7,12 @@
 #include <vector>
 
 #include "core/model/safetensors_header.h"
+#include "core/util/byte_order.h"
 #include "core/util/file_io.h"
+#include "core/util/utf8.h"
 
 namespace facet {
 namespace {
-
-uint64_t DecodeLittleEndian64(std::string_view bytes) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) {
-    v = (v << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
-  }
-  return v;
-}
-
-void AppendLittleEndian64(uint64_t v, std::string* out) {
-  for (int i = 0; i < 8; ++i) {
-    out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-  }
-}
 
 std::string Quoted(const std::string& name) { return "\"" + name + "\""; }
 
@@ -109,7 +97,7 @@ ModelResult<SafetensorsContents> ParseSafetensors(std::string_view bytes,
     return fail("file is " + std::to_string(bytes.size()) +
                 " bytes, shorter than the 8-byte header length");
   }
-  uint64_t header_len = DecodeLittleEndian64(bytes.substr(0, 8));
+  uint64_t header_len = LoadLittleEndian(bytes, 0, 8);
   uint64_t rest = bytes.size() - 8;
   if (header_len > kMaxSafetensorsHeaderBytes) {
     return fail("header length " + std::to_string(header_len) +
@@ -263,7 +251,7 @@ std::string SerializeSafetensors(
 
   std::string out;
   out.reserve(8 + header.size() + offset);
-  AppendLittleEndian64(header.size(), &out);
+  AppendLittleEndian(header.size(), 8, &out);
   out += header;
   for (const auto* entry : order) {
     const std::vector<uint8_t>& data = entry->second.data;
