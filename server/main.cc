@@ -31,6 +31,7 @@
 #include "absl/time/clock.h"
 #include "core/engine/face_engine_factory.h"
 #include "core/engine/openmp_wait.h"
+#include "core/flags/parse_flags.h"
 #include "core/model/face_parser.h"
 #include "core/model/gpu_memory.h"
 #include "glog/logging.h"
@@ -463,7 +464,7 @@ int main(int argc, char** argv) {
   };
   absl::SetFlagsUsageConfig(usage_config);
   if (!facet::ApplyEnvironment()) return 2;
-  absl::ParseCommandLine(argc, argv);
+  facet::ParseFlags(argc, argv);  // --help: stdout, exit 0.
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
   return facet::Serve(main_start);
