@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
+#include "core/flags/parse_flags.h"
 #include "opencv2/core.hpp"
 #include "trainer/data/data_loader.h"
 #include "trainer/data/degradation_pipeline.h"
@@ -115,7 +115,7 @@ void BenchLoader() {
 }  // namespace facet
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  facet::ParseFlags(argc, argv);
   cv::setNumThreads(0);  // One core per measurement, as in the loader.
   std::printf("cores: %u\n", std::thread::hardware_concurrency());
   facet::BenchSyntheticFaces();

@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "core/engine/face_engine_factory.h"
+#include "core/flags/parse_flags.h"
 #include "core/repository/weights_loader.h"
 #include "nlohmann/json.hpp"
 
@@ -146,6 +146,6 @@ int Run() {
 }  // namespace facet
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  facet::ParseFlags(argc, argv);
   return facet::Run();
 }

@@ -30,9 +30,9 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "bench/run_stats.h"
 #include "core/engine/face_engine_factory.h"
+#include "core/flags/parse_flags.h"
 #include "core/model/face_parsing_net.h"
 #include "core/model/state_dict.h"
 #ifdef FACET_HAVE_ONEDNN
@@ -254,7 +254,7 @@ std::vector<int> ParseBatches(const std::string& s) {
 }  // namespace facet
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  facet::ParseFlags(argc, argv);
   using namespace facet;
   const bool smoke = absl::GetFlag(FLAGS_smoke);
   auto config = NetConfigPreset(smoke ? "tiny" : absl::GetFlag(FLAGS_preset));

@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "bench/run_stats.h"
+#include "core/flags/parse_flags.h"
 #include "nlohmann/json.hpp"
 #include "trainer/data/data_loader.h"
 #include "trainer/data/synthetic_faces.h"
@@ -137,7 +137,7 @@ double DataWaitFraction(const NetConfig& config, int steps) {
 }  // namespace facet
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  facet::ParseFlags(argc, argv);
   using namespace facet;
   const bool smoke = absl::GetFlag(FLAGS_smoke);
   auto config = NetConfigPreset(smoke ? "tiny" : absl::GetFlag(FLAGS_preset));

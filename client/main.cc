@@ -4,12 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "client/cli/cli_common.h"
 #include "client/cli/client_flags.h"
 #include "client/cli/commands.h"
+#include "core/flags/parse_flags.h"
 
 namespace {
 
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     return path.find("client/") != absl::string_view::npos;
   };
   absl::SetFlagsUsageConfig(usage_config);
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> positional = facet::ParseFlags(argc, argv);
   if (positional.size() < 2) {
     std::cerr << kUsage << "\n\nfacet-client: no command given; see --help\n";
     return facet::kExitUsage;

@@ -20,6 +20,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/time/clock.h"
 #include "core/engine/openmp_wait.h"
+#include "core/flags/parse_flags.h"
 #include "glog/logging.h"
 #include "opencv2/core/utility.hpp"
 #include "server/server_core.h"
@@ -90,7 +91,7 @@ int main(int argc, char** argv) {
     std::cerr << "facet-server: " << env.message() << "\n";
     return 2;
   }
-  absl::ParseCommandLine(argc, argv);
+  facet::ParseFlags(argc, argv);  // --help: stdout, exit 0.
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
   const int code = facet::Serve(main_start);

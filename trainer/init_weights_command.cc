@@ -7,6 +7,7 @@
 #include "core/model/face_parsing_net.h"
 #include "core/model/state_dict.h"
 #include "core/repository/model_repository.h"
+#include "core/repository/rfc3339.h"
 #include "core/status/model_status_conversion.h"
 #include "trainer/trainer_flags.h"
 

@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "core/engine/openmp_wait.h"
+#include "core/flags/parse_flags.h"
 #include "glog/logging.h"
 #include "trainer/calibrate_command.h"
 #include "trainer/degrade_command.h"
@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     return path.find("trainer/") != absl::string_view::npos;
   };
   absl::SetFlagsUsageConfig(config);
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> positional = facet::ParseFlags(argc, argv);
   // Plain one-line logs on stderr; no log files.
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);

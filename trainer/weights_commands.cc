@@ -7,6 +7,7 @@
 #include "absl/flags/flag.h"
 #include "core/model/pth_writer.h"
 #include "core/repository/model_repository.h"
+#include "core/repository/rfc3339.h"
 #include "core/repository/weights_loader.h"
 #include "core/status/model_status_conversion.h"
 #include "trainer/trainer_flags.h"

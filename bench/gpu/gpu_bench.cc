@@ -41,12 +41,15 @@ struct Flags {
   bool smoke = false;
 };
 
+constexpr char kUsage[] =
+    "usage: facet-bench-gpu --out DIR [--device cuda|cuda:N|cpu] "
+    "[--config published|small|tiny|in,out,...] [--batches 1,8,32,64] "
+    "[--precisions fp32,fp16,bf16] [--graphs off|on|both] [--seconds S] "
+    "[--smoke]\n";
+
+// A bad command line: the error and the usage on stderr, exit status 2.
 [[noreturn]] void Usage(const std::string& error) {
-  std::cerr << "facet-bench-gpu: " << error
-            << "\nusage: facet-bench-gpu --out DIR [--device cuda|cuda:N|cpu] "
-               "[--config published|small|tiny|in,out,...] [--batches 1,8,32,64] "
-               "[--precisions fp32,fp16,bf16] [--graphs off|on|both] [--seconds S] "
-               "[--smoke]\n";
+  std::cerr << "facet-bench-gpu: " << error << "\n" << kUsage;
   std::exit(2);
 }
 
@@ -87,7 +90,8 @@ Flags ParseFlags(int argc, char** argv) {
         f.batches.push_back(static_cast<int>(n));
       }
     } else if (arg == "--help" || arg == "-h") {
-      Usage("help");
+      std::cout << kUsage;  // Asked for: stdout, success.
+      std::exit(0);
     } else {
       Usage("unknown flag " + arg);
     }

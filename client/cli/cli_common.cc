@@ -7,11 +7,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/status/errno_status.h"
+#include "core/util/file_io.h"
 
 namespace facet {
 namespace {
@@ -95,26 +95,15 @@ absl::Status MakeDirs(const std::string& dir) {
 }
 
 absl::Status ReadFileBytes(const std::string& path, std::string* bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  *bytes = buffer.str();
-  return absl::OkStatus();
+  ChunkedReadOptions options;
+  options.origin = PathOrigin::kCaller;
+  return ToAbslStatus(ReadWholeFile(path, options, bytes));
 }
 
 absl::Status WriteFileBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) {
-    return absl::InternalError(
-        absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
+  DurableWriteOptions options;
+  options.origin = PathOrigin::kCaller;
+  return ToAbslStatus(WriteFileDurably(path, bytes, options));
 }
 
 std::string CodeName(absl::StatusCode code) {

@@ -48,10 +48,13 @@ std::string UniqueStem(const std::string& path, std::set<std::string>* used);
 // Creates `dir` and its parents. Internal naming the folder on failure.
 absl::Status MakeDirs(const std::string& dir);
 
-// Reads a whole file; NotFound / Internal naming it.
+// Reads a whole file (core/util's ReadWholeFile): NotFound, InvalidArgument
+// for a folder, other errnos as core/util/io_status.h maps them, naming it.
 absl::Status ReadFileBytes(const std::string& path, std::string* bytes);
 
-// Writes `bytes` to `path` (replacing it). Internal naming it on failure.
+// Writes `bytes` to `path` (replacing it) and fsyncs it (core/util's
+// WriteFileDurably in place); errors name it, with core/util/io_status.h's
+// codes (a full disk is ResourceExhausted).
 absl::Status WriteFileBytes(const std::string& path, const std::string& bytes);
 
 // "INVALID_ARGUMENT" etc.

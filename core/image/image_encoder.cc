@@ -1,10 +1,5 @@
 #include "core/image/image_encoder.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
 #include <exception>
 #include <string_view>
 #include <vector>
@@ -13,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/status/errno_status.h"
+#include "core/util/file_io.h"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 
@@ -53,36 +49,6 @@ absl::StatusOr<std::string> Encode(const cv::Mat& image, const char* ext,
   return std::string(buffer.begin(), buffer.end());
 }
 
-// Writes `bytes` to a new temporary file beside `path` and renames it over
-// `path`.
-absl::Status WriteAtomically(const std::string& path, std::string_view bytes) {
-  static std::atomic<uint64_t> counter{0};
-  const std::string temp =
-      absl::StrCat(path, ".tmp.", ::getpid(), ".", counter.fetch_add(1));
-  const int fd =
-      ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoToStatus(errno, "create", path, PathOrigin::kCaller);
-  absl::Status status;
-  size_t done = 0;
-  while (status.ok() && done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0)
-      status = ErrnoToStatus(errno, "write", path, PathOrigin::kCaller);
-    if (n > 0) done += static_cast<size_t>(n);
-  }
-  if (status.ok() && ::fsync(fd) != 0)
-    status = ErrnoToStatus(errno, "write", path, PathOrigin::kCaller);
-  if (::close(fd) != 0 && status.ok())
-    status = ErrnoToStatus(errno, "write", path, PathOrigin::kCaller);
-  if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
-    status = ErrnoToStatus(errno, "rename the new file onto", path,
-                           PathOrigin::kCaller);
-  }
-  if (!status.ok()) ::unlink(temp.c_str());
-  return status;
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> EncodePng(const cv::Mat& image) {
@@ -114,7 +80,10 @@ absl::Status WriteImageFile(const std::string& path, const cv::Mat& image) {
         bytes.status().code(),
         absl::StrCat("cannot write ", path, ": ", bytes.status().message()));
   }
-  return WriteAtomically(path, *bytes);
+  DurableWriteOptions options;
+  options.mode = DurableWriteOptions::Mode::kReplace;
+  options.origin = PathOrigin::kCaller;
+  return ToAbslStatus(WriteFileDurably(path, *bytes, options));
 }
 
 }  // namespace facet

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/util/byte_order.h"
 
 namespace facet {
 namespace {
@@ -44,12 +45,9 @@ class ByteReader {
  private:
   bool Read(uint64_t offset, int n, bool big_endian, uint32_t* out) const {
     if (!Has(offset, n)) return false;
-    uint32_t value = 0;
-    for (int i = 0; i < n; ++i) {
-      const uint32_t byte = static_cast<unsigned char>(bytes_[offset + i]);
-      value |= big_endian ? byte << (8 * (n - 1 - i)) : byte << (8 * i);
-    }
-    *out = value;
+    *out =
+        static_cast<uint32_t>(big_endian ? LoadBigEndian(bytes_, offset, n)
+                                         : LoadLittleEndian(bytes_, offset, n));
     return true;
   }
 

@@ -1,7 +1,10 @@
-// The 19 face-parsing labels (CelebAMask-HQ order, 0 = background) and the
-// RGB colour each is drawn in, exactly as the model spec's section 5 table.
-// The ids are the network's output channels and appear in label-map files:
-// never renumber or reorder them.
+// The 19 face-parsing labels (CelebAMask-HQ order, 0 = background), their
+// CelebAMask-HQ part names and the RGB colour each is drawn in, exactly as
+// the model spec's section 5 table: Facet's one label table, used by the
+// server, the client, the trainer's datasets (the names are those in
+// CelebAMask-HQ's mask file names, `<k as 5 digits>_<name>.png`) and the
+// renderers. The ids are the network's output channels and appear in
+// label-map files: never renumber or reorder them.
 //
 // Thread safety: constant data; safe from any thread.
 
@@ -13,6 +16,30 @@
 #include <string_view>
 
 namespace facet {
+
+// The ids by name. Values are stored in label maps and mask files: never
+// renumber.
+enum FaceLabel : uint8_t {
+  kBackground = 0,
+  kSkin = 1,
+  kNose = 2,
+  kEyeGlasses = 3,
+  kLeftEye = 4,
+  kRightEye = 5,
+  kLeftBrow = 6,
+  kRightBrow = 7,
+  kLeftEar = 8,
+  kRightEar = 9,
+  kMouth = 10,
+  kUpperLip = 11,
+  kLowerLip = 12,
+  kHair = 13,
+  kHat = 14,
+  kEarring = 15,
+  kNecklace = 16,
+  kNeck = 17,
+  kCloth = 18,
+};
 
 inline constexpr int kNumLabels = 19;
 
@@ -50,6 +77,8 @@ inline const LabelInfo& Label(int id) { return kLabelPalette[id]; }
 
 // Returns the id whose name is `name` (exact match), or -1 if none.
 int FindLabel(std::string_view name);
+
+static_assert(kCloth + 1 == kNumLabels, "FaceLabel and kNumLabels disagree");
 
 }  // namespace facet
 

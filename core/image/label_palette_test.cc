@@ -1,5 +1,6 @@
 #include "core/image/label_palette.h"
 
+#include <iterator>
 #include <set>
 #include <string>
 #include <tuple>
@@ -56,6 +57,27 @@ TEST(LabelPaletteTest, MatchesSpecTable) {
 TEST(LabelPaletteTest, FindLabelRejectsUnknownNames) {
   for (const char* name : {"", "Hair", "eyes", "background "}) {
     EXPECT_EQ(FindLabel(name), -1) << name;
+  }
+}
+
+// The named ids (used by the trainer's datasets) point at the right rows.
+TEST(LabelPaletteTest, NamedIdsMatchTheTable) {
+  const struct {
+    FaceLabel id;
+    const char* name;
+  } named[] = {
+      {kBackground, "background"}, {kSkin, "skin"},        {kNose, "nose"},
+      {kEyeGlasses, "eye_g"},      {kLeftEye, "l_eye"},    {kRightEye, "r_eye"},
+      {kLeftBrow, "l_brow"},       {kRightBrow, "r_brow"}, {kLeftEar, "l_ear"},
+      {kRightEar, "r_ear"},        {kMouth, "mouth"},      {kUpperLip, "u_lip"},
+      {kLowerLip, "l_lip"},        {kHair, "hair"},        {kHat, "hat"},
+      {kEarring, "ear_r"},         {kNecklace, "neck_l"},  {kNeck, "neck"},
+      {kCloth, "cloth"},
+  };
+  ASSERT_EQ(std::size(named), static_cast<size_t>(kNumLabels));
+  for (const auto& n : named) {
+    EXPECT_STREQ(Label(n.id).name, n.name);
+    EXPECT_EQ(FindLabel(n.name), n.id);
   }
 }
 

@@ -13,6 +13,12 @@ std::string ModelStatus::ToString() const {
     case ModelErrorCode::kNotFound:
       name = "NOT_FOUND";
       break;
+    case ModelErrorCode::kAlreadyExists:
+      name = "ALREADY_EXISTS";
+      break;
+    case ModelErrorCode::kPermissionDenied:
+      name = "PERMISSION_DENIED";
+      break;
     case ModelErrorCode::kFailedPrecondition:
       name = "FAILED_PRECONDITION";
       break;

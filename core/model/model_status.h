@@ -14,6 +14,8 @@
 #include <string>
 #include <utility>
 
+#include "core/util/io_status.h"
+
 namespace facet {
 
 // Values match absl::StatusCode; do not renumber.
@@ -21,6 +23,8 @@ enum class ModelErrorCode {
   kOk = 0,
   kInvalidArgument = 3,
   kNotFound = 5,
+  kAlreadyExists = 6,
+  kPermissionDenied = 7,
   kFailedPrecondition = 9,
   kOutOfRange = 11,
   kResourceExhausted = 8,
@@ -36,6 +40,10 @@ class ModelStatus {
       : code_(code), message_(std::move(message)) {}
 
   static ModelStatus Ok() { return ModelStatus(); }
+  // The same code and message (IoCode's values are ModelErrorCode's).
+  static ModelStatus FromIoStatus(const IoStatus& status) {
+    return {static_cast<ModelErrorCode>(status.code()), status.message()};
+  }
   static ModelStatus InvalidArgument(std::string m) {
     return {ModelErrorCode::kInvalidArgument, std::move(m)};
   }

@@ -6,6 +6,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/util/byte_order.h"
+#include "core/util/utf8.h"
+
 namespace facet {
 namespace {
 
@@ -97,31 +100,6 @@ const char* OpName(uint8_t op) {
   return nullptr;
 }
 
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const uint8_t c = static_cast<uint8_t>(s[i]);
-    int extra;
-    if (c < 0x80) {
-      extra = 0;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-      extra = 1;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      extra = 2;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      extra = 3;
-    } else {
-      return false;
-    }
-    if (s.size() - i - 1 < static_cast<size_t>(extra)) return false;
-    for (int k = 1; k <= extra; ++k) {
-      if ((static_cast<uint8_t>(s[i + k]) & 0xc0) != 0x80) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
 // True iff `s` looks like a dotted Python identifier (module or qualname).
 bool IsDottedName(std::string_view s) {
   if (s.empty() || s.size() > 256) return false;
@@ -197,10 +175,7 @@ class Machine {
   bool ReadUint(int n, uint64_t* out) {
     std::string_view b;
     if (!Read(n, &b)) return false;
-    *out = 0;
-    for (int i = n - 1; i >= 0; --i) {
-      *out = (*out << 8) | static_cast<uint8_t>(b[i]);
-    }
+    *out = LoadLittleEndian(b, 0, n);
     return true;
   }
   bool ReadLine(std::string_view* out) {
@@ -275,8 +250,7 @@ class Machine {
     if (width == 4 && n > 0x7fffffffu) return Fail("negative length");
     if (n > data_.size() || !Read(n, &b)) return Truncated();
     if (n > 8) return PushText(PickleKind::kLong, b);
-    uint64_t u = 0;
-    for (size_t i = n; i-- > 0;) u = (u << 8) | static_cast<uint8_t>(b[i]);
+    uint64_t u = n > 0 ? LoadLittleEndian(b, 0, static_cast<int>(n)) : 0;
     if (n > 0 && n < 8 && (static_cast<uint8_t>(b[n - 1]) & 0x80)) {
       u |= ~uint64_t{0} << (8 * n);  // Sign-extend.
     }
@@ -406,8 +380,7 @@ ModelStatus Machine::Step() {
       return PushLong(4);
     case kBinFloat: {
       if (!Read(8, &b)) return Truncated();
-      uint64_t bits = 0;
-      for (char c : b) bits = (bits << 8) | static_cast<uint8_t>(c);
+      const uint64_t bits = LoadBigEndian(b, 0, 8);  // Big-endian double.
       s = PushNew(PickleKind::kFloat, &v);
       std::memcpy(&v->real, &bits, sizeof(bits));
       return s;

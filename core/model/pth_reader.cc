@@ -1,12 +1,8 @@
 #include "core/model/pth_reader.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <deque>
-#include <fstream>
 #include <map>
 #include <set>
 #include <utility>
@@ -14,6 +10,7 @@
 #include "core/model/pickle_reader.h"
 #include "core/model/pickle_torch.h"
 #include "core/model/zip_archive.h"
+#include "core/util/file_io.h"
 
 namespace facet {
 namespace {
@@ -312,25 +309,12 @@ ModelResult<RawTensorMap> ParsePth(std::string_view bytes,
 }
 
 ModelResult<RawTensorMap> ReadPthFile(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    const int err = errno;
-    if (err == ENOENT) return ModelStatus::NotFound(path + ": no such file");
-    return Invalid(path + ": " + std::strerror(err));
-  }
-  if (!S_ISREG(st.st_mode)) return Invalid(path + ": not a regular file");
-  if (static_cast<uint64_t>(st.st_size) > kMaxPthFileBytes) {
-    return ModelStatus::ResourceExhausted(
-        path + ": " + std::to_string(st.st_size) +
-        " bytes, over the limit of " + std::to_string(kMaxPthFileBytes));
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes(static_cast<size_t>(st.st_size), '\0');
-  if (!in ||
-      !in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())) ||
-      in.peek() != std::ifstream::traits_type::eof()) {
-    return Loss(path + ": could not read the whole file");
-  }
+  ChunkedReadOptions options;
+  options.max_bytes = kMaxPthFileBytes;
+  options.origin = PathOrigin::kCaller;
+  std::string bytes;
+  IoStatus read = ReadWholeFile(path, options, &bytes);
+  if (!read.ok()) return ModelStatus::FromIoStatus(read);
   return ParsePth(bytes, path);
 }
 

@@ -1,13 +1,9 @@
 #include "core/model/pth_writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "core/model/pickle_writer.h"
 #include "core/model/zip_archive.h"
+#include "core/util/file_io.h"
+#include "core/util/utf8.h"
 
 namespace facet {
 namespace {
@@ -38,27 +34,8 @@ const char* StorageTypeName(DType dtype) {
   return "FloatStorage";
 }
 
-bool IsUtf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const uint8_t c = static_cast<uint8_t>(s[i]);
-    const int extra = c < 0x80                 ? 0
-                      : c >= 0xf0 && c <= 0xf4 ? 3
-                      : c >= 0xe0              ? 2
-                      : c >= 0xc2              ? 1
-                                               : -1;
-    if (extra < 0 || s.size() - i - 1 < static_cast<size_t>(extra))
-      return false;
-    for (int k = 1; k <= extra; ++k) {
-      if ((static_cast<uint8_t>(s[i + k]) & 0xc0) != 0x80) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
 ModelStatus CheckTensor(const std::string& name, const RawTensor& t) {
-  if (name.empty() || !IsUtf8(name)) {
+  if (name.empty() || !IsValidUtf8(name)) {
     return ModelStatus::InvalidArgument("tensor name '" + name +
                                         "' is empty or not UTF-8");
   }
@@ -94,7 +71,7 @@ std::vector<int64_t> ContiguousStrides(const std::vector<int64_t>& shape) {
 ModelResult<std::string> SerializePthZip(const RawTensorMap& tensors,
                                          const std::string& archive_root) {
   if (archive_root.empty() || archive_root.find('/') != std::string::npos ||
-      !IsUtf8(archive_root)) {
+      !IsValidUtf8(archive_root)) {
     return ModelStatus::InvalidArgument("bad archive root '" + archive_root +
                                         "'");
   }
@@ -150,32 +127,9 @@ ModelResult<std::string> SerializePthZip(const RawTensorMap& tensors,
 ModelStatus WritePthFile(const std::string& path, const RawTensorMap& tensors) {
   ModelResult<std::string> bytes = SerializePthZip(tensors);
   if (!bytes.ok()) return bytes.status();
-  const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return ModelStatus::InvalidArgument(path + ": " + std::strerror(errno));
-  }
-  const char* p = bytes->data();
-  size_t left = bytes->size();
-  int err = 0;
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
-  if (::close(fd) != 0 && err == 0) err = errno;
-  if (err != 0) {
-    ::unlink(path.c_str());
-    return ModelStatus::DataLoss(path +
-                                 ": write failed: " + std::strerror(err));
-  }
-  return ModelStatus::Ok();
+  DurableWriteOptions options;
+  options.origin = PathOrigin::kCaller;  // An export target the user named.
+  return ModelStatus::FromIoStatus(WriteFileDurably(path, *bytes, options));
 }
 
 }  // namespace facet

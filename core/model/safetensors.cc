@@ -1,34 +1,18 @@
 #include "core/model/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
 
 #include "core/model/safetensors_header.h"
+#include "core/util/byte_order.h"
+#include "core/util/file_io.h"
+#include "core/util/utf8.h"
 
 namespace facet {
 namespace {
-
-uint64_t DecodeLittleEndian64(std::string_view bytes) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) {
-    v = (v << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
-  }
-  return v;
-}
-
-void AppendLittleEndian64(uint64_t v, std::string* out) {
-  for (int i = 0; i < 8; ++i) {
-    out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-  }
-}
 
 std::string Quoted(const std::string& name) { return "\"" + name + "\""; }
 
@@ -102,11 +86,6 @@ ModelStatus WithSource(const std::string& source, const ModelStatus& status) {
   return ModelStatus(status.code(), source + ": " + status.message());
 }
 
-std::string ErrnoMessage(const std::string& what, const std::string& path,
-                         int err) {
-  return what + " " + path + ": " + std::strerror(err);
-}
-
 }  // namespace
 
 ModelResult<SafetensorsContents> ParseSafetensors(std::string_view bytes,
@@ -118,7 +97,7 @@ ModelResult<SafetensorsContents> ParseSafetensors(std::string_view bytes,
     return fail("file is " + std::to_string(bytes.size()) +
                 " bytes, shorter than the 8-byte header length");
   }
-  uint64_t header_len = DecodeLittleEndian64(bytes.substr(0, 8));
+  uint64_t header_len = LoadLittleEndian(bytes, 0, 8);
   uint64_t rest = bytes.size() - 8;
   if (header_len > kMaxSafetensorsHeaderBytes) {
     return fail("header length " + std::to_string(header_len) +
@@ -173,50 +152,12 @@ ModelResult<SafetensorsContents> ParseSafetensors(std::string_view bytes,
 }
 
 ModelResult<SafetensorsContents> ReadSafetensorsFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    std::string message = ErrnoMessage("cannot open", path, err);
-    if (err == ENOENT) return ModelStatus::NotFound(message);
-    return ModelStatus::InvalidArgument(message);
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return ModelStatus::InvalidArgument(ErrnoMessage("cannot stat", path, err));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return ModelStatus::InvalidArgument(path + ": not a regular file");
-  }
-  uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size > kMaxSafetensorsFileBytes) {
-    ::close(fd);
-    return ModelStatus::ResourceExhausted(
-        path + ": file is " + std::to_string(size) +
-        " bytes, over the limit of " +
-        std::to_string(kMaxSafetensorsFileBytes));
-  }
-  std::string bytes(static_cast<size_t>(size), '\0');
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::read(fd, &bytes[done], bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return ModelStatus::DataLoss(ErrnoMessage("cannot read", path, err));
-    }
-    if (n == 0) {
-      ::close(fd);
-      return ModelStatus::DataLoss(path + ": file shrank while being read (" +
-                                   std::to_string(done) + " of " +
-                                   std::to_string(size) + " bytes)");
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
+  ChunkedReadOptions options;
+  options.max_bytes = kMaxSafetensorsFileBytes;
+  options.origin = PathOrigin::kCaller;
+  std::string bytes;
+  IoStatus read = ReadWholeFile(path, options, &bytes);
+  if (!read.ok()) return ModelStatus::FromIoStatus(read);
   return ParseSafetensors(bytes, path);
 }
 
@@ -310,7 +251,7 @@ std::string SerializeSafetensors(
 
   std::string out;
   out.reserve(8 + header.size() + offset);
-  AppendLittleEndian64(header.size(), &out);
+  AppendLittleEndian(header.size(), 8, &out);
   out += header;
   for (const auto* entry : order) {
     const std::vector<uint8_t>& data = entry->second.data;
@@ -326,43 +267,7 @@ ModelStatus WriteSafetensorsFile(
   if (!check.ok()) return WithSource(path, check);
   std::string bytes = SerializeSafetensors(tensors, metadata);
 
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    int err = errno;
-    std::string message = ErrnoMessage("cannot create", path, err);
-    if (err == ENOENT) return ModelStatus::NotFound(message);
-    if (err == ENOSPC || err == EDQUOT) {
-      return ModelStatus::ResourceExhausted(message);
-    }
-    return ModelStatus::FailedPrecondition(message);
-  }
-  // Only a regular file we opened is removed on failure: `path` may name a
-  // device (/dev/full in tests) that must survive.
-  struct stat st;
-  bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  auto fail = [&](const std::string& what, int err) {
-    ::close(fd);
-    if (regular) ::unlink(path.c_str());
-    std::string message = ErrnoMessage(what, path, err);
-    if (err == ENOSPC || err == EDQUOT || err == EFBIG) {
-      return ModelStatus::ResourceExhausted(message);
-    }
-    return ModelStatus::Internal(message);
-  };
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail("cannot write", errno);
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) return fail("cannot fsync", errno);
-  if (::close(fd) != 0) {
-    int err = errno;
-    if (regular) ::unlink(path.c_str());
-    return ModelStatus::Internal(ErrnoMessage("cannot close", path, err));
-  }
-  return ModelStatus::Ok();
+  return ModelStatus::FromIoStatus(WriteFileDurably(path, bytes));
 }
 
 }  // namespace facet

@@ -61,10 +61,6 @@ ModelResult<SafetensorsHeader> ParseSafetensorsHeader(std::string_view json);
 // '"', '\\' and control characters. REQUIRES: `s` is valid UTF-8.
 void AppendJsonString(std::string_view s, std::string* out);
 
-// Returns true iff `s` is well-formed UTF-8 (no overlong forms, surrogates
-// or code points above U+10FFFF).
-bool IsValidUtf8(std::string_view s);
-
 }  // namespace facet
 
 #endif  // FACET_CORE_MODEL_SAFETENSORS_HEADER_H_

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/model/inflate.h"
+#include "core/util/byte_order.h"
 
 namespace facet {
 namespace {
@@ -27,18 +28,6 @@ std::array<uint32_t, 256> MakeCrcTable() {
     table[i] = c;
   }
   return table;
-}
-
-uint64_t Le(std::string_view b, size_t pos, int n) {
-  uint64_t v = 0;
-  for (int i = n - 1; i >= 0; --i) {
-    v = (v << 8) | static_cast<uint8_t>(b[pos + i]);
-  }
-  return v;
-}
-
-void PutLe(std::string* out, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
 }
 
 // True iff [pos, pos + n) lies inside a buffer of `size` bytes.
@@ -78,8 +67,8 @@ ModelStatus ZipReader::ParseDirectory() {
   const size_t lowest =
       b.size() >= kEndSize + 0xffff ? b.size() - kEndSize - 0xffff : 0;
   for (size_t pos = b.size() - kEndSize + 1; pos-- > lowest;) {
-    if (Le(b, pos, 4) == kEndSig &&
-        pos + kEndSize + Le(b, pos + 20, 2) == b.size()) {
+    if (LoadLittleEndian(b, pos, 4) == kEndSig &&
+        pos + kEndSize + LoadLittleEndian(b, pos + 20, 2) == b.size()) {
       end_pos = pos;
       break;
     }
@@ -87,31 +76,32 @@ ModelStatus ZipReader::ParseDirectory() {
   if (end_pos == std::string_view::npos) {
     return Bad("no end-of-central-directory record");
   }
-  uint64_t disk = Le(b, end_pos + 4, 2);
-  uint64_t cd_disk = Le(b, end_pos + 6, 2);
-  uint64_t disk_entries = Le(b, end_pos + 8, 2);
-  uint64_t total_entries = Le(b, end_pos + 10, 2);
-  uint64_t cd_size = Le(b, end_pos + 12, 4);
-  uint64_t cd_offset = Le(b, end_pos + 16, 4);
+  uint64_t disk = LoadLittleEndian(b, end_pos + 4, 2);
+  uint64_t cd_disk = LoadLittleEndian(b, end_pos + 6, 2);
+  uint64_t disk_entries = LoadLittleEndian(b, end_pos + 8, 2);
+  uint64_t total_entries = LoadLittleEndian(b, end_pos + 10, 2);
+  uint64_t cd_size = LoadLittleEndian(b, end_pos + 12, 4);
+  uint64_t cd_offset = LoadLittleEndian(b, end_pos + 16, 4);
   uint64_t directory_end = end_pos;  // Where the central directory must end.
 
   if (end_pos >= kZip64LocatorSize &&
-      Le(b, end_pos - kZip64LocatorSize, 4) == kZip64LocatorSig) {
+      LoadLittleEndian(b, end_pos - kZip64LocatorSize, 4) == kZip64LocatorSig) {
     const size_t loc = end_pos - kZip64LocatorSize;
-    const uint64_t record = Le(b, loc + 8, 8);
-    if (Le(b, loc + 4, 4) != 0 || Le(b, loc + 16, 4) > 1) {
+    const uint64_t record = LoadLittleEndian(b, loc + 8, 8);
+    if (LoadLittleEndian(b, loc + 4, 4) != 0 ||
+        LoadLittleEndian(b, loc + 16, 4) > 1) {
       return ModelStatus::Unimplemented("multi-disk zip archives");
     }
     if (!InRange(record, kZip64EndSize, loc) ||
-        Le(b, record, 4) != kZip64EndSig) {
+        LoadLittleEndian(b, record, 4) != kZip64EndSig) {
       return Bad("ZIP64 locator points to no ZIP64 end record");
     }
-    disk = Le(b, record + 16, 4);
-    cd_disk = Le(b, record + 20, 4);
-    disk_entries = Le(b, record + 24, 8);
-    total_entries = Le(b, record + 32, 8);
-    cd_size = Le(b, record + 40, 8);
-    cd_offset = Le(b, record + 48, 8);
+    disk = LoadLittleEndian(b, record + 16, 4);
+    cd_disk = LoadLittleEndian(b, record + 20, 4);
+    disk_entries = LoadLittleEndian(b, record + 24, 8);
+    total_entries = LoadLittleEndian(b, record + 32, 8);
+    cd_size = LoadLittleEndian(b, record + 40, 8);
+    cd_offset = LoadLittleEndian(b, record + 48, 8);
     directory_end = record;
   }
   if (disk != 0 || cd_disk != 0 || disk_entries != total_entries) {
@@ -138,20 +128,20 @@ ModelStatus ZipReader::ParseDirectory() {
   for (uint64_t i = 0; i < total_entries; ++i) {
     const std::string where = "central directory entry " + std::to_string(i);
     if (!InRange(pos, kCentralHeaderSize, cd_end) ||
-        Le(b, pos, 4) != kCentralHeaderSig) {
+        LoadLittleEndian(b, pos, 4) != kCentralHeaderSig) {
       return Bad(where + " is missing or truncated");
     }
-    const uint64_t flags = Le(b, pos + 8, 2);
+    const uint64_t flags = LoadLittleEndian(b, pos + 8, 2);
     ZipEntry e;
-    e.method = static_cast<uint16_t>(Le(b, pos + 10, 2));
-    e.crc32 = static_cast<uint32_t>(Le(b, pos + 16, 4));
-    e.compressed_size = Le(b, pos + 20, 4);
-    e.uncompressed_size = Le(b, pos + 24, 4);
-    const uint64_t name_len = Le(b, pos + 28, 2);
-    const uint64_t extra_len = Le(b, pos + 30, 2);
-    const uint64_t comment_len = Le(b, pos + 32, 2);
-    const uint64_t start_disk = Le(b, pos + 34, 2);
-    uint64_t local_offset = Le(b, pos + 42, 4);
+    e.method = static_cast<uint16_t>(LoadLittleEndian(b, pos + 10, 2));
+    e.crc32 = static_cast<uint32_t>(LoadLittleEndian(b, pos + 16, 4));
+    e.compressed_size = LoadLittleEndian(b, pos + 20, 4);
+    e.uncompressed_size = LoadLittleEndian(b, pos + 24, 4);
+    const uint64_t name_len = LoadLittleEndian(b, pos + 28, 2);
+    const uint64_t extra_len = LoadLittleEndian(b, pos + 30, 2);
+    const uint64_t comment_len = LoadLittleEndian(b, pos + 32, 2);
+    const uint64_t start_disk = LoadLittleEndian(b, pos + 34, 2);
+    uint64_t local_offset = LoadLittleEndian(b, pos + 42, 4);
     const uint64_t var_len = name_len + extra_len + comment_len;
     if (!InRange(pos + kCentralHeaderSize, var_len, cd_end)) {
       return Bad(where + " is truncated");
@@ -162,8 +152,8 @@ ModelStatus ZipReader::ParseDirectory() {
     uint64_t x = pos + kCentralHeaderSize + name_len;
     const uint64_t x_end = x + extra_len;
     while (x + 4 <= x_end) {
-      const uint64_t id = Le(b, x, 2);
-      const uint64_t len = Le(b, x + 2, 2);
+      const uint64_t id = LoadLittleEndian(b, x, 2);
+      const uint64_t len = LoadLittleEndian(b, x + 2, 2);
       if (len > x_end - x - 4)
         return Bad(where + " has a truncated extra field");
       if (id == 0x0001) {
@@ -173,7 +163,7 @@ ModelStatus ZipReader::ParseDirectory() {
              {&e.uncompressed_size, &e.compressed_size, &local_offset}) {
           if (*field != 0xffffffffu) continue;
           if (f + 8 > f_end) return Bad(where + " has a short ZIP64 field");
-          *field = Le(b, f, 8);
+          *field = LoadLittleEndian(b, f, 8);
           f += 8;
         }
       }
@@ -202,17 +192,17 @@ ModelStatus ZipReader::ParseDirectory() {
     // The local header repeats the name; torch zeroes its sizes and CRC
     // (they follow the data in a descriptor), so the central ones rule.
     if (!InRange(local_offset, kLocalHeaderSize, cd_offset) ||
-        Le(b, local_offset, 4) != kLocalHeaderSig) {
+        LoadLittleEndian(b, local_offset, 4) != kLocalHeaderSig) {
       return Bad("local header of '" + e.name + "' is missing");
     }
-    const uint64_t local_name_len = Le(b, local_offset + 26, 2);
-    const uint64_t local_extra_len = Le(b, local_offset + 28, 2);
+    const uint64_t local_name_len = LoadLittleEndian(b, local_offset + 26, 2);
+    const uint64_t local_extra_len = LoadLittleEndian(b, local_offset + 28, 2);
     const uint64_t name_at = local_offset + kLocalHeaderSize;
     if (!InRange(name_at, local_name_len + local_extra_len, cd_offset) ||
         b.substr(name_at, local_name_len) != e.name) {
       return Bad("local header of '" + e.name + "' does not match");
     }
-    if (Le(b, local_offset + 8, 2) != e.method) {
+    if (LoadLittleEndian(b, local_offset + 8, 2) != e.method) {
       return Bad("local header of '" + e.name + "' has another method");
     }
     e.data_offset = name_at + local_name_len + local_extra_len;
@@ -288,20 +278,21 @@ ModelStatus ZipWriter::AddStored(const std::string& name,
   }
   Written w{name, Crc32(data), static_cast<uint32_t>(data.size()),
             static_cast<uint32_t>(out_.size())};
-  PutLe(&out_, kLocalHeaderSig, 4);
-  PutLe(&out_, 20, 2);      // Version needed: 2.0.
-  PutLe(&out_, 0x0800, 2);  // Flags: names are UTF-8.
-  PutLe(&out_, 0, 2);       // Stored.
-  PutLe(&out_, 0, 2);       // Time 00:00.
-  PutLe(&out_, 0x21, 2);    // Date 1980-01-01.
-  PutLe(&out_, w.crc32, 4);
-  PutLe(&out_, w.size, 4);
-  PutLe(&out_, w.size, 4);
-  PutLe(&out_, name.size(), 2);
-  PutLe(&out_, 4 + padding, 2);
+  AppendLittleEndian(kLocalHeaderSig, 4, &out_);
+  AppendLittleEndian(20, 2, &out_);      // Version needed: 2.0.
+  AppendLittleEndian(0x0800, 2, &out_);  // Flags: names are UTF-8.
+  AppendLittleEndian(0, 2, &out_);       // Stored.
+  AppendLittleEndian(0, 2, &out_);       // Time 00:00.
+  AppendLittleEndian(0x21, 2, &out_);    // Date 1980-01-01.
+  AppendLittleEndian(w.crc32, 4, &out_);
+  AppendLittleEndian(w.size, 4, &out_);
+  AppendLittleEndian(w.size, 4, &out_);
+  AppendLittleEndian(name.size(), 2, &out_);
+  AppendLittleEndian(4 + padding, 2, &out_);
   out_ += name;
-  PutLe(&out_, 0x4246, 2);  // "FB", as torch spells its padding field.
-  PutLe(&out_, padding, 2);
+  // "FB", as torch spells its padding field.
+  AppendLittleEndian(0x4246, 2, &out_);
+  AppendLittleEndian(padding, 2, &out_);
   out_.append(padding, 'Z');
   out_.append(data);
   written_.push_back(std::move(w));
@@ -311,34 +302,34 @@ ModelStatus ZipWriter::AddStored(const std::string& name,
 std::string ZipWriter::Finish() {
   const size_t cd_offset = out_.size();
   for (const Written& w : written_) {
-    PutLe(&out_, kCentralHeaderSig, 4);
-    PutLe(&out_, 20, 2);  // Made by: 2.0, MS-DOS attributes.
-    PutLe(&out_, 20, 2);
-    PutLe(&out_, 0x0800, 2);
-    PutLe(&out_, 0, 2);
-    PutLe(&out_, 0, 2);
-    PutLe(&out_, 0x21, 2);
-    PutLe(&out_, w.crc32, 4);
-    PutLe(&out_, w.size, 4);
-    PutLe(&out_, w.size, 4);
-    PutLe(&out_, w.name.size(), 2);
-    PutLe(&out_, 0, 2);  // Extra.
-    PutLe(&out_, 0, 2);  // Comment.
-    PutLe(&out_, 0, 2);  // Disk.
-    PutLe(&out_, 0, 2);  // Internal attributes.
-    PutLe(&out_, 0, 4);  // External attributes.
-    PutLe(&out_, w.local_header_offset, 4);
+    AppendLittleEndian(kCentralHeaderSig, 4, &out_);
+    AppendLittleEndian(20, 2, &out_);  // Made by: 2.0, MS-DOS attributes.
+    AppendLittleEndian(20, 2, &out_);
+    AppendLittleEndian(0x0800, 2, &out_);
+    AppendLittleEndian(0, 2, &out_);
+    AppendLittleEndian(0, 2, &out_);
+    AppendLittleEndian(0x21, 2, &out_);
+    AppendLittleEndian(w.crc32, 4, &out_);
+    AppendLittleEndian(w.size, 4, &out_);
+    AppendLittleEndian(w.size, 4, &out_);
+    AppendLittleEndian(w.name.size(), 2, &out_);
+    AppendLittleEndian(0, 2, &out_);  // Extra.
+    AppendLittleEndian(0, 2, &out_);  // Comment.
+    AppendLittleEndian(0, 2, &out_);  // Disk.
+    AppendLittleEndian(0, 2, &out_);  // Internal attributes.
+    AppendLittleEndian(0, 4, &out_);  // External attributes.
+    AppendLittleEndian(w.local_header_offset, 4, &out_);
     out_ += w.name;
   }
   const size_t cd_size = out_.size() - cd_offset;
-  PutLe(&out_, kEndSig, 4);
-  PutLe(&out_, 0, 2);
-  PutLe(&out_, 0, 2);
-  PutLe(&out_, written_.size(), 2);
-  PutLe(&out_, written_.size(), 2);
-  PutLe(&out_, cd_size, 4);
-  PutLe(&out_, cd_offset, 4);
-  PutLe(&out_, 0, 2);  // Comment.
+  AppendLittleEndian(kEndSig, 4, &out_);
+  AppendLittleEndian(0, 2, &out_);
+  AppendLittleEndian(0, 2, &out_);
+  AppendLittleEndian(written_.size(), 2, &out_);
+  AppendLittleEndian(written_.size(), 2, &out_);
+  AppendLittleEndian(cd_size, 4, &out_);
+  AppendLittleEndian(cd_offset, 4, &out_);
+  AppendLittleEndian(0, 2, &out_);  // Comment.
   written_.clear();
   std::string archive;
   archive.swap(out_);

@@ -13,58 +13,17 @@
 #include "core/model/face_engine.h"
 #include "core/model/net_config.h"
 #include "core/model/raw_tensor.h"
+#include "tests/util/random_state_dict.h"
 
 namespace facet {
 namespace onednn_test {
 
-inline RawTensor FloatTensor(const std::vector<int64_t>& shape, std::mt19937* rng,
-                             float lo, float hi) {
-  RawTensor t;
-  t.shape = shape;
-  std::vector<float> v(t.numel());
-  std::uniform_real_distribution<float> dist(lo, hi);
-  for (float& x : v) x = dist(*rng);
-  t.data.resize(v.size() * 4);
-  std::memcpy(t.data.data(), v.data(), t.data.size());
-  return t;
-}
-
-// Weights for `config` drawn like PyTorch's default initialisation (uniform
-// +-1/sqrt(fan_in)), with BatchNorm statistics far from the identity:
-// gamma in [0.5, 1.5], beta in [-0.3, 0.3], mean in [-0.5, 0.5], var in
-// [0.3, 2].
+// Weights for `config` drawn like PyTorch's default initialisation, with
+// BatchNorm statistics far from the identity (tests/util's kTorchDefault).
 inline RawTensorMap RandomWeights(const NetConfig& config, uint32_t seed) {
-  std::mt19937 rng(seed);
-  RawTensorMap out;
-  int64_t fan_in = 1;
-  for (const ParamSpec& spec : ExpectedStateDict(config)) {
-    const std::string& n = spec.name;
-    auto ends = [&](const std::string& s) {
-      return n.size() >= s.size() && n.compare(n.size() - s.size(), s.size(), s) == 0;
-    };
-    if (spec.dtype == DType::kInt64) {
-      RawTensor t;
-      t.dtype = DType::kInt64;
-      t.data.assign(8, 0);
-      out[n] = t;
-    } else if (ends("conv2d.weight")) {
-      fan_in = spec.shape[1] * 9;
-      const float b = 1.0f / std::sqrt(static_cast<float>(fan_in));
-      out[n] = FloatTensor(spec.shape, &rng, -b, b);
-    } else if (ends("conv2d.bias")) {
-      const float b = 1.0f / std::sqrt(static_cast<float>(fan_in));
-      out[n] = FloatTensor(spec.shape, &rng, -b, b);
-    } else if (ends("norm.weight")) {
-      out[n] = FloatTensor(spec.shape, &rng, 0.5f, 1.5f);
-    } else if (ends("norm.bias")) {
-      out[n] = FloatTensor(spec.shape, &rng, -0.3f, 0.3f);
-    } else if (ends("running_mean")) {
-      out[n] = FloatTensor(spec.shape, &rng, -0.5f, 0.5f);
-    } else {
-      out[n] = FloatTensor(spec.shape, &rng, 0.3f, 2.0f);
-    }
-  }
-  return out;
+  testing::RandomStateDictOptions options;
+  options.init = testing::RandomStateDictOptions::Init::kTorchDefault;
+  return testing::RandomStateDict(config, seed, options);
 }
 
 // A smooth RGB image with a few soft blobs and a mild texture, roughly like

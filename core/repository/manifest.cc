@@ -1,39 +1,20 @@
 #include "core/repository/manifest.h"
 
-#include <fcntl.h>
-#include <openssl/evp.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <ctime>
 #include <initializer_list>
 #include <limits>
-#include <memory>
 #include <set>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/repository/rfc3339.h"
 #include "nlohmann/json.hpp"
 
 namespace facet {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string HexDigest(const unsigned char* digest, unsigned int len) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * len);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xF]);
-  }
-  return out;
-}
 
 bool IsLowerHexSha256(const std::string& s) {
   if (s.size() != 64) return false;
@@ -170,8 +151,6 @@ absl::Status ParseConfig(const ObjectReader& top, NetConfig* config,
   return absl::OkStatus();
 }
 
-bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
 }  // namespace
 
 bool IsValidModelName(std::string_view name) {
@@ -182,43 +161,6 @@ bool IsValidModelName(std::string_view name) {
     if (!ok) return false;
   }
   return true;
-}
-
-bool IsRfc3339Utc(std::string_view s) {
-  // "YYYY-MM-DDTHH:MM:SS" is 19 characters; then ".digits" optionally; "Z".
-  if (s.size() < 20 || s.back() != 'Z') return false;
-  const char* kPattern = "dddd-dd-ddTdd:dd:dd";
-  for (size_t i = 0; i < 19; ++i) {
-    bool digit = s[i] >= '0' && s[i] <= '9';
-    if (kPattern[i] == 'd' ? !digit : s[i] != kPattern[i]) return false;
-  }
-  std::string_view frac = s.substr(19, s.size() - 20);
-  if (!frac.empty()) {
-    if (frac.size() < 2 || frac[0] != '.') return false;
-    for (char c : frac.substr(1)) {
-      if (c < '0' || c > '9') return false;
-    }
-  }
-  auto num = [&s](size_t at, size_t len) {
-    int v = 0;
-    for (size_t i = at; i < at + len; ++i) v = v * 10 + (s[i] - '0');
-    return v;
-  };
-  int year = num(0, 4), month = num(5, 2), day = num(8, 2);
-  int hour = num(11, 2), minute = num(14, 2), second = num(17, 2);
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1) return false;
-  int days = kDays[month - 1] + (month == 2 && IsLeap(year) ? 1 : 0);
-  return day <= days && hour <= 23 && minute <= 59 && second <= 60;
-}
-
-std::string FormatRfc3339Utc(std::chrono::system_clock::time_point time) {
-  std::time_t t = std::chrono::system_clock::to_time_t(time);
-  std::tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 absl::Status ValidateManifest(const Manifest& m) {
@@ -381,54 +323,6 @@ std::string SerializeManifest(const Manifest& m) {
   return j.dump(2, ' ', false,
                 nlohmann::ordered_json::error_handler_t::replace) +
          "\n";
-}
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
-  return HexDigest(digest, len);
-}
-
-absl::StatusOr<std::string> Sha256File(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    std::string message =
-        absl::StrCat("cannot open ", path, ": ", std::strerror(err));
-    if (err == ENOENT) return absl::NotFoundError(message);
-    return absl::FailedPreconditionError(message);
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": not a regular file"));
-  }
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                              &EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    ::close(fd);
-    return absl::InternalError("cannot initialise SHA-256");
-  }
-  std::vector<char> buffer(1 << 20);
-  while (true) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return absl::DataLossError(
-          absl::StrCat("cannot read ", path, ": ", std::strerror(err)));
-    }
-    if (n == 0) break;
-    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(n));
-  }
-  ::close(fd);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  return HexDigest(digest, len);
 }
 
 }  // namespace facet

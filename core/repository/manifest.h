@@ -12,7 +12,6 @@
 #ifndef FACET_CORE_REPOSITORY_MANIFEST_H_
 #define FACET_CORE_REPOSITORY_MANIFEST_H_
 
-#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -62,21 +61,6 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view json_text,
 // REQUIRES: ValidateManifest(manifest).ok() (non-finite metrics cannot be
 // written as JSON).
 std::string SerializeManifest(const Manifest& manifest);
-
-// Lowercase hex SHA-256 of the file at `path`, read in chunks (constant
-// memory). NotFound if it does not exist; DataLoss on read errors;
-// FailedPrecondition if it is not a regular file.
-absl::StatusOr<std::string> Sha256File(const std::string& path);
-
-// Lowercase hex SHA-256 of `bytes`.
-std::string Sha256Hex(std::string_view bytes);
-
-// `time` as RFC 3339 UTC with second precision: "2026-11-29T16:00:00Z".
-std::string FormatRfc3339Utc(std::chrono::system_clock::time_point time);
-
-// Returns true iff `s` is "YYYY-MM-DDTHH:MM:SS[.fraction]Z" with valid
-// calendar ranges (leap years and a leap second allowed).
-bool IsRfc3339Utc(std::string_view s);
 
 // Returns true iff `name` can name a model folder: 1 to 128 characters of
 // [A-Za-z0-9_.-], not starting with '.'.

@@ -16,6 +16,8 @@
 #include "core/model/net_config.h"
 #include "core/model/safetensors.h"
 #include "core/repository/file_util.h"
+#include "core/repository/rfc3339.h"
+#include "core/repository/sha256.h"
 #include "core/status/errno_status.h"
 #include "core/status/model_status_conversion.h"
 

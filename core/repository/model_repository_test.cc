@@ -19,6 +19,8 @@
 #include "core/model/net_config.h"
 #include "core/model/safetensors.h"
 #include "core/repository/file_util.h"
+#include "core/repository/rfc3339.h"
+#include "core/repository/sha256.h"
 #include "gtest/gtest.h"
 #include "tests/util/random_state_dict.h"
 

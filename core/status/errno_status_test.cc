@@ -33,8 +33,9 @@ TEST(ErrnoToStatusTest, MapsEachErrnoToItsCode) {
       {ENOTDIR, PathOrigin::kCaller, StatusCode::kNotFound},
       {EISDIR, PathOrigin::kProgram, StatusCode::kFailedPrecondition},
       {EISDIR, PathOrigin::kCaller, StatusCode::kInvalidArgument},
-      {EIO, PathOrigin::kProgram, StatusCode::kInternal},
-      {EIO, PathOrigin::kCaller, StatusCode::kInternal},
+      {EIO, PathOrigin::kProgram, StatusCode::kDataLoss},
+      {EIO, PathOrigin::kCaller, StatusCode::kDataLoss},
+      {EBADF, PathOrigin::kProgram, StatusCode::kInternal},
   };
   for (const ErrnoCase& c : cases) {
     const absl::Status status = ErrnoToStatus(c.err, "open", "/x", c.origin);
@@ -54,6 +55,14 @@ TEST(ErrnoToStatusTest, MessageNamesOperationPathAndSystemError) {
 TEST(ErrnoToStatusTest, DefaultOriginIsTheProgram) {
   EXPECT_EQ(ErrnoToStatus(EISDIR, "read", "/d").code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ErrnoToStatusTest, IoStatusKeepsCodeAndMessage) {
+  EXPECT_TRUE(ToAbslStatus(IoStatus()).ok());
+  const absl::Status status =
+      ToAbslStatus(IoStatus(IoCode::kResourceExhausted, "disk full"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(status.message(), "disk full");
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "core/image/image_encoder.h"
 #include "core/repository/model_repository.h"
 #include "gtest/gtest.h"
+#include "tests/util/random_state_dict.h"
 #include "tests/util/test_files.h"
 
 namespace facet {
@@ -31,39 +32,10 @@ NetConfig TinyConfig() { return NetConfigPreset("tiny").value(); }
 
 RawTensorMap RandomWeights(const NetConfig& config, uint32_t seed,
                            float scale) {
-  std::mt19937 rng(seed);
-  RawTensorMap tensors;
-  for (const ParamSpec& spec : ExpectedStateDict(config)) {
-    RawTensor t;
-    t.dtype = spec.dtype;
-    t.shape = spec.shape;
-    const int64_t n = t.numel();
-    if (spec.dtype == DType::kInt64) {
-      t.data.assign(static_cast<size_t>(n * 8), 0);
-      tensors[spec.name] = std::move(t);
-      continue;
-    }
-    std::vector<float> values(static_cast<size_t>(n));
-    auto ends_with = [&](const std::string& s) {
-      return spec.name.size() >= s.size() &&
-             spec.name.compare(spec.name.size() - s.size(), s.size(), s) == 0;
-    };
-    if (ends_with("running_var") || ends_with("norm.weight")) {
-      std::fill(values.begin(), values.end(), 1.0f);
-    } else if (ends_with("running_mean") || ends_with("norm.bias")) {
-      std::fill(values.begin(), values.end(), 0.0f);
-    } else {
-      int64_t fan_in = 1;
-      for (size_t i = 1; i < spec.shape.size(); ++i) fan_in *= spec.shape[i];
-      const float bound = scale / std::sqrt(static_cast<float>(fan_in));
-      std::uniform_real_distribution<float> dist(-bound, bound);
-      for (float& v : values) v = dist(rng);
-    }
-    t.data.resize(values.size() * sizeof(float));
-    std::memcpy(t.data.data(), values.data(), t.data.size());
-    tensors[spec.name] = std::move(t);
-  }
-  return tensors;
+  testing::RandomStateDictOptions options;
+  options.init = testing::RandomStateDictOptions::Init::kFanIn;
+  options.scale = scale;
+  return testing::RandomStateDict(config, seed, options);
 }
 
 int64_t PublishVersion(const std::string& repo, const std::string& model,

@@ -11,10 +11,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/image/image_decoder.h"
+#include "core/image/label_palette.h"
 #include "glog/logging.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
-#include "trainer/data/face_labels.h"
 #include "trainer/data/part_mask_merge.h"
 
 namespace facet {
@@ -38,8 +38,7 @@ bool ParseMaskName(const std::string& name, int64_t* number, int* part) {
     return false;
   }
   if (!absl::SimpleAtoi(name.substr(0, kDigits), number)) return false;
-  *part =
-      FaceLabelFromName(name.substr(kDigits + 1, name.size() - kDigits - 5));
+  *part = FindLabel(name.substr(kDigits + 1, name.size() - kDigits - 5));
   return *part > 0;
 }
 
@@ -186,8 +185,7 @@ std::string CelebAMaskHQ::ImagePath(int64_t number) const {
 
 std::string CelebAMaskHQ::MaskPath(int64_t number, int part) const {
   return (fs::path(options_.root) / kMaskDir / absl::StrCat(number / 2000) /
-          absl::StrFormat("%05d_%s.png", number,
-                          std::string(kFaceLabelNames[part])))
+          absl::StrFormat("%05d_%s.png", number, std::string(Label(part).name)))
       .string();
 }
 
@@ -211,8 +209,8 @@ absl::StatusOr<FaceSample> CelebAMaskHQ::Get(size_t index) const {
     cv::resize(out.image, out.image, cv::Size(side, side), 0, 0,
                shrink ? cv::INTER_AREA : cv::INTER_CUBIC);
   }
-  std::array<cv::Mat, kNumFaceLabels> masks;
-  for (int part = 1; part < kNumFaceLabels; ++part) {
+  std::array<cv::Mat, kNumLabels> masks;
+  for (int part = 1; part < kNumLabels; ++part) {
     if (!(s.parts & (1u << part))) continue;
     const std::string path = MaskPath(s.number, part);
     absl::StatusOr<cv::Mat> rgb = ReadImageFile(path, DecodeLimits());

@@ -4,11 +4,11 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "core/image/label_palette.h"
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
 #include "trainer/data/data_test_util.h"
-#include "trainer/data/face_labels.h"
 
 namespace facet {
 namespace {

@@ -18,7 +18,7 @@ namespace facet {
 // One high-quality face and its parsing ground truth.
 struct FaceSample {
   cv::Mat image;     // CV_8UC3, RGB channel order, 512 x 512.
-  cv::Mat labels;    // CV_8UC1, same size, ids 0..18 (see face_labels.h).
+  cv::Mat labels;    // CV_8UC1, same size, ids 0..18 (label_palette.h).
   std::string name;  // Where the sample came from, for logs and errors.
 };
 

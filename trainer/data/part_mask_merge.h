@@ -8,8 +8,8 @@
 #include <array>
 
 #include "absl/status/statusor.h"
+#include "core/image/label_palette.h"
 #include "opencv2/core/mat.hpp"
-#include "trainer/data/face_labels.h"
 
 namespace facet {
 
@@ -18,7 +18,7 @@ namespace facet {
 // `size`, 0 where no part is set. InvalidArgument naming the part when a
 // mask has another size or type.
 absl::StatusOr<cv::Mat> MergePartMasks(
-    const std::array<cv::Mat, kNumFaceLabels>& parts, cv::Size size);
+    const std::array<cv::Mat, kNumLabels>& parts, cv::Size size);
 
 }  // namespace facet
 

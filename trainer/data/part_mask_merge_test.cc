@@ -9,7 +9,7 @@ namespace {
 // Hand-made overlapping masks on a 6x1 strip; the later id wins.
 TEST(MergePartMasksTest, LaterIdsWinOverlaps) {
   const cv::Size size(6, 1);
-  std::array<cv::Mat, kNumFaceLabels> parts;
+  std::array<cv::Mat, kNumLabels> parts;
   auto strip = [&](std::initializer_list<int> on) {
     cv::Mat m = cv::Mat::zeros(size, CV_8UC1);
     for (int x : on) m.at<uint8_t>(0, x) = 255;
@@ -30,7 +30,7 @@ TEST(MergePartMasksTest, LaterIdsWinOverlaps) {
 }
 
 TEST(MergePartMasksTest, AnyNonZeroValueCounts) {
-  std::array<cv::Mat, kNumFaceLabels> parts;
+  std::array<cv::Mat, kNumLabels> parts;
   parts[kNose] = cv::Mat(2, 2, CV_8UC1, cv::Scalar(1));
   auto labels = MergePartMasks(parts, cv::Size(2, 2));
   ASSERT_TRUE(labels.ok());
@@ -38,7 +38,7 @@ TEST(MergePartMasksTest, AnyNonZeroValueCounts) {
 }
 
 TEST(MergePartMasksTest, RejectsMasksOfTheWrongSizeOrType) {
-  std::array<cv::Mat, kNumFaceLabels> parts;
+  std::array<cv::Mat, kNumLabels> parts;
   parts[kHat] = cv::Mat::zeros(4, 4, CV_8UC1);
   auto labels = MergePartMasks(parts, cv::Size(8, 8));
   EXPECT_EQ(labels.status().code(), absl::StatusCode::kInvalidArgument);

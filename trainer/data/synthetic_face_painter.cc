@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "core/image/label_palette.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
 #include "trainer/data/face_canvas.h"
-#include "trainer/data/face_labels.h"
 #include "trainer/data/sample_rng.h"
 
 namespace facet {

@@ -3,9 +3,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/image/label_palette.h"
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
-#include "trainer/data/face_labels.h"
 
 namespace facet {
 namespace {
@@ -37,7 +37,7 @@ TEST(SyntheticFaceSetTest, SamplesAre512RgbWithLabelIdsBelow19) {
     ASSERT_EQ(s->labels.size(), cv::Size(512, 512));
     double hi;
     cv::minMaxLoc(s->labels, nullptr, &hi);
-    ASSERT_LT(hi, kNumFaceLabels) << "face " << i;
+    ASSERT_LT(hi, kNumLabels) << "face " << i;
   }
 }
 
@@ -71,29 +71,29 @@ TEST(SyntheticFaceSetTest, ConcurrentGetsMatchSerialOnes) {
 TEST(SyntheticFaceSetTest, ClassFrequencies) {
   constexpr int kFaces = 240;
   auto set = MakeSet(11);
-  int present[kNumFaceLabels] = {};
+  int present[kNumLabels] = {};
   for (int i = 0; i < kFaces; ++i) {
     const cv::Mat labels = set->Get(i)->labels;
-    int hist[kNumFaceLabels] = {};
+    int hist[kNumLabels] = {};
     for (int y = 0; y < labels.rows; ++y) {
       const uint8_t* row = labels.ptr<uint8_t>(y);
       for (int x = 0; x < labels.cols; ++x) ++hist[row[x]];
     }
-    for (int id = 0; id < kNumFaceLabels; ++id) present[id] += hist[id] > 0;
+    for (int id = 0; id < kNumLabels; ++id) present[id] += hist[id] > 0;
   }
   const int always[] = {kBackground, kSkin,     kNose,      kLeftEye,
                         kRightEye,   kLeftBrow, kRightBrow, kUpperLip,
                         kLowerLip,   kNeck,     kCloth};
   for (int id : always) {
-    EXPECT_GE(present[id], 0.95 * kFaces) << kFaceLabelNames[id];
+    EXPECT_GE(present[id], 0.95 * kFaces) << Label(id).name;
   }
   const int optional[] = {kEyeGlasses, kHat,  kEarring, kNecklace,
                           kMouth,      kHair, kLeftEar, kRightEar};
   for (int id : optional) {
-    EXPECT_GE(present[id], 0.10 * kFaces) << kFaceLabelNames[id];
+    EXPECT_GE(present[id], 0.10 * kFaces) << Label(id).name;
   }
   for (int id : {kEyeGlasses, kHat, kEarring, kNecklace, kMouth}) {
-    EXPECT_LT(present[id], 0.6 * kFaces) << kFaceLabelNames[id];
+    EXPECT_LT(present[id], 0.6 * kFaces) << Label(id).name;
   }
 }
 

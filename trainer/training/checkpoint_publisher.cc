@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "core/repository/retention.h"
+#include "core/repository/rfc3339.h"
 #include "glog/logging.h"
 
 namespace facet {
