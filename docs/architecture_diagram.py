@@ -29,7 +29,7 @@ BOXES = {
     "core/engine": (4.6, 1.6, 3.6, CORE, "picks the engine per model"),
     "core/onednn": (0.3, 0.0, 3.4, CORE, "oneDNN CPU forward"),
     "core/model": (4.6, 0.0, 3.6, CORE, "FPN, weight files, FaceParser"),
-    "core/util, core/status": (9.6, 0.0, 3.4, CORE, "errno mapping, file I/O"),
+    "core/io, core/status": (9.6, 0.0, 3.4, CORE, "errno mapping, file I/O"),
     "model repository": (13.6, 3.3, 3.2, DISK, "<repo>/<model>/<version>/"),
 }
 BOX_H = 1.0
@@ -44,9 +44,9 @@ DEPENDS = [
     ("facet-trainer", "core/image"), ("facet-trainer", "core/repository", -0.35),
     ("facet-trainer", "core/engine", 0.1),
     ("core/engine", "core/model"), ("core/engine", "core/onednn"),
-    ("core/repository", "core/util, core/status"), ("core/onednn", "core/model"),
+    ("core/repository", "core/io, core/status"), ("core/onednn", "core/model"),
     ("core/repository", "core/model"),
-    ("core/model", "core/util, core/status"),
+    ("core/model", "core/io, core/status"),
 ]
 # Data paths, drawn dashed: the publish path and the reload it triggers.
 PATHS = [

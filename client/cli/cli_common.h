@@ -48,12 +48,12 @@ std::string UniqueStem(const std::string& path, std::set<std::string>* used);
 // Creates `dir` and its parents. Internal naming the folder on failure.
 absl::Status MakeDirs(const std::string& dir);
 
-// Reads a whole file (core/util's ReadWholeFile): NotFound, InvalidArgument
-// for a folder, other errnos as core/util/io_status.h maps them, naming it.
+// Reads a whole file (core/io's ReadWholeFile): NotFound, InvalidArgument
+// for a folder, other errnos as core/io/io_status.h maps them, naming it.
 absl::Status ReadFileBytes(const std::string& path, std::string* bytes);
 
-// Writes `bytes` to `path` (replacing it) and fsyncs it (core/util's
-// WriteFileDurably in place); errors name it, with core/util/io_status.h's
+// Writes `bytes` to `path` (replacing it) and fsyncs it (core/io's
+// WriteFileDurably in place); errors name it, with core/io/io_status.h's
 // codes (a full disk is ResourceExhausted).
 absl::Status WriteFileBytes(const std::string& path, const std::string& bytes);
 

@@ -34,7 +34,7 @@ absl::StatusOr<std::string> EncodeJpeg(const cv::Mat& image, int quality = 95);
 // temporary file in the same folder, which is flushed and renamed over
 // `path`, so readers see the old file or the whole new one, never a part.
 // On failure the temporary file is removed and `path` is untouched.
-// (core/util's WriteFileDurably in kReplace mode.) Errors name the path:
+// (core/io's WriteFileDurably in kReplace mode.) Errors name the path:
 // InvalidArgument (unknown extension, bad image, a folder), NotFound (the
 // folder does not exist), PermissionDenied, ResourceExhausted (disk full),
 // DataLoss (EIO), Internal (other I/O errors).

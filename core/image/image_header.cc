@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "core/util/byte_order.h"
+#include "core/io/byte_order.h"
 
 namespace facet {
 namespace {

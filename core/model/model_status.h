@@ -14,7 +14,7 @@
 #include <string>
 #include <utility>
 
-#include "core/util/io_status.h"
+#include "core/io/io_status.h"
 
 namespace facet {
 

@@ -6,8 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/util/byte_order.h"
-#include "core/util/utf8.h"
+#include "core/io/byte_order.h"
+#include "core/io/utf8.h"
 
 namespace facet {
 namespace {

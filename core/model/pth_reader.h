@@ -48,10 +48,10 @@ constexpr uint64_t kMaxPthFileBytes = uint64_t{4} << 30;
 ModelResult<RawTensorMap> ParsePth(std::string_view bytes,
                                    const std::string& source);
 
-// Reads and parses the file at `path` (core/util's ReadWholeFile, a
+// Reads and parses the file at `path` (core/io's ReadWholeFile, a
 // caller's path). NotFound if it does not exist; InvalidArgument if it is
 // not a regular file; ResourceExhausted if it is larger than
-// kMaxPthFileBytes; other errnos as core/util/io_status.h maps them;
+// kMaxPthFileBytes; other errnos as core/io/io_status.h maps them;
 // otherwise as ParsePth.
 ModelResult<RawTensorMap> ReadPthFile(const std::string& path);
 

@@ -2,8 +2,8 @@
 
 #include "core/model/pickle_writer.h"
 #include "core/model/zip_archive.h"
-#include "core/util/file_io.h"
-#include "core/util/utf8.h"
+#include "core/io/file_io.h"
+#include "core/io/utf8.h"
 
 namespace facet {
 namespace {

@@ -29,9 +29,9 @@ ModelResult<std::string> SerializePthZip(
     const RawTensorMap& tensors, const std::string& archive_root = "archive");
 
 // Writes SerializePthZip(tensors) to `path` (created or truncated) and
-// fsyncs it (core/util's WriteFileDurably in place, `path` being the
+// fsyncs it (core/io's WriteFileDurably in place, `path` being the
 // caller's). Not atomic; on a write failure the partial file is removed and
-// the status names `path` and the system error, with core/util/io_status.h's
+// the status names `path` and the system error, with core/io/io_status.h's
 // code (ENOSPC is ResourceExhausted, a folder InvalidArgument).
 ModelStatus WritePthFile(const std::string& path, const RawTensorMap& tensors);
 

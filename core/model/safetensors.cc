@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "core/model/safetensors_header.h"
-#include "core/util/byte_order.h"
-#include "core/util/file_io.h"
-#include "core/util/utf8.h"
+#include "core/io/byte_order.h"
+#include "core/io/file_io.h"
+#include "core/io/utf8.h"
 
 namespace facet {
 namespace {

@@ -46,10 +46,10 @@ struct SafetensorsContents {
 ModelResult<SafetensorsContents> ParseSafetensors(std::string_view bytes,
                                                   const std::string& source);
 
-// Reads and parses the file at `path` (core/util's ReadWholeFile, a
+// Reads and parses the file at `path` (core/io's ReadWholeFile, a
 // caller's path). NotFound if it does not exist; InvalidArgument if it is
 // not a regular file; ResourceExhausted if it is larger than
-// kMaxSafetensorsFileBytes; other errnos as core/util/io_status.h maps
+// kMaxSafetensorsFileBytes; other errnos as core/io/io_status.h maps
 // them; otherwise as ParseSafetensors.
 ModelResult<SafetensorsContents> ReadSafetensorsFile(const std::string& path);
 
@@ -71,11 +71,11 @@ std::string SerializeSafetensors(
     const std::map<std::string, std::string>& metadata);
 
 // Writes SerializeSafetensors(tensors, metadata) to `path` (created or
-// truncated, mode 0644) and fsyncs it before returning OK (core/util's
+// truncated, mode 0644) and fsyncs it before returning OK (core/io's
 // WriteFileDurably in place). Not atomic: callers wanting atomicity write
 // into a staging place and rename (see core/repository). On failure the
 // partial file is removed and the status names `path` and the system error
-// with core/util/io_status.h's code ("No space left on device" is
+// with core/io/io_status.h's code ("No space left on device" is
 // ResourceExhausted); InvalidArgument if CheckSerializable fails (nothing
 // is written).
 ModelStatus WriteSafetensorsFile(

@@ -5,7 +5,7 @@
 #include <set>
 #include <utility>
 
-#include "core/util/utf8.h"
+#include "core/io/utf8.h"
 
 namespace facet {
 namespace {

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "core/model/inflate.h"
-#include "core/util/byte_order.h"
+#include "core/io/byte_order.h"
 
 namespace facet {
 namespace {

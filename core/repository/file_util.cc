@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status/errno_status.h"
-#include "core/util/file_io.h"
+#include "core/io/file_io.h"
 
 namespace facet {
 

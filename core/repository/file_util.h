@@ -1,9 +1,9 @@
 // Small POSIX file helpers for the repository: whole-file reads with a size
 // limit, durable writes, directory fsync and a rename that never replaces.
-// The reads and writes are core/util/file_io.h's, with absl::Status.
+// The reads and writes are core/io/file_io.h's, with absl::Status.
 //
 // Every error message names the path and the system error; errnos get
-// core/util/io_status.h's codes. Functions keep
+// core/io/io_status.h's codes. Functions keep
 // no state and may be called from any thread.
 #ifndef FACET_CORE_REPOSITORY_FILE_UTIL_H_
 #define FACET_CORE_REPOSITORY_FILE_UTIL_H_

@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "core/status/errno_status.h"
-#include "core/util/file_io.h"
+#include "core/io/file_io.h"
 
 namespace facet {
 namespace {

@@ -16,9 +16,9 @@ namespace facet {
 std::string Sha256Hex(std::string_view bytes);
 
 // Lowercase hex SHA-256 of the file at `path`, read in 1 MiB chunks
-// (core/util's ReadFileChunked: constant memory). NotFound if it does not
+// (core/io's ReadFileChunked: constant memory). NotFound if it does not
 // exist; FailedPrecondition if it is not a regular file; other errnos as
-// core/util/io_status.h maps them (EIO is DataLoss).
+// core/io/io_status.h maps them (EIO is DataLoss).
 absl::StatusOr<std::string> Sha256File(const std::string& path);
 
 }  // namespace facet

@@ -1,6 +1,6 @@
-// Turns a failed system call's errno, or a core/util IoStatus, into an
+// Turns a failed system call's errno, or a core/io IoStatus, into an
 // absl::Status whose message names the operation, the path and the system
-// error. The errno -> code table is core/util/io_status.h's, the one every
+// error. The errno -> code table is core/io/io_status.h's, the one every
 // Facet library uses, so the same errno gets the same code and wording in
 // the repository, the image files and the weight files. No state; any
 // thread.
@@ -10,7 +10,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "core/util/io_status.h"
+#include "core/io/io_status.h"
 
 namespace facet {
 

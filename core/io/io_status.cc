@@ -1,4 +1,4 @@
-#include "core/util/io_status.h"
+#include "core/io/io_status.h"
 
 #include <cerrno>
 #include <cstring>

@@ -1,13 +1,13 @@
 // The durable write and the chunked read that every Facet file writer and
 // weights reader goes through, so that a full disk, a missing folder or a
 // failing device reads the same from the repository, the weight files and
-// the image encoder (errors as core/util/io_status.h maps them).
+// the image encoder (errors as core/io/io_status.h maps them).
 //
 // Standard library and POSIX only (facet_model uses them). The functions
 // keep no state and may be called from any thread; two writers of the same
 // path race as the file system decides.
-#ifndef FACET_CORE_UTIL_FILE_IO_H_
-#define FACET_CORE_UTIL_FILE_IO_H_
+#ifndef FACET_CORE_IO_FILE_IO_H_
+#define FACET_CORE_IO_FILE_IO_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/util/io_status.h"
+#include "core/io/io_status.h"
 
 namespace facet {
 
@@ -76,4 +76,4 @@ IoStatus ReadWholeFile(const std::string& path,
 
 }  // namespace facet
 
-#endif  // FACET_CORE_UTIL_FILE_IO_H_
+#endif  // FACET_CORE_IO_FILE_IO_H_

@@ -1,4 +1,4 @@
-#include "core/util/utf8.h"
+#include "core/io/utf8.h"
 
 #include <string>
 

@@ -20,8 +20,8 @@
 //
 // Thread safety: IoStatus is a value; const methods may be called
 // concurrently. The functions keep no state.
-#ifndef FACET_CORE_UTIL_IO_STATUS_H_
-#define FACET_CORE_UTIL_IO_STATUS_H_
+#ifndef FACET_CORE_IO_IO_STATUS_H_
+#define FACET_CORE_IO_IO_STATUS_H_
 
 #include <string>
 #include <string_view>
@@ -79,4 +79,4 @@ IoStatus ErrnoToIoStatus(int err, std::string_view what, std::string_view path,
 
 }  // namespace facet
 
-#endif  // FACET_CORE_UTIL_IO_STATUS_H_
+#endif  // FACET_CORE_IO_IO_STATUS_H_

@@ -1,4 +1,4 @@
-// core/util's rule (CMakeLists.txt): the standard library and POSIX only,
+// core/io's rule (CMakeLists.txt): the standard library and POSIX only,
 // so that facet_model, which may use nothing but LibTorch and the standard
 // library, can share it. Checked on the sources: no absl, no LibTorch, no
 // OpenCV, nothing else of Facet's.
@@ -16,7 +16,7 @@ namespace facet {
 namespace {
 
 TEST(UtilDependencyTest, IncludesOnlyTheStandardLibraryAndItself) {
-  const std::string dir = testing::SourceDir() + "/core/util";
+  const std::string dir = testing::SourceDir() + "/core/io";
   DIR* d = opendir(dir.c_str());
   ASSERT_NE(d, nullptr) << dir;
   std::vector<std::string> files;
@@ -31,7 +31,7 @@ TEST(UtilDependencyTest, IncludesOnlyTheStandardLibraryAndItself) {
   }
   closedir(d);
   ASSERT_FALSE(files.empty());
-  // Quoted includes are Facet's or a library's; only core/util's own pass.
+  // Quoted includes are Facet's or a library's; only core/io's own pass.
   const std::regex quoted("#include \"([^\"]+)\"");
   int checked = 0;
   for (const std::string& file : files) {
@@ -41,7 +41,7 @@ TEST(UtilDependencyTest, IncludesOnlyTheStandardLibraryAndItself) {
       std::smatch m;
       if (!std::regex_search(line, m, quoted)) continue;
       ++checked;
-      EXPECT_EQ(m[1].str().rfind("core/util/", 0), 0u)
+      EXPECT_EQ(m[1].str().rfind("core/io/", 0), 0u)
           << file << " includes \"" << m[1] << "\"";
     }
   }

@@ -1,4 +1,4 @@
-#include "core/util/byte_order.h"
+#include "core/io/byte_order.h"
 
 #include <string>
 

@@ -2,8 +2,8 @@
 // writers accept (tensor names, pickle strings, safetensors headers).
 //
 // Functions keep no state and may be called from any thread.
-#ifndef FACET_CORE_UTIL_UTF8_H_
-#define FACET_CORE_UTIL_UTF8_H_
+#ifndef FACET_CORE_IO_UTF8_H_
+#define FACET_CORE_IO_UTF8_H_
 
 #include <string_view>
 
@@ -16,4 +16,4 @@ bool IsValidUtf8(std::string_view s);
 
 }  // namespace facet
 
-#endif  // FACET_CORE_UTIL_UTF8_H_
+#endif  // FACET_CORE_IO_UTF8_H_

@@ -4,8 +4,8 @@
 // at any alignment.
 //
 // Functions keep no state and may be called from any thread.
-#ifndef FACET_CORE_UTIL_BYTE_ORDER_H_
-#define FACET_CORE_UTIL_BYTE_ORDER_H_
+#ifndef FACET_CORE_IO_BYTE_ORDER_H_
+#define FACET_CORE_IO_BYTE_ORDER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -28,4 +28,4 @@ void AppendLittleEndian(uint64_t value, int width, std::string* out);
 
 }  // namespace facet
 
-#endif  // FACET_CORE_UTIL_BYTE_ORDER_H_
+#endif  // FACET_CORE_IO_BYTE_ORDER_H_
