@@ -11,6 +11,7 @@
 #include "core/model/safetensors.h"
 #include "core/repository/manifest.h"
 #include "core/repository/model_repository.h"
+#include "core/repository/sha256.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_process.h"
 

@@ -74,34 +74,34 @@ PartMasks LandmarkPartMasks(const Landmarks68& l, cv::Size size) {
     for (int i = first; i <= last; ++i) {
       brow.push_back(Fixed(l[i] + cv::Point2f(0, static_cast<float>(thickness / 2))));
     }
-    cv::polylines(masks[kBrows], std::vector<std::vector<cv::Point>>{brow}, false, cv::Scalar(255),
+    cv::polylines(masks[kPartBrows], std::vector<std::vector<cv::Point>>{brow}, false, cv::Scalar(255),
                   static_cast<int>(std::lround(thickness)), cv::LINE_8, kShift);
   }
-  Fill(masks[kEyes], Range(l, 36, 41));
-  Fill(masks[kEyes], Range(l, 42, 47));
+  Fill(masks[kPartEyes], Range(l, 36, 41));
+  Fill(masks[kPartEyes], Range(l, 42, 47));
 
   std::vector<cv::Point2f> nose(l.begin() + 27, l.begin() + 36);
   std::vector<cv::Point2f> hull;
   cv::convexHull(nose, hull);
   std::vector<cv::Point> nose_polygon;
   for (const cv::Point2f& p : hull) nose_polygon.push_back(Fixed(p));
-  Fill(masks[kNose], nose_polygon);
+  Fill(masks[kPartNose], nose_polygon);
 
-  Fill(masks[kLips], Range(l, 48, 59));
+  Fill(masks[kPartLips], Range(l, 48, 59));
   const double outer = PolygonArea(l, 48, 59);
   const double inner = PolygonArea(l, 60, 67);
   cv::Mat opening = cv::Mat::zeros(size, CV_8UC1);
   Fill(opening, Range(l, 60, 67));
-  masks[kLips].setTo(0, opening);
+  masks[kPartLips].setTo(0, opening);
   if (outer > 0 && inner >= kOpenMouthShare * outer) {
-    masks[kMouth] = opening;
+    masks[kPartMouth] = opening;
   } else {
-    masks[kMouth] = cv::Mat();
+    masks[kPartMouth] = cv::Mat();
   }
 
   std::vector<cv::Point> oval = Range(l, 0, 16);
   for (int i = 26; i >= 17; --i) oval.push_back(Fixed(l[i]));
-  Fill(masks[kSkin], oval);
+  Fill(masks[kPartSkin], oval);
   return masks;
 }
 
@@ -111,12 +111,12 @@ PartMasks PredictedPartMasks(const cv::Mat& labels) {
             r_brow = FindLabel("r_brow"), mouth = FindLabel("mouth"), u_lip = FindLabel("u_lip"),
             l_lip = FindLabel("l_lip");
   PartMasks masks;
-  masks[kBrows] = MaskOfClasses(labels, {l_brow, r_brow});
-  masks[kEyes] = MaskOfClasses(labels, {l_eye, r_eye});
-  masks[kNose] = MaskOfClasses(labels, {nose});
-  masks[kLips] = MaskOfClasses(labels, {u_lip, l_lip});
-  masks[kMouth] = MaskOfClasses(labels, {mouth});
-  masks[kSkin] =
+  masks[kPartBrows] = MaskOfClasses(labels, {l_brow, r_brow});
+  masks[kPartEyes] = MaskOfClasses(labels, {l_eye, r_eye});
+  masks[kPartNose] = MaskOfClasses(labels, {nose});
+  masks[kPartLips] = MaskOfClasses(labels, {u_lip, l_lip});
+  masks[kPartMouth] = MaskOfClasses(labels, {mouth});
+  masks[kPartSkin] =
       MaskOfClasses(labels, {skin, nose, eye_g, l_eye, r_eye, l_brow, r_brow, mouth, u_lip, l_lip});
   return masks;
 }
@@ -148,12 +148,12 @@ cv::Mat PartMasksToLabels(const PartMasks& truth) {
   }
   cv::Mat labels = cv::Mat::zeros(size, CV_8UC1);
   // Skin first: the smaller parts inside the oval are drawn over it.
-  const std::array<std::pair<int, const char*>, kNumFaceParts> order = {{{kSkin, "skin"},
-                                                                         {kNose, "nose"},
-                                                                         {kBrows, "l_brow"},
-                                                                         {kEyes, "l_eye"},
-                                                                         {kLips, "u_lip"},
-                                                                         {kMouth, "mouth"}}};
+  const std::array<std::pair<int, const char*>, kNumFaceParts> order = {{{kPartSkin, "skin"},
+                                                                         {kPartNose, "nose"},
+                                                                         {kPartBrows, "l_brow"},
+                                                                         {kPartEyes, "l_eye"},
+                                                                         {kPartLips, "u_lip"},
+                                                                         {kPartMouth, "mouth"}}};
   for (const auto& [part, name] : order) {
     if (!truth[part].empty()) labels.setTo(FindLabel(name), truth[part]);
   }

@@ -35,7 +35,7 @@
 
 namespace facet {
 
-enum FacePart { kBrows = 0, kEyes, kNose, kLips, kMouth, kSkin, kNumFaceParts };
+enum FacePart { kPartBrows = 0, kPartEyes, kPartNose, kPartLips, kPartMouth, kPartSkin, kNumFaceParts };
 
 // "brows", "eyes", "nose", "lips", "mouth", "skin".
 const char* FacePartName(int part);

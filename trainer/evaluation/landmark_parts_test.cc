@@ -50,16 +50,16 @@ Landmarks68 SyntheticLandmarks(float mouth_open) {
 // A label map in which every part is exactly its landmark polygon, with
 // the left/right classes chosen by the image half.
 cv::Mat PerfectParse(const PartMasks& truth) {
-  cv::Mat labels = cv::Mat::zeros(truth[kSkin].size(), CV_8UC1);
-  labels.setTo(FindLabel("skin"), truth[kSkin]);
-  labels.setTo(FindLabel("nose"), truth[kNose]);
-  labels.setTo(FindLabel("u_lip"), truth[kLips]);
-  if (!truth[kMouth].empty()) labels.setTo(FindLabel("mouth"), truth[kMouth]);
+  cv::Mat labels = cv::Mat::zeros(truth[kPartSkin].size(), CV_8UC1);
+  labels.setTo(FindLabel("skin"), truth[kPartSkin]);
+  labels.setTo(FindLabel("nose"), truth[kPartNose]);
+  labels.setTo(FindLabel("u_lip"), truth[kPartLips]);
+  if (!truth[kPartMouth].empty()) labels.setTo(FindLabel("mouth"), truth[kPartMouth]);
   cv::Mat left_half = cv::Mat::zeros(labels.size(), CV_8UC1);
   left_half(cv::Rect(0, 0, labels.cols / 2, labels.rows)).setTo(255);
   cv::Mat right_half = 255 - left_half;
   for (const auto& [part, left, right] :
-       {std::tuple{kEyes, "l_eye", "r_eye"}, std::tuple{kBrows, "l_brow", "r_brow"}}) {
+       {std::tuple{kPartEyes, "l_eye", "r_eye"}, std::tuple{kPartBrows, "l_brow", "r_brow"}}) {
     cv::Mat m;
     cv::bitwise_and(truth[part], left_half, m);
     labels.setTo(FindLabel(left), m);
@@ -73,23 +73,23 @@ TEST(LandmarkPartsTest, PartsAreWhereTheLandmarksAre) {
   const PartMasks truth = LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
   // The eye hexagon's area is 2 * 15 * 5 + 14 * 5 = 220 pixels per eye
   // (rasterisation adds its outline).
-  EXPECT_NEAR(cv::countNonZero(truth[kEyes]), 2 * 220, 120);
-  EXPECT_EQ(truth[kEyes].at<uint8_t>(90, 67), 255);
-  EXPECT_EQ(truth[kEyes].at<uint8_t>(90, 100), 0);
+  EXPECT_NEAR(cv::countNonZero(truth[kPartEyes]), 2 * 220, 120);
+  EXPECT_EQ(truth[kPartEyes].at<uint8_t>(90, 67), 255);
+  EXPECT_EQ(truth[kPartEyes].at<uint8_t>(90, 100), 0);
   // Brows: a band below the brow points, not above.
-  EXPECT_EQ(truth[kBrows].at<uint8_t>(74, 50), 255);
-  EXPECT_EQ(truth[kBrows].at<uint8_t>(58, 50), 0);
+  EXPECT_EQ(truth[kPartBrows].at<uint8_t>(74, 50), 255);
+  EXPECT_EQ(truth[kPartBrows].at<uint8_t>(58, 50), 0);
   // The nose hull covers the bridge and the nostril base.
-  EXPECT_EQ(truth[kNose].at<uint8_t>(120, 100), 255);
-  EXPECT_EQ(truth[kNose].at<uint8_t>(120, 80), 0);
+  EXPECT_EQ(truth[kPartNose].at<uint8_t>(120, 100), 255);
+  EXPECT_EQ(truth[kPartNose].at<uint8_t>(120, 80), 0);
   // Lips exclude the opening, which is the mouth.
-  EXPECT_EQ(truth[kLips].at<uint8_t>(150, 100), 0);
-  EXPECT_EQ(truth[kMouth].at<uint8_t>(150, 100), 255);
-  EXPECT_EQ(truth[kLips].at<uint8_t>(143, 100), 255);
+  EXPECT_EQ(truth[kPartLips].at<uint8_t>(150, 100), 0);
+  EXPECT_EQ(truth[kPartMouth].at<uint8_t>(150, 100), 255);
+  EXPECT_EQ(truth[kPartLips].at<uint8_t>(143, 100), 255);
   // The oval spans jaw to brows and contains the parts.
-  EXPECT_EQ(truth[kSkin].at<uint8_t>(170, 100), 255);
-  EXPECT_EQ(truth[kSkin].at<uint8_t>(40, 100), 0);
-  EXPECT_EQ(truth[kSkin].at<uint8_t>(90, 67), 255);
+  EXPECT_EQ(truth[kPartSkin].at<uint8_t>(170, 100), 255);
+  EXPECT_EQ(truth[kPartSkin].at<uint8_t>(40, 100), 0);
+  EXPECT_EQ(truth[kPartSkin].at<uint8_t>(90, 67), 255);
 }
 
 TEST(LandmarkPartsTest, PerfectParseScoresOneWithLeftAndRightMerged) {
@@ -97,7 +97,7 @@ TEST(LandmarkPartsTest, PerfectParseScoresOneWithLeftAndRightMerged) {
   const auto iou = PartIou(PredictedPartMasks(PerfectParse(truth)), truth);
   for (int p = 0; p < kNumFaceParts; ++p) {
     // Skin: the brow bands reach a little over the oval's brow edge.
-    EXPECT_GT(iou[p], p == kSkin ? 0.97 : 0.999) << FacePartName(p);
+    EXPECT_GT(iou[p], p == kPartSkin ? 0.97 : 0.999) << FacePartName(p);
   }
 }
 
@@ -115,12 +115,12 @@ TEST(LandmarkPartsTest, SwappingLeftAndRightChangesNothing) {
 
 TEST(LandmarkPartsTest, ClosedMouthIsNotScoredOpenMouthIs) {
   const PartMasks closed = LandmarkPartMasks(SyntheticLandmarks(0.3f), cv::Size(200, 200));
-  EXPECT_TRUE(closed[kMouth].empty());
+  EXPECT_TRUE(closed[kPartMouth].empty());
   const auto iou = PartIou(PredictedPartMasks(PerfectParse(closed)), closed);
-  EXPECT_TRUE(std::isnan(iou[kMouth]));
-  EXPECT_GT(iou[kLips], 0.999);
+  EXPECT_TRUE(std::isnan(iou[kPartMouth]));
+  EXPECT_GT(iou[kPartLips], 0.999);
   const PartMasks open = LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
-  EXPECT_FALSE(open[kMouth].empty());
+  EXPECT_FALSE(open[kPartMouth].empty());
 }
 
 TEST(LandmarkPartsTest, EmptyParseScoresZero) {
@@ -137,10 +137,10 @@ TEST(LandmarkPartsTest, IouOfOverlappingSquares) {
     truth[p](cv::Rect(0, 0, 20, 20)).setTo(255);
     predicted[p](cv::Rect(10, 0, 20, 20)).setTo(255);  // Half of it overlaps.
   }
-  truth[kMouth] = cv::Mat();
+  truth[kPartMouth] = cv::Mat();
   const auto iou = PartIou(predicted, truth);
-  EXPECT_DOUBLE_EQ(iou[kEyes], 200.0 / 600.0);
-  EXPECT_TRUE(std::isnan(iou[kMouth]));
+  EXPECT_DOUBLE_EQ(iou[kPartEyes], 200.0 / 600.0);
+  EXPECT_TRUE(std::isnan(iou[kPartMouth]));
 }
 
 TEST(LandmarkPartsTest, ScoreAveragesEachPartOverTheFacesScoringIt) {
@@ -150,10 +150,10 @@ TEST(LandmarkPartsTest, ScoreAveragesEachPartOverTheFacesScoringIt) {
   score.Add({0.4, 0.6, 0.8, 1.0, 0.5, 0.0});
   const LandmarkPartReport r = score.Report();
   EXPECT_EQ(r.total_faces, 2);
-  EXPECT_EQ(r.faces[kMouth], 1);
-  EXPECT_EQ(r.faces[kBrows], 2);
-  EXPECT_NEAR(r.mean_iou[kBrows], 0.3, 1e-12);
-  EXPECT_NEAR(r.mean_iou[kMouth], 0.5, 1e-12);
+  EXPECT_EQ(r.faces[kPartMouth], 1);
+  EXPECT_EQ(r.faces[kPartBrows], 2);
+  EXPECT_NEAR(r.mean_iou[kPartBrows], 0.3, 1e-12);
+  EXPECT_NEAR(r.mean_iou[kPartMouth], 0.5, 1e-12);
   EXPECT_NEAR(r.mean_part_iou, (0.3 + 0.5 + 0.7 + 0.9 + 0.5 + 0.5) / 6, 1e-12);
   EXPECT_NE(r.ToTable().find("mean part IoU"), std::string::npos);
   EXPECT_TRUE(std::isnan(LandmarkPartScore().Report().mean_part_iou));
