@@ -49,9 +49,10 @@ ABSL_FLAG(int32_t, threads, 0, "Forward threads; 0 = every usable core.");
 ABSL_FLAG(bool, profile, false, "Per-layer profile of the onednn engine.");
 ABSL_FLAG(bool, compare, true, "Interleave with the torch engine (plain path).");
 ABSL_FLAG(std::string, batches, "1,2,4", "Batch sizes of the batching section.");
-ABSL_FLAG(std::string, precisions, "",
-          "Also time the onednn engine at these precisions side by side, interleaved "
-          "(e.g. fp32,bf16,int8); empty = skip.");
+ABSL_FLAG(
+    std::string, precisions, "",
+    "Also time the onednn engine at these precisions side by side, interleaved "
+    "(e.g. fp32,bf16,int8); empty = skip.");
 
 namespace facet {
 namespace {
@@ -161,11 +162,13 @@ std::string Int8ScalesFile(const RawTensorMap& weights, const NetConfig& config,
   auto calibrator = Int8Calibrator::Create(weights, config, threads);
   if (!calibrator.ok() || !(*calibrator)->Add({face}).ok()) {
     std::fprintf(stderr, "error: int8 calibration: %s\n",
-                 calibrator.ok() ? "forward failed" : calibrator.status().ToString().c_str());
+                 calibrator.ok() ? "forward failed"
+                                 : calibrator.status().ToString().c_str());
     std::exit(1);
   }
   auto scales = (*calibrator)->Scales(kDefaultInt8Method, "benchmark face");
-  path = "/tmp/facet-bench-model-" + std::to_string(getpid()) + kInt8ScalesSuffix;
+  path =
+      "/tmp/facet-bench-model-" + std::to_string(getpid()) + kInt8ScalesSuffix;
   if (!scales.ok() || !WriteInt8ScalesFile(path, *scales).ok()) {
     std::fprintf(stderr, "error: cannot write %s\n", path.c_str());
     std::exit(1);
@@ -193,28 +196,35 @@ std::vector<std::string> SplitList(const std::string& s) {
 // The precisions section (see the file comment).
 void ComparePrecisions(const RawTensorMap& weights, const EngineOptions& base,
                        const RgbImageView& face, int runs) {
-  std::printf("precisions (onednn, batch 1, %lld px, %d threads, %d interleaved runs):\n",
-              static_cast<long long>(base.config.in_size), base.threads, runs);
-  std::printf("  machine load before (1/5/15 min): %s\n", LoadAverage().c_str());
+  std::printf(
+      "precisions (onednn, batch 1, %lld px, %d threads, %d interleaved "
+      "runs):\n",
+      static_cast<long long>(base.config.in_size), base.threads, runs);
+  std::printf("  machine load before (1/5/15 min): %s\n",
+              LoadAverage().c_str());
   struct Entry {
     std::string precision;
     std::unique_ptr<FaceEngine> engine;
     std::vector<double> wall, cpu;
   };
   std::vector<Entry> entries;
-  for (const std::string& precision : SplitList(absl::GetFlag(FLAGS_precisions))) {
+  for (const std::string& precision :
+       SplitList(absl::GetFlag(FLAGS_precisions))) {
     EngineOptions o = base;
     o.engine = "onednn";
     o.precision = precision;
     if (precision == "int8") {
-      o.int8_scales_path = Int8ScalesFile(weights, base.config, face, base.threads);
+      o.int8_scales_path =
+          Int8ScalesFile(weights, base.config, face, base.threads);
     }
     auto engine = CreateFaceEngine(weights, o);
     if (!engine.ok()) {
-      std::printf("  %-6s skipped: %s\n", precision.c_str(), engine.status().message().c_str());
+      std::printf("  %-6s skipped: %s\n", precision.c_str(),
+                  engine.status().message().c_str());
       continue;
     }
-    std::printf("  %-6s %s\n", precision.c_str(), (*engine)->Describe().c_str());
+    std::printf("  %-6s %s\n", precision.c_str(),
+                (*engine)->Describe().c_str());
     entries.push_back({precision, std::move(*engine), {}, {}});
   }
   for (Entry& e : entries) TimeParse(*e.engine, {face});  // Warm-up.
@@ -230,8 +240,9 @@ void ComparePrecisions(const RawTensorMap& weights, const EngineOptions& base,
   }
   for (const Entry& e : entries) {
     const RunStats w = Summarize(e.wall);
-    std::printf("  onednn %-6s median %.3f s  range %.3f-%.3f  (CPU %.3f s)", e.precision.c_str(),
-                w.median, w.min, w.max, Summarize(e.cpu).median);
+    std::printf("  onednn %-6s median %.3f s  range %.3f-%.3f  (CPU %.3f s)",
+                e.precision.c_str(), w.median, w.min, w.max,
+                Summarize(e.cpu).median);
     if (fp32 > 0) std::printf("  %.2fx fp32", fp32 / w.median);
     std::printf("\n");
   }
@@ -278,7 +289,8 @@ int main(int argc, char** argv) {
   test_options.precision = absl::GetFlag(FLAGS_precision);
   test_options.threads = threads;
   if (test_options.precision == "int8") {
-    test_options.int8_scales_path = Int8ScalesFile(weights, *config, face, threads);
+    test_options.int8_scales_path =
+        Int8ScalesFile(weights, *config, face, threads);
   }
   std::printf("engine under test (--engine %s --precision %s):\n", test_options.engine.c_str(),
               test_options.precision.c_str());

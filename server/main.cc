@@ -54,7 +54,8 @@ int Serve(absl::Time main_start) {
       ServerCoreOptionsFromFlags(main_start);
   if (!options.ok()) return Fail(options.status());
 
-  absl::StatusOr<std::unique_ptr<ServerCore>> core = ServerCore::Create(*options);
+  absl::StatusOr<std::unique_ptr<ServerCore>> core =
+      ServerCore::Create(*options);
   if (!core.ok()) return Fail(core.status());
   ServerCore* c = core->get();
   std::thread signal_thread([&signals, c] {

@@ -33,10 +33,10 @@
 namespace facet {
 
 struct ServerCoreOptions {
-  std::string host = "0.0.0.0";  // Address of gRPC and /metrics.
-  int port = 8500;               // gRPC port; 0 picks a free one.
+  std::string host = "0.0.0.0";          // Address of gRPC and /metrics.
+  int port = 8500;                       // gRPC port; 0 picks a free one.
   int64_t max_message_bytes = 32 << 20;  // Largest gRPC message.
-  TlsFiles tls;                  // None named: plaintext.
+  TlsFiles tls;                          // None named: plaintext.
   // The parts' options. The core fills in what links the parts (metrics
   // pointers, the batcher's model provider, the service's collaborators).
   MetricsOptions metrics;

@@ -33,11 +33,12 @@ ABSL_FLAG(bool, cuda_graphs, false,
 ABSL_FLAG(std::string, channels_last, "auto",
           "Torch engine: channels-last memory format, auto (on for CUDA) | on "
           "| off.");
-ABSL_FLAG(std::string, precision, "fp32",
-          "Forward precision: fp32 | bf16 (oneDNN where the CPU has AVX-512 "
-          "BF16, or the torch engine) | int8 (oneDNN with AVX2, fast with VNNI; "
-          "needs the model's int8_scales.safetensors from `facet-trainer "
-          "calibrate`) | fp16 (torch engine on CUDA).");
+ABSL_FLAG(
+    std::string, precision, "fp32",
+    "Forward precision: fp32 | bf16 (oneDNN where the CPU has AVX-512 "
+    "BF16, or the torch engine) | int8 (oneDNN with AVX2, fast with VNNI; "
+    "needs the model's int8_scales.safetensors from `facet-trainer "
+    "calibrate`) | fp16 (torch engine on CUDA).");
 ABSL_FLAG(std::string, host, "0.0.0.0", "Address to bind gRPC and /metrics.");
 ABSL_FLAG(int32_t, port, 8500, "gRPC port (0 = pick a free one and log it).");
 ABSL_FLAG(int32_t, metrics_port, 8501,

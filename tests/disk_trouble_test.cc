@@ -44,7 +44,8 @@ class DiskTroubleTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) {
-      GTEST_SKIP() << "needs root to mount a tmpfs (running as uid " << geteuid() << ")";
+      GTEST_SKIP() << "needs root to mount a tmpfs (running as uid "
+                   << geteuid() << ")";
     }
     dir_ = testing::MakeTempDir("facet-disk");
     ASSERT_FALSE(dir_.empty());
@@ -54,7 +55,8 @@ class DiskTroubleTest : public ::testing::Test {
       const int err = errno;
       fs::remove_all(dir_);
       dir_.clear();
-      GTEST_SKIP() << "cannot mount a tmpfs at " << mount_ << ": " << std::strerror(err);
+      GTEST_SKIP() << "cannot mount a tmpfs at " << mount_ << ": "
+                   << std::strerror(err);
     }
     mounted_ = true;
     repo_ = mount_ + "/repo";
@@ -62,7 +64,8 @@ class DiskTroubleTest : public ::testing::Test {
 
   void TearDown() override {
     if (mounted_ && umount2(mount_.c_str(), MNT_DETACH) != 0) {
-      ADD_FAILURE() << "cannot unmount " << mount_ << ": " << std::strerror(errno);
+      ADD_FAILURE() << "cannot unmount " << mount_ << ": "
+                    << std::strerror(errno);
     }
     if (!dir_.empty()) fs::remove_all(dir_);
   }
@@ -86,7 +89,8 @@ class DiskTroubleTest : public ::testing::Test {
     const unsigned long flags = MS_REMOUNT | (read_only ? MS_RDONLY : 0);
     const absl::Time end = absl::Now() + absl::Seconds(10);
     while (mount(nullptr, mount_.c_str(), nullptr, flags, kSize) != 0) {
-      ASSERT_EQ(errno, EBUSY) << "remount " << mount_ << ": " << std::strerror(errno);
+      ASSERT_EQ(errno, EBUSY)
+          << "remount " << mount_ << ": " << std::strerror(errno);
       ASSERT_LT(absl::Now(), end) << "remount " << mount_ << " stayed busy";
       absl::SleepFor(absl::Milliseconds(10));
     }
@@ -98,7 +102,9 @@ class DiskTroubleTest : public ::testing::Test {
 
 // --- Trainer ----------------------------------------------------------------
 
-std::string TrainerPath() { return testing::BinaryDir() + "/trainer/facet-trainer"; }
+std::string TrainerPath() {
+  return testing::BinaryDir() + "/trainer/facet-trainer";
+}
 
 // Publishes and checkpoints every 5 steps of the tiny network, for ever.
 std::vector<std::string> TrainArgs(const std::string& to) {
@@ -123,7 +129,8 @@ std::vector<std::string> TrainArgs(const std::string& to) {
 int MetricsPort(const testing::Subprocess& p) {
   std::smatch m;
   const std::string log = p.Log();
-  if (!std::regex_search(log, m, std::regex("metrics_port=([0-9]+)"))) return -1;
+  if (!std::regex_search(log, m, std::regex("metrics_port=([0-9]+)")))
+    return -1;
   return std::stoi(m[1]);
 }
 
@@ -133,7 +140,8 @@ double TrainerMetric(int port, const std::string& series) {
 }
 
 // Waits until `metric` on the trainer's /metrics is at least `value`.
-bool WaitForMetric(int port, const std::string& series, double value, absl::Duration timeout) {
+bool WaitForMetric(int port, const std::string& series, double value,
+                   absl::Duration timeout) {
   const absl::Time end = absl::Now() + timeout;
   while (absl::Now() < end) {
     if (TrainerMetric(port, series) >= value) return true;
@@ -145,7 +153,9 @@ bool WaitForMetric(int port, const std::string& series, double value, absl::Dura
 // Counts the log lines containing `text`.
 int CountLines(const std::string& log, const std::string& text) {
   int n = 0;
-  for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+  for (size_t at = log.find(text); at != std::string::npos;
+       at = log.find(text, at + 1))
+    ++n;
   return n;
 }
 
@@ -157,7 +167,9 @@ void ExpectOnlyCompleteVersions(const std::string& repo) {
   ASSERT_TRUE(versions.ok()) << versions.status();
   EXPECT_FALSE(versions->empty());
   for (int64_t v : *versions) {
-    EXPECT_TRUE(ModelRepository::ValidateVersionDir((*repository)->VersionDir(kModel, v)).ok())
+    EXPECT_TRUE(ModelRepository::ValidateVersionDir(
+                    (*repository)->VersionDir(kModel, v))
+                    .ok())
         << "version " << v;
   }
   for (const auto& entry : fs::directory_iterator(repo + "/" + kModel)) {
@@ -173,8 +185,10 @@ std::string CompleteCheckpoint(const std::string& dir) {
   std::string name;
   std::getline(latest, name);
   EXPECT_FALSE(name.empty()) << dir << "/LATEST";
-  for (const char* file : {"weights.safetensors", "optimizer.pt", "state.json"}) {
-    EXPECT_TRUE(fs::is_regular_file(dir + "/" + name + "/" + file)) << name << "/" << file;
+  for (const char* file :
+       {"weights.safetensors", "optimizer.pt", "state.json"}) {
+    EXPECT_TRUE(fs::is_regular_file(dir + "/" + name + "/" + file))
+        << name << "/" << file;
   }
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string n = entry.path().filename().string();
@@ -188,14 +202,18 @@ std::string CompleteCheckpoint(const std::string& dir) {
 // with `repair`, check it publishes again, and stop it cleanly.
 void TrainThroughDiskTrouble(const std::string& dir, const std::string& repo,
                              const std::function<void()>& breakage,
-                             const std::function<void()>& repair, const std::string& reason,
+                             const std::function<void()>& repair,
+                             const std::string& reason,
                              const std::string& error_text) {
-  testing::Subprocess trainer(TrainArgs(repo + "/" + kModel), dir + "/train.log");
-  ASSERT_TRUE(trainer.WaitForLog("published version=1 ", seconds(40))) << trainer.Log();
+  testing::Subprocess trainer(TrainArgs(repo + "/" + kModel),
+                              dir + "/train.log");
+  ASSERT_TRUE(trainer.WaitForLog("published version=1 ", seconds(40)))
+      << trainer.Log();
   const int port = MetricsPort(trainer);
   ASSERT_GT(port, 0) << trainer.Log();
   const std::string state_dir = repo + "/.train-" + kModel;
-  ASSERT_TRUE(trainer.WaitForLog("published version=2 ", seconds(20))) << trainer.Log();
+  ASSERT_TRUE(trainer.WaitForLog("published version=2 ", seconds(20)))
+      << trainer.Log();
   // Step 10's checkpoint follows its publish: let it land first.
   const absl::Time saved_by = absl::Now() + absl::Seconds(20);
   auto latest = [&] {
@@ -204,49 +222,62 @@ void TrainThroughDiskTrouble(const std::string& dir, const std::string& repo,
     std::getline(in, name);
     return name;
   };
-  while (latest() != "ckpt-10" && absl::Now() < saved_by) absl::SleepFor(absl::Milliseconds(5));
+  while (latest() != "ckpt-10" && absl::Now() < saved_by)
+    absl::SleepFor(absl::Milliseconds(5));
   ASSERT_EQ(latest(), "ckpt-10") << trainer.Log();
 
   breakage();
-  const std::string publish_failures =
-      absl::StrCat("facet_trainer_publish_failures_total{reason=\"", reason, "\"}");
-  const std::string checkpoint_failures =
-      absl::StrCat("facet_trainer_checkpoint_failures_total{reason=\"", reason, "\"}");
-  ASSERT_TRUE(WaitForMetric(port, publish_failures, 2, absl::Seconds(30))) << trainer.Log();
-  ASSERT_TRUE(WaitForMetric(port, checkpoint_failures, 2, absl::Seconds(30))) << trainer.Log();
+  const std::string publish_failures = absl::StrCat(
+      "facet_trainer_publish_failures_total{reason=\"", reason, "\"}");
+  const std::string checkpoint_failures = absl::StrCat(
+      "facet_trainer_checkpoint_failures_total{reason=\"", reason, "\"}");
+  ASSERT_TRUE(WaitForMetric(port, publish_failures, 2, absl::Seconds(30)))
+      << trainer.Log();
+  ASSERT_TRUE(WaitForMetric(port, checkpoint_failures, 2, absl::Seconds(30)))
+      << trainer.Log();
   // Training goes on through the failures.
   const double step = TrainerMetric(port, "facet_trainer_step");
-  ASSERT_TRUE(WaitForMetric(port, "facet_trainer_step", step + 10, absl::Seconds(30)))
+  ASSERT_TRUE(
+      WaitForMetric(port, "facet_trainer_step", step + 10, absl::Seconds(30)))
       << trainer.Log();
-  ASSERT_TRUE(WaitForMetric(port, publish_failures, 3, absl::Seconds(30))) << trainer.Log();
+  ASSERT_TRUE(WaitForMetric(port, publish_failures, 3, absl::Seconds(30)))
+      << trainer.Log();
   const std::string log = trainer.Log();
   // Each report names a file under the repository and the system error.
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(log, m, std::regex("warning: publish failed at step [0-9]+: .*")))
+  ASSERT_TRUE(std::regex_search(
+      log, m, std::regex("warning: publish failed at step [0-9]+: .*")))
       << log;
   const std::string publish_line = m[0];
-  EXPECT_NE(publish_line.find(repo + "/" + kModel), std::string::npos) << publish_line;
+  EXPECT_NE(publish_line.find(repo + "/" + kModel), std::string::npos)
+      << publish_line;
   EXPECT_NE(publish_line.find(error_text), std::string::npos) << publish_line;
-  ASSERT_TRUE(std::regex_search(log, m, std::regex("warning: checkpoint failed at step .*")))
+  ASSERT_TRUE(std::regex_search(
+      log, m, std::regex("warning: checkpoint failed at step .*")))
       << log;
   const std::string checkpoint_line = m[0];
-  EXPECT_NE(checkpoint_line.find(state_dir), std::string::npos) << checkpoint_line;
-  EXPECT_NE(checkpoint_line.find(error_text), std::string::npos) << checkpoint_line;
-  EXPECT_NE(checkpoint_line.find("previous training state stays"), std::string::npos);
-  std::cerr << "trainer on a " << reason << " repository:\n  " << publish_line << "\n  "
-            << checkpoint_line << "\n";
+  EXPECT_NE(checkpoint_line.find(state_dir), std::string::npos)
+      << checkpoint_line;
+  EXPECT_NE(checkpoint_line.find(error_text), std::string::npos)
+      << checkpoint_line;
+  EXPECT_NE(checkpoint_line.find("previous training state stays"),
+            std::string::npos);
+  std::cerr << "trainer on a " << reason << " repository:\n  " << publish_line
+            << "\n  " << checkpoint_line << "\n";
   // What was published, and the last good training state, are intact.
   ExpectOnlyCompleteVersions(repo);
   const std::string kept = CompleteCheckpoint(state_dir);
   EXPECT_EQ(kept, "ckpt-10") << "the last checkpoint before the trouble";
 
   repair();
-  ASSERT_TRUE(trainer.WaitForLog("published version=3 ", seconds(30))) << trainer.Log();
+  ASSERT_TRUE(trainer.WaitForLog("published version=3 ", seconds(30)))
+      << trainer.Log();
   const absl::Time end = absl::Now() + absl::Seconds(30);
   while (CompleteCheckpoint(state_dir) == kept && absl::Now() < end) {
     absl::SleepFor(absl::Milliseconds(50));
   }
-  EXPECT_NE(CompleteCheckpoint(state_dir), kept) << "checkpoints resume after the repair";
+  EXPECT_NE(CompleteCheckpoint(state_dir), kept)
+      << "checkpoints resume after the repair";
   trainer.Signal(SIGTERM);
   EXPECT_EQ(trainer.Wait(seconds(30)), 0) << trainer.Log();
   ExpectOnlyCompleteVersions(repo);
@@ -262,14 +293,16 @@ TEST_F(DiskTroubleTest, TrainerKeepsTrainingOnAFullDisk) {
 TEST_F(DiskTroubleTest, TrainerKeepsTrainingOnAReadOnlyDisk) {
   TrainThroughDiskTrouble(
       dir_, repo_, [this] { Remount(/*read_only=*/true); },
-      [this] { Remount(/*read_only=*/false); }, "read_only", std::strerror(EROFS));
+      [this] { Remount(/*read_only=*/false); }, "read_only",
+      std::strerror(EROFS));
 }
 
 // --- Server -----------------------------------------------------------------
 
 v1::ParseRequest FaceRequest() {
   v1::ParseRequest request;
-  request.mutable_image()->set_encoded(server_test::PngBytes(server_test::MakeFace(64, 64, 1)));
+  request.mutable_image()->set_encoded(
+      server_test::PngBytes(server_test::MakeFace(64, 64, 1)));
   return request;
 }
 
@@ -277,7 +310,8 @@ v1::ParseRequest FaceRequest() {
 int64_t ServedVersion(const server_test::ServerProcess& server) {
   auto stub = server.NewStub();
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
   v1::ParseResponse response;
   grpc::Status s = stub->Parse(&context, FaceRequest(), &response);
   if (!s.ok()) {
@@ -291,19 +325,23 @@ TEST_F(DiskTroubleTest, ServerKeepsServingOnAFullThenReadOnlyDisk) {
   ASSERT_EQ(server_test::PublishVersion(repo_, kModel, 1), 1);
   auto server = server_test::ServerProcess::Start(
       {"--model_repository=" + repo_, "--model_name=" + std::string(kModel),
-       "--rescan_interval_ms=100", "--adaptive_batching=false", "--max_batch_size=2"});
+       "--rescan_interval_ms=100", "--adaptive_batching=false",
+       "--max_batch_size=2"});
   ASSERT_TRUE(server.ok()) << server.status();
   server_test::ServerProcess& s = **server;
   const std::string model_dir = repo_ + "/" + kModel;
   const absl::Time end = absl::Now() + absl::Seconds(20);
-  while (ListServingLeases(model_dir, kDefaultLeaseMaxAge).empty() && absl::Now() < end) {
+  while (ListServingLeases(model_dir, kDefaultLeaseMaxAge).empty() &&
+         absl::Now() < end) {
     absl::SleepFor(absl::Milliseconds(20));
   }
-  ASSERT_EQ(ListServingLeases(model_dir, kDefaultLeaseMaxAge).size(), 1u) << s.Log();
+  ASSERT_EQ(ListServingLeases(model_dir, kDefaultLeaseMaxAge).size(), 1u)
+      << s.Log();
   EXPECT_EQ(ServedVersion(s), 1);
 
   FillDisk();
-  ASSERT_TRUE(s.WaitForLog("event=lease_unwritable", absl::Seconds(20))) << s.Log();
+  ASSERT_TRUE(s.WaitForLog("event=lease_unwritable", absl::Seconds(20)))
+      << s.Log();
   EXPECT_EQ(ServedVersion(s), 1);
   EXPECT_EQ(server_test::HealthStatus(s), 1) << "SERVING";
 
@@ -319,17 +357,24 @@ TEST_F(DiskTroubleTest, ServerKeepsServingOnAFullThenReadOnlyDisk) {
   EXPECT_EQ(server_test::HealthStatus(s), 1) << "SERVING";
   const std::string log = s.Log();
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(log, m, std::regex(".*event=lease_unwritable.*No space.*"))) << log;
+  ASSERT_TRUE(std::regex_search(
+      log, m, std::regex(".*event=lease_unwritable.*No space.*")))
+      << log;
   std::cerr << "server, full disk:\n  " << m[0] << "\n";
-  ASSERT_TRUE(std::regex_search(log, m, std::regex(".*event=lease_unwritable.*Read-only.*")))
+  ASSERT_TRUE(std::regex_search(
+      log, m, std::regex(".*event=lease_unwritable.*Read-only.*")))
       << log;
   std::cerr << "server, read-only disk:\n  " << m[0] << "\n";
-  EXPECT_NE(std::string(m[0]).find(model_dir + "/" + kLeaseDirName), std::string::npos) << m[0];
+  EXPECT_NE(std::string(m[0]).find(model_dir + "/" + kLeaseDirName),
+            std::string::npos)
+      << m[0];
 
   // Back to writable: a new version is picked up as usual.
   Remount(/*read_only=*/false);
   ASSERT_EQ(server_test::PublishVersion(repo_, kModel, 2), 2);
-  ASSERT_TRUE(s.WaitForLog("event=model_serving model=m version=2", absl::Seconds(30))) << s.Log();
+  ASSERT_TRUE(
+      s.WaitForLog("event=model_serving model=m version=2", absl::Seconds(30)))
+      << s.Log();
   EXPECT_EQ(ServedVersion(s), 2);
   s.Signal(SIGTERM);
   EXPECT_EQ(s.Wait(absl::Seconds(30)), 0) << s.Log();

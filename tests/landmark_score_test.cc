@@ -18,7 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::seconds;
 
-std::string TrainerPath() { return testing::BinaryDir() + "/trainer/facet-trainer"; }
+std::string TrainerPath() {
+  return testing::BinaryDir() + "/trainer/facet-trainer";
+}
 
 // Returns the value of "<key>=<number>" on the landmark_score line, or -1.
 double ScoreValue(const std::string& log, const std::string& key) {
@@ -32,14 +34,16 @@ class LandmarkScoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     fixtures_ = testing::SharedDir() + "/fixtures";
-    if (!fs::exists(fixtures_ + "/solvay_1927.jpg")) GTEST_SKIP() << "no fixtures";
+    if (!fs::exists(fixtures_ + "/solvay_1927.jpg"))
+      GTEST_SKIP() << "no fixtures";
     if (!fs::exists("/usr/share/dlib/shape_predictor_68_face_landmarks.dat")) {
       GTEST_SKIP() << "no dlib landmark model (libdlib-data)";
     }
     dir_ = testing::MakeTempDir("facet-landmark-score");
-    testing::Subprocess init({TrainerPath(), "init-weights", "--to=" + dir_ + "/repo/random",
-                              "--preset=tiny", "--seed=1"},
-                             dir_ + "/init.log");
+    testing::Subprocess init(
+        {TrainerPath(), "init-weights", "--to=" + dir_ + "/repo/random",
+         "--preset=tiny", "--seed=1"},
+        dir_ + "/init.log");
     ASSERT_EQ(init.Wait(seconds(60)), 0) << init.Log();
     weights_ = dir_ + "/repo/random/1";
   }
@@ -50,7 +54,8 @@ class LandmarkScoreTest : public ::testing::Test {
   // Runs evaluate on `data` and returns its exit code; the output in *log.
   int Evaluate(const std::string& data, std::string* log,
                std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {TrainerPath(), "evaluate", "--weights=" + weights_,
+    std::vector<std::string> args = {TrainerPath(), "evaluate",
+                                     "--weights=" + weights_,
                                      "--data=landmarks:" + data, "--threads=1"};
     args.insert(args.end(), extra.begin(), extra.end());
     testing::Subprocess p(args, dir_ + "/evaluate.log");
@@ -64,7 +69,8 @@ class LandmarkScoreTest : public ::testing::Test {
 
 TEST_F(LandmarkScoreTest, RandomWeightsScoreTheFloorOnEverySolvayFace) {
   std::string log;
-  ASSERT_EQ(Evaluate(fixtures_ + "/solvay_1927.jpg", &log, {"--sheet=" + dir_ + "/sheet.png"}),
+  ASSERT_EQ(Evaluate(fixtures_ + "/solvay_1927.jpg", &log,
+                     {"--sheet=" + dir_ + "/sheet.png"}),
             0)
       << log;
   EXPECT_EQ(ScoreValue(log, "faces"), 28) << log;
@@ -89,16 +95,19 @@ TEST_F(LandmarkScoreTest, FacelessAndBrokenImagesAreReportedPerFileAndSkipped) {
   fs::create_directories(folder);
   fs::copy_file(fixtures_ + "/astronaut.png", folder + "/astronaut.png");
   ASSERT_TRUE(
-      WriteImageFile(folder + "/blank.png", cv::Mat(200, 200, CV_8UC3, cv::Scalar(128, 128, 128)))
+      WriteImageFile(folder + "/blank.png",
+                     cv::Mat(200, 200, CV_8UC3, cv::Scalar(128, 128, 128)))
           .ok());
   std::ofstream(folder + "/broken.jpg") << "not a jpeg";
   std::ofstream(folder + "/notes.txt") << "not an image, not listed";
   std::string log;
   ASSERT_EQ(Evaluate(folder, &log), 0) << log;
   EXPECT_EQ(ScoreValue(log, "faces"), 1) << log;
-  EXPECT_NE(log.find("skipped " + folder + "/blank.png: no face found"), std::string::npos)
+  EXPECT_NE(log.find("skipped " + folder + "/blank.png: no face found"),
+            std::string::npos)
       << log;
-  EXPECT_NE(log.find("skipped " + folder + "/broken.jpg: "), std::string::npos) << log;
+  EXPECT_NE(log.find("skipped " + folder + "/broken.jpg: "), std::string::npos)
+      << log;
   EXPECT_EQ(log.find("notes.txt"), std::string::npos) << log;
   EXPECT_NE(log.find("1 of 3 images"), std::string::npos) << log;
 }
@@ -110,7 +119,9 @@ TEST_F(LandmarkScoreTest, MissingOrFacelessDataIsAClearError) {
             std::string::npos)
       << log;
   const std::string blank = dir_ + "/blank.png";
-  ASSERT_TRUE(WriteImageFile(blank, cv::Mat(100, 100, CV_8UC3, cv::Scalar(0, 0, 0))).ok());
+  ASSERT_TRUE(
+      WriteImageFile(blank, cv::Mat(100, 100, CV_8UC3, cv::Scalar(0, 0, 0)))
+          .ok());
   EXPECT_EQ(Evaluate(blank, &log), 1) << log;
   EXPECT_NE(log.find("no face found in " + blank), std::string::npos) << log;
 }

@@ -8,7 +8,6 @@
 // network, unlike random weights, has real margins between classes, which
 // is what makes an agreement figure mean something.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cmath>
@@ -56,7 +55,8 @@ std::vector<std::vector<uint8_t>> Faces(const TrainingBatch& batch) {
   return faces;
 }
 
-std::unique_ptr<FaceEngine> Engine(const RawTensorMap& weights, const std::string& engine,
+std::unique_ptr<FaceEngine> Engine(const RawTensorMap& weights,
+                                   const std::string& engine,
                                    const std::string& precision,
                                    const std::string& int8_scales_path = "") {
   EngineOptions o;
@@ -112,9 +112,11 @@ TEST(OnednnTrainedAgreementTest, Bf16AndFp32AgreeOnHeldOutDegradedFaces) {
   const bool int8_ok = OnednnSupports(Precision::kInt8);
   std::map<std::string, std::unique_ptr<FaceEngine>> int8;  // By variant.
   const std::string scales_path = ::testing::TempDir() + "/int8_agreement_" +
-                                  std::to_string(getpid()) + ".int8_scales.safetensors";
+                                  std::to_string(getpid()) +
+                                  ".int8_scales.safetensors";
   if (int8_ok) {
-    auto calibrator = Int8Calibrator::Create(*weights, *NetConfigPreset("tiny"), 0);
+    auto calibrator =
+        Int8Calibrator::Create(*weights, *NetConfigPreset("tiny"), 0);
     ASSERT_TRUE(calibrator.ok()) << calibrator.status().ToString();
     auto calib_loader = DataLoader::Create(train_set->get(), LoaderOptions(3));
     ASSERT_TRUE(calib_loader.ok());
@@ -136,9 +138,11 @@ TEST(OnednnTrainedAgreementTest, Bf16AndFp32AgreeOnHeldOutDegradedFaces) {
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.status().code(), ModelErrorCode::kFailedPrecondition);
     EXPECT_NE(missing.status().message().find(scales_path), std::string::npos);
-    EXPECT_NE(missing.status().message().find("facet-trainer calibrate"), std::string::npos);
+    EXPECT_NE(missing.status().message().find("facet-trainer calibrate"),
+              std::string::npos);
 
-    auto recommended = (*calibrator)->Scales(kDefaultInt8Method, "training faces");
+    auto recommended =
+        (*calibrator)->Scales(kDefaultInt8Method, "training faces");
     ASSERT_TRUE(recommended.ok());
     ASSERT_TRUE(WriteInt8ScalesFile(scales_path, *recommended).ok());
     int8["default"] = Engine(*weights, "onednn", "int8", scales_path);
@@ -148,7 +152,9 @@ TEST(OnednnTrainedAgreementTest, Bf16AndFp32AgreeOnHeldOutDegradedFaces) {
     // The other methods, and the recommended one with fp32 heads (direct
     // convolutions: their speed does not matter here).
     const std::vector<std::pair<std::string, bool>> variants = {
-        {"max", true}, {"percentile:99.9", true}, {"percentile:99.99", true},
+        {"max", true},
+        {"percentile:99.9", true},
+        {"percentile:99.99", true},
         {kDefaultInt8Method, false}};
     for (const auto& [method, heads] : variants) {
       {

@@ -303,18 +303,24 @@ namespace {
 // and the command; calibrate writes them into the version folder; predict
 // --precision int8 then runs (through CreateFaceEngine, as the server does).
 TEST_F(TrainerCliTest, CalibrateThenPredictInt8) {
-  testing::Subprocess init({TrainerPath(), "init-weights", "--to=" + dir_ + "/repo/m",
-                            "--preset=tiny"},
+  testing::Subprocess init({TrainerPath(), "init-weights",
+                            "--to=" + dir_ + "/repo/m", "--preset=tiny"},
                            dir_ + "/init.log");
   ASSERT_EQ(init.Wait(seconds(60)), 0) << init.Log();
-  testing::Subprocess faces({TrainerPath(), "synth-faces", "--out=" + dir_ + "/faces", "--faces=1"},
-                            dir_ + "/faces.log");
+  testing::Subprocess faces(
+      {TrainerPath(), "synth-faces", "--out=" + dir_ + "/faces", "--faces=1"},
+      dir_ + "/faces.log");
   ASSERT_EQ(faces.Wait(seconds(60)), 0) << faces.Log();
   const std::string version = dir_ + "/repo/m/1";
   const std::string scales = version + "/int8_scales.safetensors";
   const std::vector<std::string> predict = {
-      TrainerPath(), "predict", "--weights=" + version, "--engine=onednn", "--precision=int8",
-      "--out=" + dir_ + "/out", dir_ + "/faces/synthetic_00000.png"};
+      TrainerPath(),
+      "predict",
+      "--weights=" + version,
+      "--engine=onednn",
+      "--precision=int8",
+      "--out=" + dir_ + "/out",
+      dir_ + "/faces/synthetic_00000.png"};
   testing::Subprocess refused(predict, dir_ + "/refused.log");
   ASSERT_EQ(refused.Wait(seconds(60)), 1) << refused.Log();
   if (refused.Log().find("needs a CPU with AVX2") != std::string::npos ||
@@ -322,7 +328,8 @@ TEST_F(TrainerCliTest, CalibrateThenPredictInt8) {
     GTEST_SKIP() << "no int8 here: " << refused.Log();
   }
   EXPECT_NE(refused.Log().find(scales), std::string::npos) << refused.Log();
-  EXPECT_NE(refused.Log().find("facet-trainer calibrate"), std::string::npos) << refused.Log();
+  EXPECT_NE(refused.Log().find("facet-trainer calibrate"), std::string::npos)
+      << refused.Log();
 
   testing::Subprocess bad({TrainerPath(), "calibrate", "--weights=" + version,
                            "--calibration_faces=1", "--int8_method=mean"},
@@ -332,10 +339,12 @@ TEST_F(TrainerCliTest, CalibrateThenPredictInt8) {
   EXPECT_FALSE(fs::exists(scales));
 
   testing::Subprocess calibrate(
-      {TrainerPath(), "calibrate", "--weights=" + version, "--calibration_faces=2"},
-                                dir_ + "/calibrate.log");
+      {TrainerPath(), "calibrate", "--weights=" + version,
+       "--calibration_faces=2"},
+      dir_ + "/calibrate.log");
   ASSERT_EQ(calibrate.Wait(seconds(120)), 0) << calibrate.Log();
-  EXPECT_NE(calibrate.Log().find("wrote " + scales), std::string::npos) << calibrate.Log();
+  EXPECT_NE(calibrate.Log().find("wrote " + scales), std::string::npos)
+      << calibrate.Log();
   ASSERT_TRUE(fs::exists(scales));
   // The version stays valid with the extra file.
   EXPECT_TRUE(ModelRepository::ValidateVersionDir(version).ok());

@@ -22,7 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string TrainerPath() { return testing::BinaryDir() + "/trainer/facet-trainer"; }
+std::string TrainerPath() {
+  return testing::BinaryDir() + "/trainer/facet-trainer";
+}
 
 struct RunResult {
   int exit_code = -1;  // -1: killed at the timeout.
@@ -33,7 +35,8 @@ struct RunResult {
 // Runs `args` with output to `log_path`, in its own process group, and
 // returns its exit code and peak resident size. The group is killed after
 // `timeout`.
-RunResult RunMeasured(const std::vector<std::string>& args, const std::string& log_path,
+RunResult RunMeasured(const std::vector<std::string>& args,
+                      const std::string& log_path,
                       std::chrono::seconds timeout) {
   RunResult r;
   const pid_t pid = fork();
@@ -42,7 +45,8 @@ RunResult RunMeasured(const std::vector<std::string>& args, const std::string& l
     FILE* log = std::freopen(log_path.c_str(), "w", stdout);
     if (log != nullptr) dup2(fileno(stdout), 2);
     std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& a : args)
+      argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     execv(argv[0], argv.data());
     _exit(127);
@@ -75,7 +79,8 @@ RunResult RunMeasured(const std::vector<std::string>& args, const std::string& l
 // The "N.NN GiB" / "N MiB" after `prefix` in `log`, in bytes; -1 if absent.
 double LoggedBytes(const std::string& log, const std::string& prefix) {
   std::smatch m;
-  if (!std::regex_search(log, m, std::regex(prefix + "([0-9.]+) (MiB|GiB)"))) return -1;
+  if (!std::regex_search(log, m, std::regex(prefix + "([0-9.]+) (MiB|GiB)")))
+    return -1;
   return std::stod(m[1]) * (m[2] == "GiB" ? 1073741824.0 : 1048576.0);
 }
 
@@ -106,14 +111,16 @@ class TrainerMemoryTest : public ::testing::Test {
 // Tolerance: 20 % either way (the calibration table in docs/training.md
 // spans -7 % to +12 % for networks of 128 px and more).
 TEST_F(TrainerMemoryTest, EstimateMatchesAMeasuredStep) {
-  RunResult r = RunMeasured(Args({"--preset=small", "--batch_size=8", "--steps=2"}), dir_ + "/log",
-                            std::chrono::seconds(120));
+  RunResult r =
+      RunMeasured(Args({"--preset=small", "--batch_size=8", "--steps=2"}),
+                  dir_ + "/log", std::chrono::seconds(120));
   ASSERT_EQ(r.exit_code, 0) << r.log;
   const double estimate = LoggedBytes(r.log, "memory: estimated step peak ");
   ASSERT_GT(estimate, 0) << r.log;
   const double ratio = estimate / double(r.max_rss_bytes);
-  std::cerr << "small, 128 px, micro-batch 8: estimate " << estimate / 1048576 << " MiB, measured "
-            << r.max_rss_bytes / 1048576 << " MiB, ratio " << ratio << "\n";
+  std::cerr << "small, 128 px, micro-batch 8: estimate " << estimate / 1048576
+            << " MiB, measured " << r.max_rss_bytes / 1048576 << " MiB, ratio "
+            << ratio << "\n";
   RecordProperty("estimate_mib", std::to_string(estimate / 1048576));
   RecordProperty("measured_mib", std::to_string(r.max_rss_bytes / 1048576));
   EXPECT_GT(ratio, 0.8) << r.log;
@@ -124,51 +131,64 @@ TEST_F(TrainerMemoryTest, EstimateMatchesAMeasuredStep) {
 // limit -- the machine the issue reports it OOM-killed on -- is refused at
 // once with the estimate, the limit and the flags that fix it.
 TEST_F(TrainerMemoryTest, PapersDefaultsAreRefusedOnA24GiBMachine) {
-  RunResult r =
-      RunMeasured(Args({"--preset=published", "--batch_size=8", "--steps=2", "--memory_limit=24G"}),
-                  dir_ + "/log", std::chrono::seconds(60));
+  RunResult r = RunMeasured(Args({"--preset=published", "--batch_size=8",
+                                  "--steps=2", "--memory_limit=24G"}),
+                            dir_ + "/log", std::chrono::seconds(60));
   ASSERT_EQ(r.exit_code, 2) << r.log;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.log, m, std::regex("error: a training step.*"))) << r.log;
+  ASSERT_TRUE(
+      std::regex_search(r.log, m, std::regex("error: a training step.*")))
+      << r.log;
   const std::string message = m[0];
   std::cerr << message << "\n";
   EXPECT_NE(message.find("8 faces x "), std::string::npos) << message;
-  EXPECT_NE(message.find("24.00 GiB this process may use (--memory_limit)"), std::string::npos)
+  EXPECT_NE(message.find("24.00 GiB this process may use (--memory_limit)"),
+            std::string::npos)
       << message;
   // 24 GiB minus weights, Adam, data and runtime hold 6 or 7 faces of
   // ~3.4 GB (the issue's measurement).
-  EXPECT_TRUE(std::regex_search(message, std::regex("--micro_batch_size=[67] "))) << message;
-  EXPECT_TRUE(std::regex_search(message, std::regex("or --batch_size=[67];"))) << message;
+  EXPECT_TRUE(
+      std::regex_search(message, std::regex("--micro_batch_size=[67] ")))
+      << message;
+  EXPECT_TRUE(std::regex_search(message, std::regex("or --batch_size=[67];")))
+      << message;
   EXPECT_NE(message.find("--preset"), std::string::npos) << message;
   EXPECT_NE(message.find("--memory_check=false"), std::string::npos) << message;
   const double estimate = LoggedBytes(message, "needs about ");
   EXPECT_GT(estimate, 26.0 * (1 << 30)) << message;  // ~3.4 GB x 8 + state.
   EXPECT_LT(estimate, 31.0 * (1 << 30)) << message;
-  EXPECT_FALSE(fs::exists(dir_ + "/repo/m")) << "refused before writing anything";
+  EXPECT_FALSE(fs::exists(dir_ + "/repo/m"))
+      << "refused before writing anything";
 }
 
 // A limit the step fits in passes; --memory_check=false overrides a refusal.
 TEST_F(TrainerMemoryTest, FittingRecipeAndOverrideTrain) {
-  RunResult fits =
-      RunMeasured(Args({"--preset=tiny", "--batch_size=2", "--steps=1", "--memory_limit=2G"}),
-                  dir_ + "/fits.log", std::chrono::seconds(60));
+  RunResult fits = RunMeasured(Args({"--preset=tiny", "--batch_size=2",
+                                     "--steps=1", "--memory_limit=2G"}),
+                               dir_ + "/fits.log", std::chrono::seconds(60));
   EXPECT_EQ(fits.exit_code, 0) << fits.log;
   RunResult refused =
-      RunMeasured(Args({"--preset=tiny", "--batch_size=2", "--steps=1", "--memory_limit=10M"}),
+      RunMeasured(Args({"--preset=tiny", "--batch_size=2", "--steps=1",
+                        "--memory_limit=10M"}),
                   dir_ + "/refused.log", std::chrono::seconds(60));
   EXPECT_EQ(refused.exit_code, 2) << refused.log;
   // 10 MiB does not even hold the runtime: no batch size fits, only a
   // smaller network or the override are offered.
-  EXPECT_EQ(refused.log.find("--micro_batch_size="), std::string::npos) << refused.log;
-  EXPECT_NE(refused.log.find("--memory_check=false"), std::string::npos) << refused.log;
-  RunResult forced = RunMeasured(Args({"--preset=tiny", "--batch_size=2", "--steps=1",
-                                       "--memory_limit=10M", "--memory_check=false"}),
-                                 dir_ + "/forced.log", std::chrono::seconds(60));
+  EXPECT_EQ(refused.log.find("--micro_batch_size="), std::string::npos)
+      << refused.log;
+  EXPECT_NE(refused.log.find("--memory_check=false"), std::string::npos)
+      << refused.log;
+  RunResult forced =
+      RunMeasured(Args({"--preset=tiny", "--batch_size=2", "--steps=1",
+                        "--memory_limit=10M", "--memory_check=false"}),
+                  dir_ + "/forced.log", std::chrono::seconds(60));
   EXPECT_EQ(forced.exit_code, 0) << forced.log;
-  RunResult bad = RunMeasured(Args({"--preset=tiny", "--steps=1", "--memory_limit=lots"}),
-                              dir_ + "/bad.log", std::chrono::seconds(60));
+  RunResult bad =
+      RunMeasured(Args({"--preset=tiny", "--steps=1", "--memory_limit=lots"}),
+                  dir_ + "/bad.log", std::chrono::seconds(60));
   EXPECT_EQ(bad.exit_code, 2) << bad.log;
-  EXPECT_NE(bad.log.find("--memory_limit=lots: expected a positive byte count"), std::string::npos)
+  EXPECT_NE(bad.log.find("--memory_limit=lots: expected a positive byte count"),
+            std::string::npos)
       << bad.log;
 }
 

@@ -19,8 +19,8 @@
 namespace facet {
 
 // No positional arguments. Uses --weights, --data, --seed, --input_size,
-// --threads, --calibration_faces and --int8_method. Returns the exit code: 0 when the
-// file was written, 1 on failure, 2 on bad usage.
+// --threads, --calibration_faces and --int8_method. Returns the exit code: 0
+// when the file was written, 1 on failure, 2 on bad usage.
 int RunCalibrateCommand(const std::vector<std::string>& args);
 
 }  // namespace facet

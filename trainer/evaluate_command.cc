@@ -25,7 +25,8 @@ ABSL_DECLARE_FLAG(int32_t, batch_size);
 ABSL_DECLARE_FLAG(int32_t, val_batches);
 
 ABSL_FLAG(std::string, sheet, "",
-          "evaluate: with --data landmarks:PATH, also write a PNG contact sheet of the "
+          "evaluate: with --data landmarks:PATH, also write a PNG contact "
+          "sheet of the "
           "first faces (aligned input, parse, landmark parts) to this file.");
 
 namespace facet {
@@ -38,11 +39,12 @@ constexpr char kLandmarksPrefix[] = "landmarks:";
 int RunLandmarkEvaluation(const std::string& path) {
   auto files = ListLandmarkImages(path);
   if (!files.ok()) {
-    std::cerr << "error: --data " << kLandmarksPrefix << path << ": " << files.status().message()
-              << "\n";
+    std::cerr << "error: --data " << kLandmarksPrefix << path << ": "
+              << files.status().message() << "\n";
     return 1;
   }
-  auto loaded = LoadWeights(absl::GetFlag(FLAGS_weights), absl::GetFlag(FLAGS_input_size));
+  auto loaded = LoadWeights(absl::GetFlag(FLAGS_weights),
+                            absl::GetFlag(FLAGS_input_size));
   if (!loaded.ok()) {
     std::cerr << "error: " << loaded.status().message() << "\n";
     return 1;
@@ -52,9 +54,11 @@ int RunLandmarkEvaluation(const std::string& path) {
   engine_options.device = absl::GetFlag(FLAGS_device);
   const int cores = UsableCores();
   engine_options.threads = NetworkThreads(absl::GetFlag(FLAGS_threads), cores);
-  auto engine = ToAbslStatusOr(CreateFaceEngine(loaded->tensors, engine_options));
+  auto engine =
+      ToAbslStatusOr(CreateFaceEngine(loaded->tensors, engine_options));
   if (!engine.ok()) {
-    std::cerr << "error: " << loaded->source << ": " << engine.status().message() << "\n";
+    std::cerr << "error: " << loaded->source << ": "
+              << engine.status().message() << "\n";
     return 1;
   }
   auto finder = FaceFinder::Create(FaceFinder::Options());
@@ -80,13 +84,16 @@ int RunLandmarkEvaluation(const std::string& path) {
   }
   const LandmarkPartReport& report = evaluation->report;
   std::cout << "weights " << loaded->source << " (" << loaded->config.ToString()
-            << ") on the faces of " << files->size() - skipped << " of " << files->size()
-            << " images in " << path << " (parts from dlib's 68 landmarks)\n"
+            << ") on the faces of " << files->size() - skipped << " of "
+            << files->size() << " images in " << path
+            << " (parts from dlib's 68 landmarks)\n"
             << report.ToTable();
-  std::string line = absl::StrFormat("landmark_score faces=%d mean_part_iou=%.4f",
-                                     report.total_faces, report.mean_part_iou);
+  std::string line =
+      absl::StrFormat("landmark_score faces=%d mean_part_iou=%.4f",
+                      report.total_faces, report.mean_part_iou);
   for (int p = 0; p < kNumFaceParts; ++p) {
-    absl::StrAppendFormat(&line, " %s=%.4f", FacePartName(p), report.mean_iou[p]);
+    absl::StrAppendFormat(&line, " %s=%.4f", FacePartName(p),
+                          report.mean_iou[p]);
   }
   std::cout << line << "\n";
   if (!options.sheet_path.empty() && report.total_faces > 0) {
@@ -103,7 +110,8 @@ int RunLandmarkEvaluation(const std::string& path) {
 
 int RunEvaluateCommand(const std::vector<std::string>& args) {
   if (!args.empty() || absl::GetFlag(FLAGS_weights).empty()) {
-    std::cerr << "usage: facet-trainer evaluate --weights FILE|VERSION_DIR [--data D] "
+    std::cerr << "usage: facet-trainer evaluate --weights FILE|VERSION_DIR "
+                 "[--data D] "
                  "[--val_batches N] [--batch_size N]\n"
                  "       facet-trainer evaluate --weights FILE|VERSION_DIR "
                  "--data landmarks:IMAGE_OR_FOLDER [--sheet FILE.png]\n";
@@ -111,9 +119,11 @@ int RunEvaluateCommand(const std::vector<std::string>& args) {
   }
   const std::string data_spec = absl::GetFlag(FLAGS_data);
   if (absl::StartsWith(data_spec, kLandmarksPrefix)) {
-    return RunLandmarkEvaluation(data_spec.substr(sizeof(kLandmarksPrefix) - 1));
+    return RunLandmarkEvaluation(
+        data_spec.substr(sizeof(kLandmarksPrefix) - 1));
   }
-  auto loaded = LoadWeights(absl::GetFlag(FLAGS_weights), absl::GetFlag(FLAGS_input_size));
+  auto loaded = LoadWeights(absl::GetFlag(FLAGS_weights),
+                            absl::GetFlag(FLAGS_input_size));
   if (!loaded.ok()) {
     std::cerr << "error: " << loaded.status().message() << "\n";
     return 1;
@@ -123,27 +133,30 @@ int RunEvaluateCommand(const std::vector<std::string>& args) {
   options.device = absl::GetFlag(FLAGS_device);
   const int cores = UsableCores();
   options.threads = NetworkThreads(absl::GetFlag(FLAGS_threads), cores);
-  LOG(INFO) << "threads: usable_cores=" << cores << " intra_op_threads=" << options.threads
-            << " loader_threads=0 openmp=\"" << OpenMpWaitSetting() << "\" (--threads)";
+  LOG(INFO) << "threads: usable_cores=" << cores
+            << " intra_op_threads=" << options.threads
+            << " loader_threads=0 openmp=\"" << OpenMpWaitSetting()
+            << "\" (--threads)";
   auto trainer = FpnTrainer::Create(options, &loaded->tensors);
   if (!trainer.ok()) {
     std::cerr << "error: " << trainer.status().message() << "\n";
     return 1;
   }
-  auto data = OpenFaceDataSource(absl::GetFlag(FLAGS_data), absl::GetFlag(FLAGS_seed));
+  auto data =
+      OpenFaceDataSource(absl::GetFlag(FLAGS_data), absl::GetFlag(FLAGS_seed));
   if (!data.ok()) {
     std::cerr << "error: " << data.status().message() << "\n";
     return 1;
   }
-  auto report =
-      Validate(**trainer, *data->validation, absl::GetFlag(FLAGS_batch_size),
-                        absl::GetFlag(FLAGS_val_batches), absl::GetFlag(FLAGS_seed) + 7919);
+  auto report = Validate(
+      **trainer, *data->validation, absl::GetFlag(FLAGS_batch_size),
+      absl::GetFlag(FLAGS_val_batches), absl::GetFlag(FLAGS_seed) + 7919);
   if (!report.ok()) {
     std::cerr << "error: " << report.status().message() << "\n";
     return 1;
   }
-  std::cout << "weights " << loaded->source << " (" << loaded->config.ToString() << ") on "
-            << data->validation->Describe() << "\n"
+  std::cout << "weights " << loaded->source << " (" << loaded->config.ToString()
+            << ") on " << data->validation->Describe() << "\n"
             << report->ToTable(LabelNames());
   return 0;
 }

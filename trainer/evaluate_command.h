@@ -15,8 +15,8 @@
 namespace facet {
 
 // Uses --weights (required), --data, --val_batches, --batch_size, --seed,
-// --input_size, --threads, --device, --sheet. Exit code: 0 done, 1 failed, 2 bad
-// usage.
+// --input_size, --threads, --device, --sheet. Exit code: 0 done, 1 failed, 2
+// bad usage.
 int RunEvaluateCommand(const std::vector<std::string> &args);
 
 }  // namespace facet

@@ -28,25 +28,35 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"train", "--to REPO/MODEL [--preset P] [--data D] [--steps N]: train and publish",
+    {"train",
+     "--to REPO/MODEL [--preset P] [--data D] [--steps N]: train and publish",
      facet::RunTrainCommand},
-    {"evaluate", "--weights FILE|VERSION_DIR [--data D]: validation metrics of any weights",
+    {"evaluate",
+     "--weights FILE|VERSION_DIR [--data D]: validation metrics of any weights",
      facet::RunEvaluateCommand},
-    {"predict", "--weights FILE|VERSION_DIR --out DIR IMAGE...: parse faces locally",
+    {"predict",
+     "--weights FILE|VERSION_DIR --out DIR IMAGE...: parse faces locally",
      facet::RunPredictCommand},
     {"calibrate",
-     "--weights FILE|VERSION_DIR [--data D] [--calibration_faces N]: int8 ranges beside the "
+     "--weights FILE|VERSION_DIR [--data D] [--calibration_faces N]: int8 "
+     "ranges beside the "
      "weights",
      facet::RunCalibrateCommand},
-    {"init-weights", "--to REPO/MODEL [--preset P]: publish a freshly initialised network",
+    {"init-weights",
+     "--to REPO/MODEL [--preset P]: publish a freshly initialised network",
      facet::RunInitWeightsCommand},
-    {"degrade", "--seed S --count N [--contact_sheet] IN [OUT]: show the training degradation",
+    {"degrade",
+     "--seed S --count N [--contact_sheet] IN [OUT]: show the training "
+     "degradation",
      facet::RunDegradeCommand},
-    {"import-weights", "--from FILE.pth --to REPO/MODEL: publish upstream PyTorch weights",
+    {"import-weights",
+     "--from FILE.pth --to REPO/MODEL: publish upstream PyTorch weights",
      facet::RunImportWeightsCommand},
-    {"export-weights", "--from VERSION_DIR|FILE --to FILE.pth: weights for upstream PyTorch code",
+    {"export-weights",
+     "--from VERSION_DIR|FILE --to FILE.pth: weights for upstream PyTorch code",
      facet::RunExportWeightsCommand},
-    {"synth-faces", "--out DIR [--faces N]: write built-in synthetic faces and their truth",
+    {"synth-faces",
+     "--out DIR [--faces N]: write built-in synthetic faces and their truth",
      facet::RunSynthFacesCommand},
 };
 

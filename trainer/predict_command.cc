@@ -22,10 +22,12 @@ ABSL_FLAG(std::string, resize, "bilinear",
 ABSL_FLAG(std::string, engine, "auto",
           "predict: forward engine, auto (oneDNN on CPU when built in, "
           "LibTorch on CUDA), onednn or torch.");
-ABSL_FLAG(std::string, precision, "fp32",
-          "predict: forward precision, fp32, bf16 (oneDNN where the CPU has "
-          "AVX-512 BF16, or the torch engine), int8 (oneDNN with AVX2, fast with "
-          "VNNI; needs `facet-trainer calibrate` first) or fp16 (torch engine on CUDA).");
+ABSL_FLAG(
+    std::string, precision, "fp32",
+    "predict: forward precision, fp32, bf16 (oneDNN where the CPU has "
+    "AVX-512 BF16, or the torch engine), int8 (oneDNN with AVX2, fast with "
+    "VNNI; needs `facet-trainer calibrate` first) or fp16 (torch engine on "
+    "CUDA).");
 ABSL_FLAG(bool, fold_batch_norm, true,
           "predict: fold BatchNorm into the convolutions (faster; differs "
           "from the plain path by ~1e-6 relative).");

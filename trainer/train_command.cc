@@ -17,9 +17,9 @@
 #include "glog/logging.h"
 #include "trainer/data/data_loader.h"
 #include "trainer/data/thread_budget.h"
-#include "trainer/train_memory_check.h"
 #include "trainer/distributed/distributed_env.h"
 #include "trainer/distributed/process_group_setup.h"
+#include "trainer/train_memory_check.h"
 #include "trainer/trainer_flags.h"
 #include "trainer/training/checkpoint_publisher.h"
 #include "trainer/training/face_data_source.h"
@@ -234,8 +234,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     const int memory_micro_batch_size = flags->trainer.micro_batch_size > 0
                                             ? flags->trainer.micro_batch_size
                                             : flags->batch_size;
-    absl::Status memory = CheckTrainingMemory(t.config(), t.device(), memory_micro_batch_size,
-                                              flags->batch_size);
+    absl::Status memory = CheckTrainingMemory(
+        t.config(), t.device(), memory_micro_batch_size, flags->batch_size);
     if (!memory.ok()) {
       std::cerr << "error: " << rank_tag << memory.message() << "\n";
       return 2;

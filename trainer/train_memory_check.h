@@ -24,7 +24,8 @@ namespace facet {
 // memory is not what runs out, and the check only logs. A limit that cannot
 // be read is logged and does not refuse. InvalidArgument for a malformed
 // --memory_limit.
-absl::Status CheckTrainingMemory(const NetConfig& config, const std::string& device,
+absl::Status CheckTrainingMemory(const NetConfig& config,
+                                 const std::string& device,
                                  int micro_batch_size, int batch_size);
 
 }  // namespace facet

@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "core/status/errno_status.h"
 #include "core/io/file_io.h"
+#include "core/status/errno_status.h"
 
 namespace facet {
 namespace {

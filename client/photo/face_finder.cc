@@ -195,7 +195,8 @@ absl::StatusOr<std::vector<FoundFace>> FaceFinder::Find(
       face.from_landmarks = true;
       face.landmarks.reserve(shape.num_parts());
       for (unsigned long k = 0; k < shape.num_parts(); ++k) {
-        face.landmarks.emplace_back(shape.part(k).x() / scale, shape.part(k).y() / scale);
+        face.landmarks.emplace_back(shape.part(k).x() / scale,
+                                    shape.part(k).y() / scale);
       }
     } else {
       face.points = PointsFromBox(face.box);

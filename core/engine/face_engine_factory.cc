@@ -89,14 +89,19 @@ ModelResult<std::unique_ptr<FaceEngine>> CreateFaceEngine(
     if (*precision == Precision::kInt8) {
       if (options.int8_scales_path.empty()) {
         return ModelStatus::FailedPrecondition(
-            "precision \"int8\" needs the activation scales of these weights; none was "
-            "given (make them with `facet-trainer calibrate --weights WEIGHTS`)");
+            "precision \"int8\" needs the activation scales of these weights; "
+            "none was "
+            "given (make them with `facet-trainer calibrate --weights "
+            "WEIGHTS`)");
       }
-      ModelResult<Int8Scales> scales = ReadInt8ScalesFile(options.int8_scales_path);
+      ModelResult<Int8Scales> scales =
+          ReadInt8ScalesFile(options.int8_scales_path);
       if (scales.status().code() == ModelErrorCode::kNotFound) {
         return ModelStatus::FailedPrecondition(
-            "precision \"int8\" needs the activation scales file " + options.int8_scales_path +
-            ", which does not exist: make it with `facet-trainer calibrate --weights WEIGHTS` "
+            "precision \"int8\" needs the activation scales file " +
+            options.int8_scales_path +
+            ", which does not exist: make it with `facet-trainer calibrate "
+            "--weights WEIGHTS` "
             "(the same weights), or use fp32 or bf16");
       }
       if (!scales.ok()) return scales.status();

@@ -19,8 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kRangeSuffix[] = ".input_range";
-const char* const kMetadataKeys[] = {"format", "format_version", "weights_checksum",
-                                     "method", "images", "data"};
+const char* const kMetadataKeys[] = {
+    "format", "format_version", "weights_checksum", "method", "images", "data"};
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
@@ -50,7 +50,8 @@ std::string WeightsChecksum(const RawTensorMap& weights) {
     fnv.Add(t.data.data(), t.data.size());
   }
   char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(fnv.h));
+  std::snprintf(hex, sizeof(hex), "%016llx",
+                static_cast<unsigned long long>(fnv.h));
   return hex;
 }
 
@@ -82,7 +83,8 @@ std::string SerializeInt8Scales(const Int8Scales& scales) {
   return SerializeSafetensors(tensors, metadata);
 }
 
-ModelResult<Int8Scales> ParseInt8Scales(std::string_view bytes, const std::string& source) {
+ModelResult<Int8Scales> ParseInt8Scales(std::string_view bytes,
+                                        const std::string& source) {
   ModelResult<SafetensorsContents> contents = ParseSafetensors(bytes, source);
   if (!contents.ok()) return contents.status();
   const std::map<std::string, std::string>& meta = contents->metadata;
@@ -92,7 +94,8 @@ ModelResult<Int8Scales> ParseInt8Scales(std::string_view bytes, const std::strin
   for (const char* key : kMetadataKeys) {
     if (!meta.count(key)) {
       return bad(std::string("metadata field \"") + key +
-                 "\" missing: not an int8 scales file written by facet-trainer calibrate");
+                 "\" missing: not an int8 scales file written by facet-trainer "
+                 "calibrate");
     }
   }
   for (const auto& [key, value] : meta) {
@@ -102,10 +105,12 @@ ModelResult<Int8Scales> ParseInt8Scales(std::string_view bytes, const std::strin
     }
   }
   if (meta.at("format") != kInt8ScalesFormat) {
-    return bad("format \"" + meta.at("format") + "\", expected \"" + kInt8ScalesFormat + "\"");
+    return bad("format \"" + meta.at("format") + "\", expected \"" +
+               kInt8ScalesFormat + "\"");
   }
   if (meta.at("format_version") != std::to_string(kInt8ScalesFormatVersion)) {
-    return bad("format_version \"" + meta.at("format_version") + "\", this build reads " +
+    return bad("format_version \"" + meta.at("format_version") +
+               "\", this build reads " +
                std::to_string(kInt8ScalesFormatVersion));
   }
   Int8Scales scales;
@@ -119,8 +124,10 @@ ModelResult<Int8Scales> ParseInt8Scales(std::string_view bytes, const std::strin
   }
   scales.images = std::stoll(images);
   for (const auto& [name, t] : contents->tensors) {
-    if (!EndsWith(name, kRangeSuffix) || name.size() == std::strlen(kRangeSuffix)) {
-      return bad("tensor \"" + name + "\": expected \"<convolution>" + kRangeSuffix + "\"");
+    if (!EndsWith(name, kRangeSuffix) ||
+        name.size() == std::strlen(kRangeSuffix)) {
+      return bad("tensor \"" + name + "\": expected \"<convolution>" +
+                 kRangeSuffix + "\"");
     }
     if (t.dtype != DType::kFloat32 || t.shape != std::vector<int64_t>{1}) {
       return bad("tensor \"" + name + "\" is " + DTypeName(t.dtype) + " " +
@@ -132,23 +139,27 @@ ModelResult<Int8Scales> ParseInt8Scales(std::string_view bytes, const std::strin
       return bad("tensor \"" + name + "\" = " + std::to_string(range) +
                  ", expected a finite range > 0");
     }
-    scales.input_ranges[name.substr(0, name.size() - std::strlen(kRangeSuffix))] = range;
+    scales
+        .input_ranges[name.substr(0, name.size() - std::strlen(kRangeSuffix))] =
+        range;
   }
   return scales;
 }
 
 ModelResult<Int8Scales> ReadInt8ScalesFile(const std::string& path) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) return ModelStatus::NotFound(path + ": no such file");
+  if (!fs::exists(path, ec))
+    return ModelStatus::NotFound(path + ": no such file");
   if (!fs::is_regular_file(path, ec)) {
     return ModelStatus::InvalidArgument(path + ": not a regular file");
   }
   const uintmax_t size = fs::file_size(path, ec);
   if (ec) return ModelStatus::DataLoss(path + ": " + ec.message());
   if (size > kMaxInt8ScalesBytes) {
-    return ModelStatus::ResourceExhausted(path + ": " + std::to_string(size) +
-                                          " bytes, more than an int8 scales file holds (" +
-                                          std::to_string(kMaxInt8ScalesBytes) + ")");
+    return ModelStatus::ResourceExhausted(
+        path + ": " + std::to_string(size) +
+        " bytes, more than an int8 scales file holds (" +
+        std::to_string(kMaxInt8ScalesBytes) + ")");
   }
   std::ifstream in(path, std::ios::binary);
   std::string bytes(size, '\0');
@@ -158,48 +169,56 @@ ModelResult<Int8Scales> ReadInt8ScalesFile(const std::string& path) {
   return ParseInt8Scales(bytes, path);
 }
 
-ModelStatus WriteInt8ScalesFile(const std::string& path, const Int8Scales& scales) {
+ModelStatus WriteInt8ScalesFile(const std::string& path,
+                                const Int8Scales& scales) {
   for (const auto& [name, range] : scales.input_ranges) {
     if (!std::isfinite(range) || range <= 0) {
       return ModelStatus::InvalidArgument("int8 range of \"" + name + "\" is " +
-                                          std::to_string(range) + ", expected finite > 0");
+                                          std::to_string(range) +
+                                          ", expected finite > 0");
     }
   }
-  ModelResult<SafetensorsContents> check = ParseSafetensors(SerializeInt8Scales(scales), path);
+  ModelResult<SafetensorsContents> check =
+      ParseSafetensors(SerializeInt8Scales(scales), path);
   if (!check.ok()) return check.status();
   const std::string temp = path + ".tmp-" + std::to_string(getpid());
-  ModelStatus written = WriteSafetensorsFile(temp, check->tensors, check->metadata);
+  ModelStatus written =
+      WriteSafetensorsFile(temp, check->tensors, check->metadata);
   if (!written.ok()) return written;
   if (std::rename(temp.c_str(), path.c_str()) != 0) {
     const std::string error = std::strerror(errno);
     std::remove(temp.c_str());
-    return ModelStatus::Internal("cannot rename " + temp + " to " + path + ": " + error);
+    return ModelStatus::Internal("cannot rename " + temp + " to " + path +
+                                 ": " + error);
   }
   return ModelStatus::Ok();
 }
 
-ModelStatus CheckInt8Scales(const Int8Scales& scales, const std::string& weights_checksum,
+ModelStatus CheckInt8Scales(const Int8Scales& scales,
+                            const std::string& weights_checksum,
                             const std::vector<std::string>& required,
                             const std::vector<std::string>& known,
                             const std::string& source) {
   if (scales.weights_checksum != weights_checksum) {
     return ModelStatus::FailedPrecondition(
-        source + ": measured on other weights (weights_checksum " + scales.weights_checksum +
-        ", these weights have " + weights_checksum +
-        "): run `facet-trainer calibrate --weights` on these weights to remake it");
+        source + ": measured on other weights (weights_checksum " +
+        scales.weights_checksum + ", these weights have " + weights_checksum +
+        "): run `facet-trainer calibrate --weights` on these weights to remake "
+        "it");
   }
   const std::set<std::string> want(known.begin(), known.end());
   for (const std::string& name : required) {
     if (!scales.input_ranges.count(name)) {
-      return ModelStatus::InvalidArgument(source + ": no range for convolution \"" + name +
-                                          "\"");
+      return ModelStatus::InvalidArgument(
+          source + ": no range for convolution \"" + name + "\"");
     }
   }
   for (const auto& [name, range] : scales.input_ranges) {
     if (!want.count(name)) {
-      return ModelStatus::InvalidArgument(source + ": range for \"" + name +
-                                          "\", which is not an int8 convolution of this "
-                                          "network");
+      return ModelStatus::InvalidArgument(
+          source + ": range for \"" + name +
+          "\", which is not an int8 convolution of this "
+          "network");
     }
   }
   return ModelStatus::Ok();

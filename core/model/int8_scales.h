@@ -67,7 +67,8 @@ std::string SerializeInt8Scales(const Int8Scales& scales);
 // truncated or malformed file; InvalidArgument for another format or
 // version, a missing or extra field, a tensor that is not "<name>.input_range"
 // F32 [1], or a range that is not finite and > 0.
-ModelResult<Int8Scales> ParseInt8Scales(std::string_view bytes, const std::string& source);
+ModelResult<Int8Scales> ParseInt8Scales(std::string_view bytes,
+                                        const std::string& source);
 
 // Reads and parses `path`. NotFound if missing; otherwise as
 // ParseInt8Scales (ResourceExhausted above kMaxInt8ScalesBytes).
@@ -75,7 +76,8 @@ ModelResult<Int8Scales> ReadInt8ScalesFile(const std::string& path);
 
 // Writes the file atomically (a temporary beside it, fsynced, renamed over
 // `path`). The status names `path` and the system error on failure.
-ModelStatus WriteInt8ScalesFile(const std::string& path, const Int8Scales& scales);
+ModelStatus WriteInt8ScalesFile(const std::string& path,
+                                const Int8Scales& scales);
 
 // Checks that `scales` belong to weights with `weights_checksum`, hold a
 // range for every convolution in `required` and name no convolution
@@ -83,7 +85,8 @@ ModelStatus WriteInt8ScalesFile(const std::string& path, const Int8Scales& scale
 // path) prefixes messages. FailedPrecondition for a checksum mismatch
 // (naming both and the command that remakes the file); InvalidArgument
 // naming a missing or foreign convolution.
-ModelStatus CheckInt8Scales(const Int8Scales& scales, const std::string& weights_checksum,
+ModelStatus CheckInt8Scales(const Int8Scales& scales,
+                            const std::string& weights_checksum,
                             const std::vector<std::string>& required,
                             const std::vector<std::string>& known,
                             const std::string& source);

@@ -39,7 +39,8 @@ Int8Scales SomeScales() {
 }
 
 const std::vector<std::string> kRequired = {"encoder.1.conv1", "heads"};
-const std::vector<std::string> kKnown = {"encoder.0", "encoder.1.conv1", "heads"};
+const std::vector<std::string> kKnown = {"encoder.0", "encoder.1.conv1",
+                                         "heads"};
 
 TEST(Int8ScalesTest, RoundTrips) {
   const Int8Scales in = SomeScales();
@@ -50,16 +51,19 @@ TEST(Int8ScalesTest, RoundTrips) {
   EXPECT_EQ(out->images, 64);
   EXPECT_EQ(out->data, in.data);
   EXPECT_EQ(out->input_ranges, in.input_ranges);
-  EXPECT_TRUE(CheckInt8Scales(*out, in.weights_checksum, kRequired, kKnown, "s").ok());
+  EXPECT_TRUE(
+      CheckInt8Scales(*out, in.weights_checksum, kRequired, kKnown, "s").ok());
 }
 
 TEST(Int8ScalesTest, TruncatedFileIsDataLoss) {
   const std::string bytes = SerializeInt8Scales(SomeScales());
-  for (size_t keep : {size_t{0}, size_t{5}, size_t{8}, bytes.size() / 2, bytes.size() - 1}) {
+  for (size_t keep :
+       {size_t{0}, size_t{5}, size_t{8}, bytes.size() / 2, bytes.size() - 1}) {
     auto parsed = ParseInt8Scales(bytes.substr(0, keep), "f.safetensors");
     ASSERT_FALSE(parsed.ok()) << keep;
     EXPECT_EQ(parsed.status().code(), ModelErrorCode::kDataLoss) << keep;
-    EXPECT_NE(parsed.status().message().find("f.safetensors"), std::string::npos);
+    EXPECT_NE(parsed.status().message().find("f.safetensors"),
+              std::string::npos);
   }
 }
 
@@ -68,30 +72,35 @@ TEST(Int8ScalesTest, OtherWeightsAreRefusedByChecksum) {
   other["conv.weight"].data[0] = 1;
   const std::string theirs = WeightsChecksum(other);
   ASSERT_NE(theirs, SomeScales().weights_checksum);
-  ModelStatus s = CheckInt8Scales(SomeScales(), theirs, kRequired, kKnown, "v/int8.st");
+  ModelStatus s =
+      CheckInt8Scales(SomeScales(), theirs, kRequired, kKnown, "v/int8.st");
   EXPECT_EQ(s.code(), ModelErrorCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("v/int8.st"), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("facet-trainer calibrate"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("facet-trainer calibrate"), std::string::npos)
+      << s.message();
   EXPECT_NE(s.message().find(theirs), std::string::npos) << s.message();
 }
 
 TEST(Int8ScalesTest, ForeignAndMissingLayersAreRefused) {
   Int8Scales foreign = SomeScales();
   foreign.input_ranges["decoder.9.conv1"] = 1.0f;
-  ModelStatus s =
-      CheckInt8Scales(foreign, foreign.weights_checksum, kRequired, kKnown, "f");
+  ModelStatus s = CheckInt8Scales(foreign, foreign.weights_checksum, kRequired,
+                                  kKnown, "f");
   EXPECT_EQ(s.code(), ModelErrorCode::kInvalidArgument);
-  EXPECT_NE(s.message().find("decoder.9.conv1"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("decoder.9.conv1"), std::string::npos)
+      << s.message();
 
   Int8Scales missing = SomeScales();
   missing.input_ranges.erase("heads");
-  s = CheckInt8Scales(missing, missing.weights_checksum, kRequired, kKnown, "f");
+  s = CheckInt8Scales(missing, missing.weights_checksum, kRequired, kKnown,
+                      "f");
   EXPECT_EQ(s.code(), ModelErrorCode::kInvalidArgument);
   EXPECT_NE(s.message().find("\"heads\""), std::string::npos) << s.message();
 }
 
 TEST(Int8ScalesTest, BadContentsAreInvalidArgument) {
-  auto with = [](const RawTensorMap& tensors, std::map<std::string, std::string> meta) {
+  auto with = [](const RawTensorMap& tensors,
+                 std::map<std::string, std::string> meta) {
     return ParseInt8Scales(SerializeSafetensors(tensors, meta), "f");
   };
   RawTensor range;
@@ -100,8 +109,12 @@ TEST(Int8ScalesTest, BadContentsAreInvalidArgument) {
   const float one = 1.0f;
   std::memcpy(range.data.data(), &one, 4);
   const std::map<std::string, std::string> meta = {
-      {"format", "facet-int8-scales"}, {"format_version", "1"}, {"weights_checksum", "ab"},
-      {"method", "max"}, {"images", "3"}, {"data", "d"}};
+      {"format", "facet-int8-scales"},
+      {"format_version", "1"},
+      {"weights_checksum", "ab"},
+      {"method", "max"},
+      {"images", "3"},
+      {"data", "d"}};
   ASSERT_TRUE(with({{"heads.input_range", range}}, meta).ok());
 
   struct Case {
@@ -112,7 +125,10 @@ TEST(Int8ScalesTest, BadContentsAreInvalidArgument) {
   };
   auto meta_with = [&](const std::string& k, const std::string& v) {
     auto m = meta;
-    if (v.empty()) m.erase(k); else m[k] = v;
+    if (v.empty())
+      m.erase(k);
+    else
+      m[k] = v;
     return m;
   };
   RawTensor wide = range;
@@ -138,16 +154,19 @@ TEST(Int8ScalesTest, BadContentsAreInvalidArgument) {
   for (const Case& c : cases) {
     auto parsed = with(c.tensors, c.meta);
     ASSERT_FALSE(parsed.ok()) << c.what;
-    EXPECT_EQ(parsed.status().code(), ModelErrorCode::kInvalidArgument) << c.what;
+    EXPECT_EQ(parsed.status().code(), ModelErrorCode::kInvalidArgument)
+        << c.what;
     EXPECT_NE(parsed.status().message().find(c.message), std::string::npos)
         << c.what << ": " << parsed.status().message();
   }
 }
 
 TEST(Int8ScalesTest, FileLivesBesideTheWeights) {
-  const fs::path dir = fs::temp_directory_path() / ("int8_scales_test_" + std::to_string(getpid()));
+  const fs::path dir = fs::temp_directory_path() /
+                       ("int8_scales_test_" + std::to_string(getpid()));
   fs::create_directories(dir / "7");
-  EXPECT_EQ(Int8ScalesPathFor((dir / "7").string()), (dir / "7" / kInt8ScalesFileName).string());
+  EXPECT_EQ(Int8ScalesPathFor((dir / "7").string()),
+            (dir / "7" / kInt8ScalesFileName).string());
   EXPECT_EQ(Int8ScalesPathFor((dir / "net.pth").string()),
             (dir / "net.int8_scales.safetensors").string());
 
@@ -159,11 +178,14 @@ TEST(Int8ScalesTest, FileLivesBesideTheWeights) {
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->input_ranges, SomeScales().input_ranges);
   // Nothing but the file is left (the temporary was renamed).
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "7"), fs::directory_iterator()), 1);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "7"),
+                          fs::directory_iterator()),
+            1);
 
   Int8Scales bad = SomeScales();
   bad.input_ranges["heads"] = 0.0f;
-  EXPECT_EQ(WriteInt8ScalesFile(path, bad).code(), ModelErrorCode::kInvalidArgument);
+  EXPECT_EQ(WriteInt8ScalesFile(path, bad).code(),
+            ModelErrorCode::kInvalidArgument);
   fs::remove_all(dir);
 }
 

@@ -7,10 +7,10 @@
 #include <set>
 #include <utility>
 
+#include "core/io/file_io.h"
 #include "core/model/pickle_reader.h"
 #include "core/model/pickle_torch.h"
 #include "core/model/zip_archive.h"
-#include "core/io/file_io.h"
 
 namespace facet {
 namespace {

@@ -1,9 +1,9 @@
 #include "core/model/pth_writer.h"
 
-#include "core/model/pickle_writer.h"
-#include "core/model/zip_archive.h"
 #include "core/io/file_io.h"
 #include "core/io/utf8.h"
+#include "core/model/pickle_writer.h"
+#include "core/model/zip_archive.h"
 
 namespace facet {
 namespace {

@@ -6,10 +6,10 @@
 #include <utility>
 #include <vector>
 
-#include "core/model/safetensors_header.h"
 #include "core/io/byte_order.h"
 #include "core/io/file_io.h"
 #include "core/io/utf8.h"
+#include "core/model/safetensors_header.h"
 
 namespace facet {
 namespace {

@@ -3,8 +3,8 @@
 #include <array>
 #include <utility>
 
-#include "core/model/inflate.h"
 #include "core/io/byte_order.h"
+#include "core/model/inflate.h"
 
 namespace facet {
 namespace {

@@ -171,8 +171,8 @@ constexpr float kRoundMagic = 12582912.0f;  // 1.5 * 2^23.
 // runtime `g`), each value leaky-ReLU'd (kLeaky), scaled, rounded to
 // nearest even and saturated to s8. Parallel over destination rows.
 template <int G, bool kLeaky>
-void QuantizePadRows(const ActLayout& s, const float* in, const ActLayout& d, int8_t* out,
-                     bool upsample, float scale, int64_t g) {
+void QuantizePadRows(const ActLayout& s, const float* in, const ActLayout& d,
+                     int8_t* out, bool upsample, float scale, int64_t g) {
   const int64_t n_ch = G > 0 ? G : g;
   const int64_t uh = upsample ? s.h * 2 : s.h, uw = upsample ? s.w * 2 : s.w;
   const int64_t chunks = (s.c + n_ch - 1) / n_ch;
@@ -210,24 +210,30 @@ void QuantizePadRows(const ActLayout& s, const float* in, const ActLayout& d, in
 }
 
 template <bool kLeaky>
-void QuantizePadDispatch(const ActLayout& s, const float* in, const ActLayout& d, int8_t* out,
-                         bool upsample, float scale) {
+void QuantizePadDispatch(const ActLayout& s, const float* in,
+                         const ActLayout& d, int8_t* out, bool upsample,
+                         float scale) {
   int64_t g = CommonChunk(s, d);
   // A chunk may not run past the logical channels of a plain (nhwc) side:
   // only blocked layouts have zero padding behind the last channel.
   if (g == 0 || (s.c % g != 0 && (s.chunks == 1 || d.chunks == 1))) g = 1;
   switch (g) {
-    case 16: return QuantizePadRows<16, kLeaky>(s, in, d, out, upsample, scale, g);
-    case 8: return QuantizePadRows<8, kLeaky>(s, in, d, out, upsample, scale, g);
-    default: return QuantizePadRows<0, kLeaky>(s, in, d, out, upsample, scale, g);
+    case 16:
+      return QuantizePadRows<16, kLeaky>(s, in, d, out, upsample, scale, g);
+    case 8:
+      return QuantizePadRows<8, kLeaky>(s, in, d, out, upsample, scale, g);
+    default:
+      return QuantizePadRows<0, kLeaky>(s, in, d, out, upsample, scale, g);
   }
 }
 
 }  // namespace
 
-void QuantizePadKernel(const ActLayout& src, const float* in, const ActLayout& dst,
-                       int8_t* out, bool upsample, bool leaky_relu, float scale) {
-  if (leaky_relu) return QuantizePadDispatch<true>(src, in, dst, out, upsample, scale);
+void QuantizePadKernel(const ActLayout& src, const float* in,
+                       const ActLayout& dst, int8_t* out, bool upsample,
+                       bool leaky_relu, float scale) {
+  if (leaky_relu)
+    return QuantizePadDispatch<true>(src, in, dst, out, upsample, scale);
   QuantizePadDispatch<false>(src, in, dst, out, upsample, scale);
 }
 

@@ -78,8 +78,9 @@ void PadKernel(const ActLayout& src, const T* in, const ActLayout& dst, T* out,
 // PadKernel from float to s8 (int8 convolutions' inputs): each value of
 // the padded (upsampled, leaky) tensor becomes round(v * scale) (to nearest
 // even), saturated to [-128, 127]. Same REQUIREs as PadKernel.
-void QuantizePadKernel(const ActLayout& src, const float* in, const ActLayout& dst,
-                       int8_t* out, bool upsample, bool leaky_relu, float scale);
+void QuantizePadKernel(const ActLayout& src, const float* in,
+                       const ActLayout& dst, int8_t* out, bool upsample,
+                       bool leaky_relu, float scale);
 
 // out = in, or out += in (`add`), between two layouts of one shape.
 template <typename T>

@@ -95,7 +95,8 @@ TEST_P(QuantizePadKernelTest, MatchesFloatPadThenRounding) {
   const float scale = 40.0f;  // |v| <= 4 covers [-160, 160]: some saturate.
   const ActLayout src = Dense(n, p.c, h, w, p.block);
   const int64_t uh = p.upsample ? 2 * h : h, uw = p.upsample ? 2 * w : w;
-  const ActLayout dst = Dense(n, p.c, uh + 2, uw + 2, p.dst_block < 0 ? p.block : p.dst_block);
+  const ActLayout dst =
+      Dense(n, p.c, uh + 2, uw + 2, p.dst_block < 0 ? p.block : p.dst_block);
   std::vector<float> in(Size(src), 0.0f), ref(Size(dst), 0.0f);
   std::vector<int8_t> out(Size(dst), 99);
   std::mt19937 rng(2);
@@ -107,13 +108,14 @@ TEST_P(QuantizePadKernelTest, MatchesFloatPadThenRounding) {
   in[src.Offset(0, 0, 0, 0)] = 2.5f / scale;   // Ties round to even: 2.
   in[src.Offset(0, 0, 0, 1)] = -3.5f / scale;  // -4.
   PadKernel<float>(src, in.data(), dst, ref.data(), p.upsample, p.leaky);
-  QuantizePadKernel(src, in.data(), dst, out.data(), p.upsample, p.leaky, scale);
+  QuantizePadKernel(src, in.data(), dst, out.data(), p.upsample, p.leaky,
+                    scale);
   for (int64_t b = 0; b < n; ++b) {
     for (int64_t c = 0; c < p.c; ++c) {
       for (int64_t y = 0; y < dst.h; ++y) {
         for (int64_t x = 0; x < dst.w; ++x) {
-          const float v = std::nearbyint(
-              std::min(std::max(ref[dst.Offset(b, c, y, x)] * scale, -128.0f), 127.0f));
+          const float v = std::nearbyint(std::min(
+              std::max(ref[dst.Offset(b, c, y, x)] * scale, -128.0f), 127.0f));
           ASSERT_EQ(out[dst.Offset(b, c, y, x)], static_cast<int8_t>(v))
               << b << " " << c << " " << y << " " << x;
         }

@@ -89,8 +89,9 @@ ConvOption TimeLayer(const PlanContext& context, const FpnStep& step,
   const bool input = step.src.slot == Slot::kInput;
   const memory::data_type dst_type =
       step.dst.slot == Slot::kHeads ? memory::data_type::f32 : context.data_type;
-  const memory::desc src({1, conv.in_ch, (rows - 1) * conv.stride + 3, step.src.width},
-                         ConvSrcType(context, conv), input ? memory::format_tag::any : tag);
+  const memory::desc src(
+      {1, conv.in_ch, (rows - 1) * conv.stride + 3, step.src.width},
+      ConvSrcType(context, conv), input ? memory::format_tag::any : tag);
   const memory::desc dst({1, conv.out_ch, rows, step.dst.width}, dst_type, tag);
   std::unique_ptr<TimedConv> direct, winograd;
   try {
@@ -139,13 +140,14 @@ ConvChoice ChooseConvs(const PlanContext& context, const std::vector<FpnStep>& p
   for (const FpnStep& step : program) {
     if (step.kind != FpnStep::Kind::kConv) continue;
     const FpnConv& conv = convs[step.conv];
-    const std::string key = std::to_string(conv.in_ch) + "/" + std::to_string(conv.out_ch) +
-                            "/" + std::to_string(step.dst.height) + "x" +
-                            std::to_string(step.dst.width) + "/" + std::to_string(conv.stride) +
-                            std::to_string(conv.leaky_relu) + std::to_string(conv.sum) +
-                            std::to_string(step.src.slot == Slot::kInput) +
-                            std::to_string(step.dst.slot == Slot::kHeads) +
-                            std::to_string(conv.int8);
+    const std::string key =
+        std::to_string(conv.in_ch) + "/" + std::to_string(conv.out_ch) + "/" +
+        std::to_string(step.dst.height) + "x" + std::to_string(step.dst.width) +
+        "/" + std::to_string(conv.stride) + std::to_string(conv.leaky_relu) +
+        std::to_string(conv.sum) +
+        std::to_string(step.src.slot == Slot::kInput) +
+        std::to_string(step.dst.slot == Slot::kHeads) +
+        std::to_string(conv.int8);
     auto known = by_shape.find(key);
     if (known == by_shape.end()) {
       std::vector<ConvOption> per_tag;

@@ -42,15 +42,17 @@ memory PackWeights(const dnnl::engine& engine, const FpnConv& conv,
     quantized.resize(conv.weight.size());
     for (int64_t o = 0; o < conv.out_ch; ++o) {
       for (int64_t k = 0; k < per_out; ++k) {
-        const float v = std::nearbyint(conv.weight[o * per_out + k] * conv.weight_scale[o]);
-        quantized[o * per_out + k] = static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f));
+        const float v =
+            std::nearbyint(conv.weight[o * per_out + k] * conv.weight_scale[o]);
+        quantized[o * per_out + k] =
+            static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f));
       }
     }
-    plain = memory({dims, memory::data_type::s8, memory::format_tag::oihw}, engine,
-                   quantized.data());
+    plain = memory({dims, memory::data_type::s8, memory::format_tag::oihw},
+                   engine, quantized.data());
   } else {
-    plain = memory({dims, memory::data_type::f32, memory::format_tag::oihw}, engine,
-                   const_cast<float*>(conv.weight.data()));
+    plain = memory({dims, memory::data_type::f32, memory::format_tag::oihw},
+                   engine, const_cast<float*>(conv.weight.data()));
   }
   dnnl::stream stream(engine);
   dnnl::reorder(plain, packed).execute(stream, plain, packed);
@@ -89,9 +91,10 @@ dnnl::convolution_forward::primitive_desc MakeConvPd(
   attr.set_post_ops(post_ops);
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (conv.int8) attr.set_output_scales(1 << 1, OutputScales(conv));
-  const memory::desc weights({conv.out_ch, conv.in_ch, 3, 3},
-                             conv.int8 ? memory::data_type::s8 : context.data_type,
-                             memory::format_tag::any);
+  const memory::desc weights(
+      {conv.out_ch, conv.in_ch, 3, 3},
+      conv.int8 ? memory::data_type::s8 : context.data_type,
+      memory::format_tag::any);
   const memory::desc bias({conv.out_ch}, memory::data_type::f32, memory::format_tag::x);
   const dnnl::convolution_forward::desc desc(
       dnnl::prop_kind::forward_inference, algorithm, src, weights, bias, dst,
@@ -144,9 +147,10 @@ ForwardPlan::ForwardPlan(const PlanContext& context, int64_t batch,
   const std::vector<FpnStep> program =
       BuildFpnProgram(*context.config, convs, height, width, layouts);
   auto desc_of = [&](const TensorRef& ref, bool s8 = false) {
-    const memory::data_type dt = s8                        ? memory::data_type::s8
-                                 : ref.slot == Slot::kHeads ? memory::data_type::f32
-                                                            : context.data_type;
+    const memory::data_type dt = s8 ? memory::data_type::s8
+                                 : ref.slot == Slot::kHeads
+                                     ? memory::data_type::f32
+                                     : context.data_type;
     return memory::desc({batch, ref.channels, ref.height, ref.width}, dt,
                         context.tags[ref.layout]);
   };
@@ -154,7 +158,8 @@ ForwardPlan::ForwardPlan(const PlanContext& context, int64_t batch,
   std::vector<int> reader(program.size(), -1);
   for (size_t i = 0; i < program.size(); ++i) {
     for (size_t j = i + 1; j < program.size(); ++j) {
-      if (program[j].kind == FpnStep::Kind::kConv && program[j].src.slot == program[i].dst.slot) {
+      if (program[j].kind == FpnStep::Kind::kConv &&
+          program[j].src.slot == program[i].dst.slot) {
         reader[i] = program[j].conv;
         break;
       }
@@ -171,10 +176,11 @@ ForwardPlan::ForwardPlan(const PlanContext& context, int64_t batch,
     const FpnConv& conv = convs[st.step.conv];
     const PackedConv& packed = (*context.packed)[st.step.conv];
     const TensorRef& s = st.step.src;
-    st.src = s.slot == Slot::kInput
-                 ? memory::desc({batch, s.channels, s.height, s.width},
-                                ConvSrcType(context, conv), memory::format_tag::any)
-                 : desc_of(s, conv.int8);
+    st.src =
+        s.slot == Slot::kInput
+            ? memory::desc({batch, s.channels, s.height, s.width},
+                           ConvSrcType(context, conv), memory::format_tag::any)
+            : desc_of(s, conv.int8);
     st.dst = desc_of(st.step.dst);
     st.algorithm = packed.algorithm;
     dnnl::convolution_forward::primitive_desc pd;
@@ -200,7 +206,8 @@ ForwardPlan::ForwardPlan(const PlanContext& context, int64_t batch,
   for (size_t i = 0; i < steps_.size(); ++i) {
     Step& st = steps_[i];
     const FpnStep& p = st.step;
-    if (p.kind == FpnStep::Kind::kPad && reader[i] >= 0 && convs[reader[i]].int8) {
+    if (p.kind == FpnStep::Kind::kPad && reader[i] >= 0 &&
+        convs[reader[i]].int8) {
       st.quantize = convs[reader[i]].input_scale;
     }
     bool& pending = pending_leaky[static_cast<int>(p.src.slot)];
@@ -218,7 +225,8 @@ ForwardPlan::ForwardPlan(const PlanContext& context, int64_t batch,
       st.dst = input_desc;
     } else if (p.kind != FpnStep::Kind::kConv) {
       st.src = desc_of(p.src);
-      if (p.kind != FpnStep::Kind::kOutput) st.dst = desc_of(p.dst, st.quantize > 0);
+      if (p.kind != FpnStep::Kind::kOutput)
+        st.dst = desc_of(p.dst, st.quantize > 0);
     }
     if (p.kind != FpnStep::Kind::kInput) {
       st.src_layout = LayoutOf(st.src);
@@ -319,7 +327,8 @@ void RunStep(const FpnStep& p, bool leaky, const ActLayout& src, const ActLayout
 
 }  // namespace
 
-void ForwardPlan::Execute(Workspace* ws, const std::vector<RgbImageView>& images,
+void ForwardPlan::Execute(Workspace* ws,
+                          const std::vector<RgbImageView>& images,
                           const ParseOptions& options,
                           std::vector<ParseResult>* results,
                           std::vector<StepTime>* times,
@@ -343,7 +352,8 @@ void ForwardPlan::Execute(Workspace* ws, const std::vector<RgbImageView>& images
                    context_.config->parsing_ch, options, results);
     } else if (st.quantize > 0) {
       QuantizePadKernel(st.src_layout, Ptr<float>(*ws, p.src), st.dst_layout,
-                        Ptr<int8_t>(*ws, p.dst), p.upsample, st.leaky, st.quantize);
+                        Ptr<int8_t>(*ws, p.dst), p.upsample, st.leaky,
+                        st.quantize);
     } else if (bf16) {
       RunStep<bf16_t>(p, st.leaky, st.src_layout, st.dst_layout, st.src.get_size(), *ws, images);
     } else {

@@ -13,11 +13,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/model/face_engine.h"
 #include "core/onednn/blocked_kernels.h"
@@ -52,7 +51,8 @@ struct PlanContext {
 
 // The element type convolution `conv` reads: s8 for an int8 one, else the
 // context's.
-dnnl::memory::data_type ConvSrcType(const PlanContext& context, const FpnConv& conv);
+dnnl::memory::data_type ConvSrcType(const PlanContext& context,
+                                    const FpnConv& conv);
 
 // dst = sum * output_scale[o] for an int8 convolution: 1 / (input_scale *
 // weight_scale[o]), ones when weight_scale is empty.
@@ -60,15 +60,16 @@ std::vector<float> OutputScales(const FpnConv& conv);
 
 // Sees a convolution's input (index into the convolutions, its layout and
 // float data) before the convolution runs; for calibration.
-using ConvInputObserver = std::function<void(int conv, const ActLayout&, const float*)>;
+using ConvInputObserver =
+    std::function<void(int conv, const ActLayout&, const float*)>;
 
 // The primitive descriptor of `conv` reading `src` and writing `dst` with
 // `algorithm`; throws dnnl::error when oneDNN has no implementation.
 // An int8 convolution (conv.int8) takes s8 weights and output scales; its
 // bias (f32) is in the units of the s32 sums (oneDNN 2.x adds it before
-// scaling). LeakyReLU is fused as a post-op except for Winograd, whose oneDNN kernels
-// take no negative slope: then the pad kernel that reads the output applies
-// it (LeakyInPad).
+// scaling). LeakyReLU is fused as a post-op except for Winograd, whose oneDNN
+// kernels take no negative slope: then the pad kernel that reads the output
+// applies it (LeakyInPad).
 dnnl::convolution_forward::primitive_desc MakeConvPd(
     const PlanContext& context, const FpnConv& conv, dnnl::algorithm algorithm,
     const dnnl::memory::desc& src, const dnnl::memory::desc& dst);

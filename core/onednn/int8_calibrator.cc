@@ -31,15 +31,15 @@ float BinUpperEdge(size_t bin) {
 
 }  // namespace
 
-ModelResult<std::unique_ptr<Int8Calibrator>> Int8Calibrator::Create(const RawTensorMap& weights,
-                                                                    const NetConfig& config,
-                                                                    int threads) {
+ModelResult<std::unique_ptr<Int8Calibrator>> Int8Calibrator::Create(
+    const RawTensorMap& weights, const NetConfig& config, int threads) {
   OnednnEngineOptions options;
   options.config = config;
   options.threads = threads;
   options.algorithms = ConvAlgorithmPolicy::kDirect;
   options.layout = ActivationLayout::kBlocked;
-  ModelResult<std::unique_ptr<FaceEngine>> engine = CreateOnednnFaceEngine(weights, options);
+  ModelResult<std::unique_ptr<FaceEngine>> engine =
+      CreateOnednnFaceEngine(weights, options);
   if (!engine.ok()) return engine.status();
   return std::unique_ptr<Int8Calibrator>(
       new Int8Calibrator(std::move(*engine), WeightsChecksum(weights)));
@@ -48,7 +48,8 @@ ModelResult<std::unique_ptr<Int8Calibrator>> Int8Calibrator::Create(const RawTen
 ModelStatus Int8Calibrator::Add(const std::vector<RgbImageView>& batch) {
   ModelStatus status = VisitOnednnConvInputs(
       *engine_, batch,
-      [this](const std::string& conv, const onednn::ActLayout& l, const float* data) {
+      [this](const std::string& conv, const onednn::ActLayout& l,
+             const float* data) {
         Histogram& h = histograms_[conv];
         h.counts.resize(kBins, 0);
         std::vector<int64_t> channel(l.c);
@@ -90,17 +91,20 @@ ModelResult<Int8Scales> Int8Calibrator::Scales(const std::string& method,
     char* end = nullptr;
     const std::string number = method.substr(11);
     percentile = std::strtod(number.c_str(), &end);
-    if (number.empty() || *end != '\0' || !(percentile > 0 && percentile <= 100)) {
-      return ModelStatus::InvalidArgument("int8 calibration method \"" + method +
-                                          "\": expected percentile:P with 0 < P <= 100");
+    if (number.empty() || *end != '\0' ||
+        !(percentile > 0 && percentile <= 100)) {
+      return ModelStatus::InvalidArgument(
+          "int8 calibration method \"" + method +
+          "\": expected percentile:P with 0 < P <= 100");
     }
   } else if (method != "max") {
-    return ModelStatus::InvalidArgument("int8 calibration method \"" + method +
-                                        "\": expected max or percentile:P (e.g. " +
-                                        kDefaultInt8Method + ")");
+    return ModelStatus::InvalidArgument(
+        "int8 calibration method \"" + method +
+        "\": expected max or percentile:P (e.g. " + kDefaultInt8Method + ")");
   }
   if (images_ == 0) {
-    return ModelStatus::FailedPrecondition("int8 calibration: no faces were added");
+    return ModelStatus::FailedPrecondition(
+        "int8 calibration: no faces were added");
   }
   Int8Scales scales;
   scales.weights_checksum = checksum_;
@@ -123,7 +127,8 @@ ModelResult<Int8Scales> Int8Calibrator::Scales(const std::string& method,
       }
     }
     // A tensor that is all zeros still needs a positive range.
-    scales.input_ranges[name] = range > 0 && std::isfinite(range) ? range : 1.0f;
+    scales.input_ranges[name] =
+        range > 0 && std::isfinite(range) ? range : 1.0f;
   }
   return scales;
 }

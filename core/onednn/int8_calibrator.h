@@ -38,9 +38,8 @@ class Int8Calibrator {
  public:
   // Builds an fp32 oneDNN engine of `weights` (direct convolutions, one
   // layout: the fastest load). Errors as CreateOnednnFaceEngine.
-  static ModelResult<std::unique_ptr<Int8Calibrator>> Create(const RawTensorMap& weights,
-                                                             const NetConfig& config,
-                                                             int threads);
+  static ModelResult<std::unique_ptr<Int8Calibrator>> Create(
+      const RawTensorMap& weights, const NetConfig& config, int threads);
 
   // Runs the faces (validated as FaceEngine::Parse) and adds every
   // convolution's input to its histogram.
@@ -51,7 +50,8 @@ class Int8Calibrator {
   // The ranges by `method` ("max" or "percentile:P"), with the weights'
   // checksum and images() filled in; `data` describes the faces.
   // InvalidArgument for an unknown method; FailedPrecondition before Add.
-  ModelResult<Int8Scales> Scales(const std::string& method, const std::string& data) const;
+  ModelResult<Int8Scales> Scales(const std::string& method,
+                                 const std::string& data) const;
 
  private:
   struct Histogram {

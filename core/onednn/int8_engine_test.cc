@@ -22,7 +22,8 @@ using onednn_test::SmoothImage;
 
 constexpr int64_t kSize = 64;
 
-std::vector<RgbImageView> Views(const std::vector<std::vector<uint8_t>>& images) {
+std::vector<RgbImageView> Views(
+    const std::vector<std::vector<uint8_t>>& images) {
   std::vector<RgbImageView> views;
   for (const auto& img : images) views.push_back({img.data(), kSize, kSize});
   return views;
@@ -30,7 +31,8 @@ std::vector<RgbImageView> Views(const std::vector<std::vector<uint8_t>>& images)
 
 std::vector<std::vector<uint8_t>> Images(uint32_t first, int count) {
   std::vector<std::vector<uint8_t>> images;
-  for (int i = 0; i < count; ++i) images.push_back(SmoothImage(kSize, first + i));
+  for (int i = 0; i < count; ++i)
+    images.push_back(SmoothImage(kSize, first + i));
   return images;
 }
 
@@ -83,10 +85,10 @@ TEST_P(Int8EngineTest, CloseToFp32) {
   for (size_t i = 0; i < images.size(); ++i) {
     const double rel = MaxRelativeError((*a)[i].logits, (*b)[i].logits);
     const double agree = Agreement((*a)[i].labels, (*b)[i].labels);
-    std::cerr << GetParam().name << " int8 vs fp32 image " << i << ": logits max rel error "
-              << rel << ", image max rel error "
-              << MaxRelativeError((*a)[i].image, (*b)[i].image) << ", argmax agreement "
-              << agree << "\n";
+    std::cerr << GetParam().name << " int8 vs fp32 image " << i
+              << ": logits max rel error " << rel << ", image max rel error "
+              << MaxRelativeError((*a)[i].image, (*b)[i].image)
+              << ", argmax agreement " << agree << "\n";
     EXPECT_LE(rel, 0.1) << i;
     EXPECT_GE(agree, 0.9) << i;
     EXPECT_LE(MaxRelativeError((*a)[i].image, (*b)[i].image), 0.1) << i;
@@ -95,11 +97,14 @@ TEST_P(Int8EngineTest, CloseToFp32) {
 
 INSTANTIATE_TEST_SUITE_P(
     Layouts, Int8EngineTest,
-    ::testing::Values(Int8Case{"measured", ActivationLayout::kMeasure, true},
-                      Int8Case{"blocked", ActivationLayout::kBlocked, true},
-                      Int8Case{"channels_last", ActivationLayout::kChannelsLast, true},
-                      Int8Case{"fp32_heads", ActivationLayout::kMeasure, false}),
-    [](const ::testing::TestParamInfo<Int8Case>& info) { return info.param.name; });
+    ::testing::Values(
+        Int8Case{"measured", ActivationLayout::kMeasure, true},
+        Int8Case{"blocked", ActivationLayout::kBlocked, true},
+        Int8Case{"channels_last", ActivationLayout::kChannelsLast, true},
+        Int8Case{"fp32_heads", ActivationLayout::kMeasure, false}),
+    [](const ::testing::TestParamInfo<Int8Case>& info) {
+      return info.param.name;
+    });
 
 TEST(Int8CalibratorTest, PercentileRangesAreAtMostTheMaximum) {
   const NetConfig config = *NetConfigPreset("tiny");
@@ -125,17 +130,19 @@ TEST(Int8CalibratorTest, PercentileRangesAreAtMostTheMaximum) {
 
 TEST(Int8CalibratorTest, RejectsBadMethodsAndEmptyRuns) {
   const NetConfig config = *NetConfigPreset("tiny");
-  auto calibrator = Int8Calibrator::Create(RandomWeights(config, 23), config, 0);
+  auto calibrator =
+      Int8Calibrator::Create(RandomWeights(config, 23), config, 0);
   ASSERT_TRUE(calibrator.ok());
   EXPECT_EQ((*calibrator)->Scales("max", "").status().code(),
             ModelErrorCode::kFailedPrecondition);
   const auto images = Images(1, 1);
   ASSERT_TRUE((*calibrator)->Add(Views(images)).ok());
-  for (const char* bad : {"mean", "percentile:", "percentile:0", "percentile:101",
-                          "percentile:9x"}) {
+  for (const char* bad : {"mean", "percentile:", "percentile:0",
+                          "percentile:101", "percentile:9x"}) {
     auto s = (*calibrator)->Scales(bad, "");
     EXPECT_EQ(s.status().code(), ModelErrorCode::kInvalidArgument) << bad;
-    EXPECT_NE(s.status().message().find(bad), std::string::npos) << s.status().message();
+    EXPECT_NE(s.status().message().find(bad), std::string::npos)
+        << s.status().message();
   }
   EXPECT_TRUE((*calibrator)->Scales("percentile:99.9", "").ok());
 }
@@ -152,7 +159,8 @@ TEST(Int8EngineRefusalTest, RangesOfOtherWeightsOrLayersAreRefused) {
   auto other = CreateOnednnFaceEngine(weights, options);
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.status().code(), ModelErrorCode::kFailedPrecondition);
-  EXPECT_NE(other.status().message().find("v/int8_scales.safetensors"), std::string::npos)
+  EXPECT_NE(other.status().message().find("v/int8_scales.safetensors"),
+            std::string::npos)
       << other.status().message();
 
   options.int8_scales = Calibrate(weights, config, "max");
@@ -160,14 +168,16 @@ TEST(Int8EngineRefusalTest, RangesOfOtherWeightsOrLayersAreRefused) {
   auto missing = CreateOnednnFaceEngine(weights, options);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), ModelErrorCode::kInvalidArgument);
-  EXPECT_NE(missing.status().message().find("decoder.1.conv2"), std::string::npos);
+  EXPECT_NE(missing.status().message().find("decoder.1.conv2"),
+            std::string::npos);
 }
 
 // Run by CTest with ONEDNN_MAX_CPU_ISA=AVX (core/onednn/CMakeLists.txt), as a
 // CPU without AVX2 would: int8 is refused naming the ISA it needs.
 TEST(Int8EngineRefusalTest, DISABLED_RefusedWithoutAvx2) {
   if (OnednnSupports(Precision::kInt8)) {
-    GTEST_SKIP() << "this run has " << OnednnIsaName() << "; run with ONEDNN_MAX_CPU_ISA=AVX";
+    GTEST_SKIP() << "this run has " << OnednnIsaName()
+                 << "; run with ONEDNN_MAX_CPU_ISA=AVX";
   }
   const NetConfig config = *NetConfigPreset("tiny");
   OnednnEngineOptions options;
@@ -178,7 +188,8 @@ TEST(Int8EngineRefusalTest, DISABLED_RefusedWithoutAvx2) {
   EXPECT_EQ(refused.status().code(), ModelErrorCode::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find("avx2"), std::string::npos)
       << refused.status().message();
-  EXPECT_NE(refused.status().message().find(OnednnIsaName()), std::string::npos);
+  EXPECT_NE(refused.status().message().find(OnednnIsaName()),
+            std::string::npos);
   std::cerr << refused.status().message() << "\n";
 }
 

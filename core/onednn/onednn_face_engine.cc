@@ -8,9 +8,8 @@
 #include <list>
 #include <map>
 #include <mutex>
-#include <tuple>
-
 #include <oneapi/dnnl/dnnl.hpp>
+#include <tuple>
 
 #include "core/onednn/conv_algorithm.h"
 #include "core/onednn/forward_plan.h"
@@ -80,7 +79,8 @@ bool JitLayout(const onednn::PlanContext& context, memory::format_tag tag) {
   probe.leaky_relu = true;
   probe.int8 = context.int8;
   try {
-    const memory::desc src({1, 64, 34, 34}, onednn::ConvSrcType(context, probe), tag);
+    const memory::desc src({1, 64, 34, 34}, onednn::ConvSrcType(context, probe),
+                           tag);
     const memory::desc dst({1, 64, 32, 32}, context.data_type, tag);
     const std::string impl =
         onednn::MakeConvPd(context, probe, dnnl::algorithm::convolution_direct, src, dst)
@@ -106,7 +106,8 @@ std::vector<memory::format_tag> CandidateLayouts(const onednn::PlanContext& cont
   onednn::FpnConv probe;
   probe.in_ch = probe.out_ch = 64;
   probe.int8 = context.int8;
-  const memory::desc any_src({1, 64, 34, 34}, onednn::ConvSrcType(context, probe),
+  const memory::desc any_src({1, 64, 34, 34},
+                             onednn::ConvSrcType(context, probe),
                              memory::format_tag::any);
   const memory::desc any_dst({1, 64, 32, 32}, context.data_type, memory::format_tag::any);
   const memory::desc chosen =
@@ -179,11 +180,13 @@ class OnednnFaceEngine : public FaceEngine {
 };
 
 void OnednnFaceEngine::SetInt8Scales() {
-  const std::map<std::string, float>& ranges = options_.int8_scales.input_ranges;
+  const std::map<std::string, float>& ranges =
+      options_.int8_scales.input_ranges;
   for (size_t i = 0; i < convs_.size(); ++i) {
     onednn::FpnConv& conv = convs_[i];
     auto range = ranges.find(conv.name);
-    if (!OnednnInt8Quantizes(conv.name, options_) || range == ranges.end()) continue;
+    if (!OnednnInt8Quantizes(conv.name, options_) || range == ranges.end())
+      continue;
     conv.int8 = true;
     conv.input_scale = 127.0f / range->second;
     const int64_t per_out = conv.in_ch * 9;
@@ -203,7 +206,8 @@ void OnednnFaceEngine::SetInt8Scales() {
     const onednn::FpnConv& next = convs_[i + 1];
     const std::string suffix = ".shortcut_func";
     if (conv.name.size() > suffix.size() &&
-        conv.name.compare(conv.name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        conv.name.compare(conv.name.size() - suffix.size(), suffix.size(),
+                          suffix) == 0) {
       conv.int8 = next.int8;
       conv.input_scale = next.input_scale;
     }
@@ -244,15 +248,18 @@ void OnednnFaceEngine::Init() {
     context_.tags.resize(1);
   } else if (options_.layout == ActivationLayout::kChannelsLast) {
     context_.tags = {memory::format_tag::nhwc};
-  } else if (context_.int8 && options_.algorithms == ConvAlgorithmPolicy::kMeasure) {
+  } else if (context_.int8 &&
+             options_.algorithms == ConvAlgorithmPolicy::kMeasure) {
     // int8 kernels take channels-last only; the f32 first layer (and fp32
     // heads) may still be faster in the blocked layout (with AVX2, oneDNN
     // has only a reference kernel for 3-channel channels-last input).
     onednn::PlanContext f32 = context_;
     f32.int8 = false;
-    for (memory::format_tag tag : {memory::format_tag::nChw16c, memory::format_tag::nChw8c}) {
+    for (memory::format_tag tag :
+         {memory::format_tag::nChw16c, memory::format_tag::nChw8c}) {
       if (JitLayout(f32, tag)) {
-        if (std::find(context_.tags.begin(), context_.tags.end(), tag) == context_.tags.end()) {
+        if (std::find(context_.tags.begin(), context_.tags.end(), tag) ==
+            context_.tags.end()) {
           context_.tags.push_back(tag);
         }
         break;
@@ -270,10 +277,12 @@ void OnednnFaceEngine::Init() {
     }
     for (size_t t = 0; t < context_.tags.size(); ++t) {
       char item[64];
-      if (choice.single_layout_seconds[t] > 1e29) {  // Some layer has no kernel.
+      if (choice.single_layout_seconds[t] >
+          1e29) {  // Some layer has no kernel.
         std::snprintf(item, sizeof(item), "%s=n/a,", TagName(context_.tags[t]));
       } else {
-        std::snprintf(item, sizeof(item), "%s=%.3fs,", TagName(context_.tags[t]),
+        std::snprintf(item, sizeof(item), "%s=%.3fs,",
+                      TagName(context_.tags[t]),
                       choice.single_layout_seconds[t]);
       }
       estimates += item;
@@ -315,8 +324,8 @@ void OnednnFaceEngine::Init() {
     int quantized = 0;
     for (const onednn::FpnConv& conv : convs_) quantized += conv.int8;
     description_ += " int8_convs=" + std::to_string(quantized) + "/" +
-                    std::to_string(convs_.size()) + " int8_ranges=" +
-                    options_.int8_scales.method + "," +
+                    std::to_string(convs_.size()) +
+                    " int8_ranges=" + options_.int8_scales.method + "," +
                     std::to_string(options_.int8_scales.images) + "_faces";
   }
 }
@@ -368,7 +377,8 @@ void OnednnFaceEngine::Return(const ShapeKey& key, std::unique_ptr<Workspace> ws
 
 ModelResult<std::vector<ParseResult>> OnednnFaceEngine::Run(
     const std::vector<RgbImageView>& batch, const ParseOptions& options,
-    std::vector<onednn::StepTime>* times, const onednn::ConvInputObserver* observer) const {
+    std::vector<onednn::StepTime>* times,
+    const onednn::ConvInputObserver* observer) const {
   ModelStatus valid = ValidateBatch(batch, options_.config);
   if (!valid.ok()) return valid;
   const int64_t n = static_cast<int64_t>(batch.size());
@@ -425,7 +435,8 @@ bool OnednnSupports(Precision precision) {
   }
 }
 
-bool OnednnInt8Quantizes(const std::string& name, const OnednnEngineOptions& options) {
+bool OnednnInt8Quantizes(const std::string& name,
+                         const OnednnEngineOptions& options) {
   if (name == "encoder.0") return false;
   return name != "heads" || options.int8_heads;
 }
@@ -434,13 +445,15 @@ ModelResult<std::unique_ptr<FaceEngine>> CreateOnednnFaceEngine(
     const RawTensorMap& weights, const OnednnEngineOptions& options) {
   if (options.precision == Precision::kFp16) {
     return ModelStatus::Unimplemented(
-        "precision \"fp16\" is not offered by the onednn engine (fp32, bf16 and int8 are); "
+        "precision \"fp16\" is not offered by the onednn engine (fp32, bf16 "
+        "and int8 are); "
         "use fp32");
   }
   if (!OnednnSupports(options.precision)) {
     const bool int8 = options.precision == Precision::kInt8;
     return ModelStatus::FailedPrecondition(
-        std::string("precision \"") + PrecisionName(options.precision) + "\" needs a CPU with " +
+        std::string("precision \"") + PrecisionName(options.precision) +
+        "\" needs a CPU with " +
         (int8 ? "AVX2 (oneDNN ISA avx2; fast with AVX-512 VNNI or AVX-VNNI)"
               : "AVX-512 BF16 (oneDNN ISA avx512_core_bf16)") +
         "; this CPU offers " + OnednnIsaName() + ": use fp32");
@@ -452,19 +465,24 @@ ModelResult<std::unique_ptr<FaceEngine>> CreateOnednnFaceEngine(
     std::vector<std::string> required, known;
     for (const onednn::FpnConv& conv : *convs) {
       known.push_back(conv.name);
-      const bool shortcut = conv.name.find("shortcut_func") != std::string::npos;
-      if (OnednnInt8Quantizes(conv.name, options) && !shortcut) required.push_back(conv.name);
+      const bool shortcut =
+          conv.name.find("shortcut_func") != std::string::npos;
+      if (OnednnInt8Quantizes(conv.name, options) && !shortcut)
+        required.push_back(conv.name);
     }
-    const std::string source =
-        options.int8_scales_source.empty() ? "int8 scales" : options.int8_scales_source;
-    if (options.int8_scales.input_ranges.empty() && options.int8_scales.weights_checksum.empty()) {
+    const std::string source = options.int8_scales_source.empty()
+                                   ? "int8 scales"
+                                   : options.int8_scales_source;
+    if (options.int8_scales.input_ranges.empty() &&
+        options.int8_scales.weights_checksum.empty()) {
       return ModelStatus::FailedPrecondition(
-          "precision \"int8\" needs the activation ranges of these weights: make them with "
-          "`facet-trainer calibrate --weights WEIGHTS` (" + std::string(kInt8ScalesFileName) +
-          " beside the weights)");
+          "precision \"int8\" needs the activation ranges of these weights: "
+          "make them with "
+          "`facet-trainer calibrate --weights WEIGHTS` (" +
+          std::string(kInt8ScalesFileName) + " beside the weights)");
     }
-    ModelStatus checked = CheckInt8Scales(options.int8_scales, WeightsChecksum(weights),
-                                          required, known, source);
+    ModelStatus checked = CheckInt8Scales(
+        options.int8_scales, WeightsChecksum(weights), required, known, source);
     if (!checked.ok()) return checked;
   }
   try {
@@ -478,21 +496,24 @@ ModelResult<std::unique_ptr<FaceEngine>> CreateOnednnFaceEngine(
   }
 }
 
-ModelStatus VisitOnednnConvInputs(const FaceEngine& engine, const std::vector<RgbImageView>& batch,
+ModelStatus VisitOnednnConvInputs(const FaceEngine& engine,
+                                  const std::vector<RgbImageView>& batch,
                                   const OnednnConvInputVisitor& visit) {
   const auto* onednn = dynamic_cast<const OnednnFaceEngine*>(&engine);
   if (onednn == nullptr || engine.precision() != "fp32") {
-    return ModelStatus::InvalidArgument("calibration needs the onednn engine in fp32, not " +
-                                        engine.engine() + " " + engine.precision());
+    return ModelStatus::InvalidArgument(
+        "calibration needs the onednn engine in fp32, not " + engine.engine() +
+        " " + engine.precision());
   }
   const std::vector<onednn::FpnConv>& convs = onednn->convs();
-  const onednn::ConvInputObserver observer = [&](int conv, const onednn::ActLayout& layout,
-                                                 const float* data) {
-    visit(convs[conv].name, layout, data);
-  };
+  const onednn::ConvInputObserver observer =
+      [&](int conv, const onednn::ActLayout& layout, const float* data) {
+        visit(convs[conv].name, layout, data);
+      };
   ParseOptions options;
   options.want_restored = false;
-  ModelResult<std::vector<ParseResult>> ran = onednn->Run(batch, options, nullptr, &observer);
+  ModelResult<std::vector<ParseResult>> ran =
+      onednn->Run(batch, options, nullptr, &observer);
   return ran.ok() ? ModelStatus::Ok() : ran.status();
 }
 

@@ -88,7 +88,8 @@ bool OnednnSupports(Precision precision);
 
 // True when an int8 engine with `options` quantizes the convolution `name`
 // ("encoder.1.conv1", "heads"; see OnednnEngineOptions::int8_scales).
-bool OnednnInt8Quantizes(const std::string& name, const OnednnEngineOptions& options);
+bool OnednnInt8Quantizes(const std::string& name,
+                         const OnednnEngineOptions& options);
 
 namespace onednn {
 struct ActLayout;
@@ -104,7 +105,8 @@ using OnednnConvInputVisitor =
 // showing `visit` every convolution's input, in forward order. For int8
 // calibration (int8_calibrator.h). InvalidArgument for another engine or
 // precision, or a bad batch.
-ModelStatus VisitOnednnConvInputs(const FaceEngine& engine, const std::vector<RgbImageView>& batch,
+ModelStatus VisitOnednnConvInputs(const FaceEngine& engine,
+                                  const std::vector<RgbImageView>& batch,
                                   const OnednnConvInputVisitor& visit);
 
 // oneDNN's name for the instruction set it uses on this CPU, e.g.

@@ -8,8 +8,8 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include "core/status/errno_status.h"
 #include "core/io/file_io.h"
+#include "core/status/errno_status.h"
 
 namespace facet {
 

@@ -189,8 +189,8 @@ absl::StatusOr<std::vector<int64_t>> ModelRepository::ListVersions(
   return versions;
 }
 
-absl::StatusOr<Manifest> ModelRepository::ReadManifest(
-    const std::string& model, int64_t version) const {
+absl::StatusOr<Manifest> ModelRepository::ReadManifest(const std::string& model,
+                                                       int64_t version) const {
   if (absl::Status s = CheckModelName(model); !s.ok()) return s;
   const std::string path =
       absl::StrCat(VersionDir(model, version), "/", kManifestFileName);
@@ -276,9 +276,8 @@ absl::StatusOr<LoadedVersion> ModelRepository::LoadVersionDir(
   if (!weights_bytes.ok()) return weights_bytes.status();
   for (const auto& [name, expected] : manifest->files) {
     std::string path = absl::StrCat(dir, "/", name);
-    absl::StatusOr<std::string> actual = name == kWeightsFileName
-                                             ? Sha256Hex(*weights_bytes)
-                                             : Sha256File(path);
+    absl::StatusOr<std::string> actual =
+        name == kWeightsFileName ? Sha256Hex(*weights_bytes) : Sha256File(path);
     if (!actual.ok()) return actual.status();
     if (*actual != expected) {
       return absl::DataLossError(

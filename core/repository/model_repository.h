@@ -88,8 +88,8 @@ class ModelRepository {
   // checked (ParseManifest), without reading or hashing the weights. Cheap;
   // use ValidateVersionDir before trusting the weights. NotFound if the
   // version or its manifest does not exist; InvalidArgument for a bad
-  // manifest (also one whose version is not the folder's) or model name; ResourceExhausted if it exceeds
-  // kMaxManifestBytes.
+  // manifest (also one whose version is not the folder's) or model name;
+  // ResourceExhausted if it exceeds kMaxManifestBytes.
   absl::StatusOr<Manifest> ReadManifest(const std::string& model,
                                         int64_t version) const;
 

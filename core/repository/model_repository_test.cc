@@ -142,8 +142,9 @@ TEST_F(ModelRepositoryTest, OpenUncheckedReportsNotFoundUntilTheRootExists) {
 
 TEST_F(ModelRepositoryTest, ReadManifestReadsOnlyTheManifest) {
   NetConfig config = SmallConfig();
-  ASSERT_TRUE(repo_->Publish("fpn", testing::RandomStateDict(config, 1),
-                             MakeManifest(config))
+  ASSERT_TRUE(repo_
+                  ->Publish("fpn", testing::RandomStateDict(config, 1),
+                            MakeManifest(config))
                   .ok());
   // A corrupt weights file does not matter to ReadManifest.
   WriteAll(repo_->VersionDir("fpn", 1) + "/" + kWeightsFileName, "junk");

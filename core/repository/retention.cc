@@ -89,8 +89,8 @@ absl::StatusOr<RetentionPlan> RetainVersions(const ModelRepository& repo,
   for (int64_t v : plan.remove) {
     absl::Status removed = repo.RetireVersion(model, v);
     if (!removed.ok() && failure.ok()) {
-      failure = absl::InternalError(
-          absl::StrCat("retention: ", removed.message()));
+      failure =
+          absl::InternalError(absl::StrCat("retention: ", removed.message()));
     }
   }
   if (!failure.ok()) return failure;

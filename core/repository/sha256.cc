@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "absl/status/status.h"
-#include "core/status/errno_status.h"
 #include "core/io/file_io.h"
+#include "core/status/errno_status.h"
 
 namespace facet {
 namespace {

@@ -73,8 +73,7 @@ Served MakeModel(int effective_max_batch_size) {
 // an Advance did not wait for its batch to fill.
 std::unique_ptr<Batcher> MakeBatcher(const ModelHandle& model,
                                      absl::Duration delay,
-                                     bool run_alone_at_once,
-                                     const Clock* clock,
+                                     bool run_alone_at_once, const Clock* clock,
                                      int max_batch_size = 8) {
   BatcherOptions options;
   options.clock = clock;

@@ -47,8 +47,8 @@ class TaskQueue {
                  std::vector<std::unique_ptr<ParseTask>>* cancelled);
 
   // Waits until more than `seen` tasks are queued, Close() is called or
-  // `deadline` passes (on the queue's clock). Returns the queue size and, if not empty, sets
-  // *oldest_enqueued to the front task's enqueue time.
+  // `deadline` passes (on the queue's clock). Returns the queue size and, if
+  // not empty, sets *oldest_enqueued to the front task's enqueue time.
   size_t WaitForWork(size_t seen, absl::Time deadline,
                      absl::Time* oldest_enqueued);
 

@@ -19,8 +19,8 @@ HealthReporter::HealthReporter(HealthReporterOptions options)
       if (stop_) break;
       // After a stall (a suspended process) poll once, not once per
       // interval missed.
-      next_poll = std::max(next_poll + options_.poll_interval,
-                           options_.clock->Now());
+      next_poll =
+          std::max(next_poll + options_.poll_interval, options_.clock->Now());
       mu_.Unlock();
       Update();
       mu_.Lock();

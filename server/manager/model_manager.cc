@@ -136,8 +136,8 @@ void ModelManager::RefreshLease() {
     LOG(WARNING) << "event=lease_unwritable model=" << options_.model_name
                  << " version=" << version << " error=\"" << error << "\"";
   } else {
-    LOG(INFO) << "event=lease_written model=" << options_.model_name << " version=" << version
-              << " after=\"" << lease_error_ << "\"";
+    LOG(INFO) << "event=lease_written model=" << options_.model_name
+              << " version=" << version << " after=\"" << lease_error_ << "\"";
   }
   lease_error_ = error;
 }

@@ -22,12 +22,12 @@
 #ifndef FACET_SERVER_MANAGER_MODEL_MANAGER_H_
 #define FACET_SERVER_MANAGER_MODEL_MANAGER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <set>
 #include <string>
-#include <atomic>
 #include <thread>
 #include <vector>
 

@@ -83,10 +83,9 @@ AspiredVersions Versions(std::vector<int64_t> versions,
 TEST(ModelManagerTest, LoadsTheNewestVersionFromItsFolder) {
   const std::string root = TempRepository();
   FakeLoader loader;
-  auto manager = MakeManager(
-      root, [&](const std::string& p, const std::string& n, int64_t v) {
-        return loader.Load(p, n, v);
-      });
+  auto manager =
+      MakeManager(root, [&](const std::string& p, const std::string& n,
+                            int64_t v) { return loader.Load(p, n, v); });
   EXPECT_EQ(manager->Current(), nullptr);
   manager->SetAspiredVersions(Versions({3, 2, 1}));
   ASSERT_NE(manager->Current(), nullptr);
@@ -103,15 +102,16 @@ TEST(ModelManagerTest, LoadsTheNewestVersionFromItsFolder) {
 TEST(ModelManagerTest, SwapsOnlyAfterTheNewVersionIsWarm) {
   const std::string root = TempRepository();
   absl::Notification loading, release;
-  auto manager = MakeManager(
-      root, [&](const std::string&, const std::string& name, int64_t v)
-                -> absl::StatusOr<ModelHandle> {
-        if (v == 2) {
-          loading.Notify();
-          release.WaitForNotification();  // Warm-up in progress.
-        }
-        return testing::MakeFakeModel(name, v);
-      });
+  auto manager =
+      MakeManager(root,
+                  [&](const std::string&, const std::string& name,
+                      int64_t v) -> absl::StatusOr<ModelHandle> {
+                    if (v == 2) {
+                      loading.Notify();
+                      release.WaitForNotification();  // Warm-up in progress.
+                    }
+                    return testing::MakeFakeModel(name, v);
+                  });
   manager->SetAspiredVersions(Versions({1}));
   ASSERT_EQ(manager->Current()->version, 1);
   std::thread reload([&] { manager->SetAspiredVersions(Versions({2, 1})); });
@@ -127,10 +127,9 @@ TEST(ModelManagerTest, SwapsOnlyAfterTheNewVersionIsWarm) {
 TEST(ModelManagerTest, FailedLoadKeepsTheOldVersion) {
   const std::string root = TempRepository();
   FakeLoader loader;
-  auto manager = MakeManager(
-      root, [&](const std::string& p, const std::string& n, int64_t v) {
-        return loader.Load(p, n, v);
-      });
+  auto manager =
+      MakeManager(root, [&](const std::string& p, const std::string& n,
+                            int64_t v) { return loader.Load(p, n, v); });
   manager->SetAspiredVersions(Versions({1}));
   loader.Fail(3);
   manager->SetAspiredVersions(Versions({3, 1}));
@@ -149,10 +148,9 @@ TEST(ModelManagerTest, FailedLoadKeepsTheOldVersion) {
 TEST(ModelManagerTest, FollowsThePolicy) {
   const std::string root = TempRepository();
   FakeLoader loader;
-  auto manager = MakeManager(
-      root, [&](const std::string& p, const std::string& n, int64_t v) {
-        return loader.Load(p, n, v);
-      });
+  auto manager =
+      MakeManager(root, [&](const std::string& p, const std::string& n,
+                            int64_t v) { return loader.Load(p, n, v); });
   const VersionPolicy pin2{VersionPolicy::Kind::kPinned, 2};
   manager->SetAspiredVersions(Versions({3, 2, 1}, pin2));
   EXPECT_EQ(manager->Current()->version, 2);

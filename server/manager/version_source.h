@@ -1,7 +1,7 @@
 // VersionSource: watches one model folder of a repository and reports the
-// version folders it holds and the serving policy (core/repository/serving_policy.h).
-// What counts as a version is ModelRepository::ListVersions' business; this
-// file only decides when to look.
+// version folders it holds and the serving policy
+// (core/repository/serving_policy.h). What counts as a version is
+// ModelRepository::ListVersions' business; this file only decides when to look.
 //
 // It watches `<repo>/<model>/` with inotify (creations, renames, deletions,
 // writes; the watch is re-armed when the folder is deleted or replaced, and
@@ -34,7 +34,8 @@
 namespace facet {
 
 struct AspiredVersions {
-  std::vector<int64_t> versions;  // ListVersions: version folders, newest first.
+  std::vector<int64_t>
+      versions;  // ListVersions: version folders, newest first.
   VersionPolicy policy;
 };
 

@@ -84,8 +84,8 @@ class FaceServiceImpl final : public v1::FaceService::Service {
   // thread): the response for `job`, or `status` when the item failed
   // before reaching the batcher (then `job` is null).
   void WriteStreamReply(
-      grpc::ServerReaderWriter<v1::ParseStreamResponse,
-                               v1::ParseStreamRequest>* stream,
+      grpc::ServerReaderWriter<v1::ParseStreamResponse, v1::ParseStreamRequest>*
+          stream,
       const std::string& tag, const v1::ParseRequest& request,
       absl::Status status, const Job* job);
 

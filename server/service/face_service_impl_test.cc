@@ -34,14 +34,12 @@ class FaceServiceTest : public ::testing::Test {
     manager_options.repository_root = root_;
     manager_options.model_name = "m";
     manager_options.watch_repository = false;
-    manager_options.load_model = [this](const std::string&,
-                                        const std::string& name,
-                                        int64_t version)
-        -> absl::StatusOr<ModelHandle> {
+    manager_options.load_model =
+        [this](const std::string&, const std::string& name,
+               int64_t version) -> absl::StatusOr<ModelHandle> {
       if (version == 13) return absl::DataLossError("fake: corrupt");
       const testing::FakeFaceEngine* engine = nullptr;
-      ModelHandle model =
-          testing::MakeFakeModel(name, version, kSide, &engine);
+      ModelHandle model = testing::MakeFakeModel(name, version, kSide, &engine);
       engine_ = engine;
       return model;
     };

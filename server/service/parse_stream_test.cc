@@ -15,7 +15,8 @@ TEST(ParseStreamWriterTest, RepliesRunInPostOrderAndCloseWaitsForAll) {
     ParseStreamWriter writer(8);
     for (int i = 0; i < 3; ++i) writer.WaitForRoom();
     std::thread poster([&] {
-      for (int i = 0; i < 3; ++i) writer.Post([&order, i] { order.push_back(i); });
+      for (int i = 0; i < 3; ++i)
+        writer.Post([&order, i] { order.push_back(i); });
     });
     writer.Close();  // Returns only once the three replies ran.
     poster.join();

@@ -81,9 +81,9 @@ int64_t PublishBadVersion(const std::string& repo, const std::string& model,
   manifest.created_at = "2026-12-01T00:00:00Z";
   auto sha = Sha256File(weights);
   EXPECT_TRUE(sha.ok()) << sha.status();
-  manifest.files[kWeightsFileName] =
-      defect == Defect::kBadChecksum ? Sha256Hex("not these bytes")
-                                     : sha.value_or("");
+  manifest.files[kWeightsFileName] = defect == Defect::kBadChecksum
+                                         ? Sha256Hex("not these bytes")
+                                         : sha.value_or("");
   EXPECT_TRUE(ValidateManifest(manifest).ok()) << ValidateManifest(manifest);
   const std::string text = SerializeManifest(manifest);
   FILE* file = fopen((staging + "/" + kManifestFileName).c_str(), "w");

@@ -13,11 +13,11 @@ namespace facet {
 namespace reliability {
 
 enum class Defect {
-  kBadChecksum,        // The manifest's SHA-256 is not the file's.
-  kTruncatedWeights,   // Half the weights file (checksum of what is left).
-  kNonFiniteWeights,   // A NaN and an infinity in one tensor.
-  kWrongConfiguration, // The manifest names another architecture.
-  kNonFiniteOutputs,   // Finite but huge weights: outputs overflow.
+  kBadChecksum,         // The manifest's SHA-256 is not the file's.
+  kTruncatedWeights,    // Half the weights file (checksum of what is left).
+  kNonFiniteWeights,    // A NaN and an infinity in one tensor.
+  kWrongConfiguration,  // The manifest names another architecture.
+  kNonFiniteOutputs,    // Finite but huge weights: outputs overflow.
 };
 constexpr int kNumDefects = 5;
 

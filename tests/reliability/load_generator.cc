@@ -24,12 +24,23 @@ std::unique_ptr<v1::FaceService::Stub> NewStub(const std::string& address) {
 }  // namespace
 
 std::string CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {
-      "OK",        "CANCELLED",         "UNKNOWN",        "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   const int i = static_cast<int>(code);
   return i >= 0 && i < 17 ? kNames[i] : absl::StrCat("CODE_", i);
 }
@@ -52,8 +63,8 @@ LoadSummary Summarize(const std::vector<CallRecord>& records) {
     last = std::max(last, r.done);
   }
   if (summary.total > 0 && last > first) {
-    summary.ok_per_second = summary.count(grpc::OK) /
-                            absl::ToDoubleSeconds(last - first);
+    summary.ok_per_second =
+        summary.count(grpc::OK) / absl::ToDoubleSeconds(last - first);
   }
   return summary;
 }
@@ -66,8 +77,8 @@ absl::Duration LatencyQuantile(const std::vector<CallRecord>& records,
   }
   if (latencies.empty()) return absl::ZeroDuration();
   std::sort(latencies.begin(), latencies.end());
-  const size_t index = std::min(
-      latencies.size() - 1, static_cast<size_t>(q * latencies.size()));
+  const size_t index =
+      std::min(latencies.size() - 1, static_cast<size_t>(q * latencies.size()));
   return latencies[index];
 }
 
@@ -133,9 +144,8 @@ std::vector<int64_t> PacedClients::LastVersions() const {
 void PacedClients::RunClient(int index) {
   auto stub = NewStub(options_.address);
   // Clients start spread over one interval, so a paced load is steady.
-  absl::Time next =
-      absl::Now() + absl::Microseconds(interval_us_.load()) * index /
-                        std::max(1, options_.clients);
+  absl::Time next = absl::Now() + absl::Microseconds(interval_us_.load()) *
+                                      index / std::max(1, options_.clients);
   int64_t highest = -1;
   int64_t resumed_seen = 0;
   while (!stop_) {

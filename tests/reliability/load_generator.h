@@ -35,7 +35,7 @@ struct CallRecord {
   absl::Time sent;
   absl::Time done;
   grpc::StatusCode code = grpc::OK;
-  std::string message;  // Empty when OK.
+  std::string message;   // Empty when OK.
   int64_t version = -1;  // The serving version; -1 unless OK.
   absl::Duration latency() const { return done - sent; }
 };
@@ -127,7 +127,7 @@ class OpenLoop {
  public:
   struct Options {
     std::string address;
-    double rate = 100;  // Calls started per second.
+    double rate = 100;                           // Calls started per second.
     absl::Duration deadline = absl::Seconds(2);  // Per call.
     int channels = 4;  // Calls are spread over this many channels.
     v1::ParseRequest request;

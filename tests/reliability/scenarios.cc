@@ -141,9 +141,8 @@ std::string ConfigFlag(const NetConfig& c) {
 
 // The log line of the failed load of `version`, or "".
 std::string LoadFailure(const std::string& log, int64_t version) {
-  const std::string key =
-      absl::StrCat("event=model_load_failed model=", kModel,
-                   " version=", version, " ");
+  const std::string key = absl::StrCat("event=model_load_failed model=", kModel,
+                                       " version=", version, " ");
   const size_t at = log.find(key);
   if (at == std::string::npos) return "";
   return log.substr(at, log.find('\n', at) - at);
@@ -223,10 +222,9 @@ void RunReloadSoak(const SoakScale& scale) {
   const absl::Time soak_start = absl::Now();
   for (int cycle = 1; cycle <= scale.reloads; ++cycle) {
     if (cycle % 2 == 0) {
-      const Defect defect =
-          static_cast<Defect>((cycle / 2 - 1) % kNumDefects);
-      const int64_t b = PublishBadVersion(repo, kModel, scale.config,
-                                          1000 + cycle, defect);
+      const Defect defect = static_cast<Defect>((cycle / 2 - 1) % kNumDefects);
+      const int64_t b =
+          PublishBadVersion(repo, kModel, scale.config, 1000 + cycle, defect);
       ASSERT_GT(b, 0);
       bad.push_back(b);
       const auto info = WaitForInfo(
@@ -271,8 +269,7 @@ void RunReloadSoak(const SoakScale& scale) {
     // between two levels from one cycle to the next without a trend (50
     // cycles: 308-393 MiB); a leak raises the low level too.
     const int window = std::max(2, scale.reloads / 10);
-    if (cycle <= window &&
-        (cycle == 1 || stats.rss_bytes < first.rss_bytes)) {
+    if (cycle <= window && (cycle == 1 || stats.rss_bytes < first.rss_bytes)) {
       first = stats;
     }
     if (cycle > scale.reloads - window &&
@@ -287,8 +284,8 @@ void RunReloadSoak(const SoakScale& scale) {
       early_pool_max = std::max(early_pool_max, CountThreads(stats, true));
     }
     std::cout << "reliability: soak_cycle cycle=" << cycle << " version=" << v
-              << " rss_mib=" << stats.rss_mib()
-              << " threads=" << stats.threads << " fds=" << stats.fds
+              << " rss_mib=" << stats.rss_mib() << " threads=" << stats.threads
+              << " fds=" << stats.fds
               << " thread_names=" << ThreadNamesString(stats)
               << " ok=" << load.ok() << std::endl;
   }
@@ -300,17 +297,18 @@ void RunReloadSoak(const SoakScale& scale) {
 
   const std::vector<CallRecord> records = load.Records();
   const LoadSummary summary = Summarize(records);
-  const double growth = (last.rss_bytes - first.rss_bytes) /
-                        static_cast<double>(first.rss_bytes);
-  const auto info =
-      WaitForInfo(stub.get(), [](const auto&) { return true; }, absl::Seconds(10));
+  const double growth =
+      (last.rss_bytes - first.rss_bytes) / static_cast<double>(first.rss_bytes);
+  const auto info = WaitForInfo(
+      stub.get(), [](const auto&) { return true; }, absl::Seconds(10));
   std::vector<int64_t> listed(info.failed_versions().begin(),
                               info.failed_versions().end());
   auto metrics = server_test::HttpGet(server->metrics_port(), "/metrics");
   const double load_failures =
-      metrics.ok() ? server_test::MetricValue(
-                         *metrics, "facet_model_loads_total{result=\"failure\"}")
-                   : -1;
+      metrics.ok()
+          ? server_test::MetricValue(
+                *metrics, "facet_model_loads_total{result=\"failure\"}")
+          : -1;
   Figures(scale.name)
       .Add("capacity_rps", capacity)
       .Add("load_rps", load_rps)
@@ -345,8 +343,8 @@ void RunReloadSoak(const SoakScale& scale) {
   EXPECT_EQ(summary.not_ok(), 0) << summary.CodesString();
   for (const CallRecord& r : records) {
     if (r.code != grpc::OK) {
-      ADD_FAILURE() << "client " << r.client << ": " << CodeName(r.code)
-                    << " " << r.message;
+      ADD_FAILURE() << "client " << r.client << ": " << CodeName(r.code) << " "
+                    << r.message;
       break;
     }
   }
@@ -436,12 +434,11 @@ void RunOverload(const OverloadScale& scale) {
       LatencyQuantile(records, grpc::RESOURCE_EXHAUSTED, 0.5);
   const absl::Duration rejection_p99 =
       LatencyQuantile(records, grpc::RESOURCE_EXHAUSTED, 0.99);
-  const absl::Duration accepted_max =
-      LatencyQuantile(records, grpc::OK, 1.0);
+  const absl::Duration accepted_max = LatencyQuantile(records, grpc::OK, 1.0);
 
   // The load drops back to what the server can do.
-  const double recovered = MeasureCapacity(server->address(), request,
-                                           kClients, scale.capacity_window);
+  const double recovered = MeasureCapacity(server->address(), request, kClients,
+                                           scale.capacity_window);
   const ProcessStats after = ReadProcessStats(server->pid());
   // The bound: the queue holds 64 decoded inputs and gRPC buffers what
   // arrives; nothing may grow with the excess offered.
@@ -497,10 +494,10 @@ void RunSigtermUnderLoad(const CrashScale& scale) {
   constexpr int kGraceMs = 5000;
   for (int round = 1; round <= scale.rounds; ++round) {
     const std::string repo = testing::MakeTempDirRemovedAtExit("facet_term");
-    ASSERT_EQ(
-        server_test::PublishVersion(repo, kModel, 1, 1.0f, scale.config), 1);
-    auto server = StartServer(
-        repo, {absl::StrCat("--drain_grace_ms=", kGraceMs)});
+    ASSERT_EQ(server_test::PublishVersion(repo, kModel, 1, 1.0f, scale.config),
+              1);
+    auto server =
+        StartServer(repo, {absl::StrCat("--drain_grace_ms=", kGraceMs)});
     ASSERT_NE(server, nullptr);
     PacedClients::Options options;
     options.address = server->address();

@@ -117,11 +117,11 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     int status;
     if (waitpid(pid, &status, WNOHANG) == pid) {
       server->exited_ = true;
-      const int code = WIFEXITED(status) ? WEXITSTATUS(status)
-                                         : 128 + WTERMSIG(status);
-      return absl::InternalError(absl::StrCat(
-          "facet-server exited with status ", code, " before ready; log:\n",
-          log));
+      const int code =
+          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return absl::InternalError(
+          absl::StrCat("facet-server exited with status ", code,
+                       " before ready; log:\n", log));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }

@@ -31,7 +31,8 @@ class FakeFaceEngine final : public FaceEngine {
       const ParseOptions& options) const override {
     ++calls_;
     std::vector<ParseResult> results(batch.size());
-    const size_t pixels = static_cast<size_t>(config_.out_size * config_.out_size);
+    const size_t pixels =
+        static_cast<size_t>(config_.out_size * config_.out_size);
     for (ParseResult& r : results) {
       r.height = r.width = config_.out_size;
       r.labels.assign(pixels, 1);

@@ -354,7 +354,8 @@ void FaceDrawing::PaintEyes() {
              15);
   const double gaze = rng.Uniform(-0.2, 0.2) * layout.eye_w;
   const double lash = rng.Uniform(3, 8);
-  const cv::Scalar lash_color = Scale(Mix(hair, {20, 15, 12}, 0.6), rng.Uniform(0.4, 0.9));
+  const cv::Scalar lash_color =
+      Scale(Mix(hair, {20, 15, 12}, 0.6), rng.Uniform(0.4, 0.9));
   const double tilt = rng.Uniform(-0.12, 0.12);
   for (int i = 0; i < 2; ++i) {
     const double ex = fx + (i == 0 ? -layout.eye_dx : layout.eye_dx);
@@ -377,7 +378,8 @@ void FaceDrawing::PaintEyes() {
     cv::Mat layer = canvas.Layer();
     // In photos the sclera is rarely white: lids and lashes shade it.
     const cv::Scalar white = Jitter(rng, {225, 220, 215}, 10);
-    canvas.Fill(&layer, almond, Mix(white, Scale(skin, 0.55), rng.Uniform(0.2, 0.7)));
+    canvas.Fill(&layer, almond,
+                Mix(white, Scale(skin, 0.55), rng.Uniform(0.2, 0.7)));
     const double r = (layout.eye_up + layout.eye_lo) * rng.Uniform(0.55, 0.75);
     const cv::Point2d iris(
         ex + gaze, layout.eye_y - (layout.eye_up - layout.eye_lo) * 0.3);
@@ -720,7 +722,8 @@ void FaceDrawing::Darken(const Poly& poly, double amount, double soften) {
     const float* k = soft.ptr<float>(y);
     for (int x = 0; x < view.cols; ++x) {
       for (int c = 0; c < 3; ++c) {
-        px[3 * x + c] = cv::saturate_cast<uint8_t>(px[3 * x + c] * (1.0f - k[x]));
+        px[3 * x + c] =
+            cv::saturate_cast<uint8_t>(px[3 * x + c] * (1.0f - k[x]));
       }
     }
   }
@@ -731,24 +734,26 @@ void FaceDrawing::ShadeAndGroom() {
   const double socket = rng.Uniform(0.08, 0.4);
   for (double side : {-1.0, 1.0}) {
     const double ex = fx + side * layout.eye_dx;
-    Darken(Ellipse({ex, layout.eye_y - layout.eye_up * 0.4}, layout.eye_w * 0.75,
-                   layout.eye_up + layout.brow_gap * 0.7, 24),
-           socket, layout.eye_w * 0.15);
+    Darken(
+        Ellipse({ex, layout.eye_y - layout.eye_up * 0.4}, layout.eye_w * 0.75,
+                layout.eye_up + layout.brow_gap * 0.7, 24),
+        socket, layout.eye_w * 0.15);
   }
   // Under the nose and the lower lip.
   const double nx = layout.cx + layout.yaw * 1.3;
-  Darken(Ellipse({nx, layout.nose_base + 4}, layout.nose_w * 0.45, 6, 16), rng.Uniform(0.05, 0.3),
-         5);
+  Darken(Ellipse({nx, layout.nose_base + 4}, layout.nose_w * 0.45, 6, 16),
+         rng.Uniform(0.05, 0.3), 5);
   const double mx = layout.cx + layout.yaw * 1.1;
-  Darken(Ellipse({mx, layout.mouth_y + layout.open / 2 + layout.lip_lo + 8}, layout.mouth_w * 0.35,
-                 7, 16),
+  Darken(Ellipse({mx, layout.mouth_y + layout.open / 2 + layout.lip_lo + 8},
+                 layout.mouth_w * 0.35, 7, 16),
          rng.Uniform(0.05, 0.3), 6);
   // Moustache and beard, only where the label is skin.
   const bool moustache = rng.Bernoulli(0.3);
   const bool beard = rng.Bernoulli(0.15);
   if (!moustache && !beard) return;
-  const cv::Scalar color = bald || rng.Bernoulli(0.3) ? RandomColor(rng, 30, 200)
-                                                      : Scale(hair, rng.Uniform(0.7, 1.0));
+  const cv::Scalar color = bald || rng.Bernoulli(0.3)
+                               ? RandomColor(rng, 30, 200)
+                               : Scale(hair, rng.Uniform(0.7, 1.0));
   const double density = rng.Uniform(0.55, 0.95);
   canvas.Unfocus();
   cv::Mat groom = canvas.NewMask();
@@ -759,16 +764,17 @@ void FaceDrawing::ShadeAndGroom() {
     Poly line;
     for (int k = 0; k <= 16; ++k) {
       const double u = -1.0 + 2.0 * k / 16;
-      line.emplace_back(mx + u * half,
-                        layout.mouth_y - layout.open / 2 - layout.lip_up - thick * 0.3 +
-                            droop * u * u);
+      line.emplace_back(mx + u * half, layout.mouth_y - layout.open / 2 -
+                                           layout.lip_up - thick * 0.3 +
+                                           droop * u * u);
     }
     canvas.Stroke(&groom, line, thick, 255);
   }
   if (beard) {
     Poly chin_region;
     const Poly outline = FaceOutline(layout);
-    const double top = layout.mouth_y - rng.Uniform(0, 1) * (layout.mouth_y - layout.nose_base);
+    const double top = layout.mouth_y -
+                       rng.Uniform(0, 1) * (layout.mouth_y - layout.nose_base);
     for (const cv::Point2d& p : outline) {
       if (p.y >= top) chin_region.push_back(p);
     }
@@ -777,7 +783,8 @@ void FaceDrawing::ShadeAndGroom() {
   groom.setTo(0, canvas.labels() != kSkin);
   cv::Mat soft;
   groom.convertTo(soft, CV_32FC1, density / 255.0);
-  cv::GaussianBlur(soft, soft, cv::Size(0, 0), std::max(0.5, 1.5 * canvas.size() / kCanonicalSide));
+  cv::GaussianBlur(soft, soft, cv::Size(0, 0),
+                   std::max(0.5, 1.5 * canvas.size() / kCanonicalSide));
   cv::Mat& image = canvas.image();
   uint64_t state = rng.Next() | 1;
   for (int y = 0; y < image.rows; ++y) {
@@ -786,11 +793,12 @@ void FaceDrawing::ShadeAndGroom() {
     for (int x = 0; x < image.cols; ++x) {
       if (k[x] <= 0) continue;
       state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-      const float strand = 0.75f + 0.5f * static_cast<float>(state & 0xFF) / 255.0f;
+      const float strand =
+          0.75f + 0.5f * static_cast<float>(state & 0xFF) / 255.0f;
       for (int c = 0; c < 3; ++c) {
         const float hair_value = static_cast<float>(color[c]) * strand;
-        px[3 * x + c] =
-            cv::saturate_cast<uint8_t>(px[3 * x + c] * (1.0f - k[x]) + hair_value * k[x]);
+        px[3 * x + c] = cv::saturate_cast<uint8_t>(
+            px[3 * x + c] * (1.0f - k[x]) + hair_value * k[x]);
       }
     }
   }

@@ -10,8 +10,8 @@
 // error. Eyes have shaded sclera and lash lines, and after all parts the
 // image alone (not the labels) gets eye-socket, nose and lip shadows and,
 // on some faces, a moustache or beard over the skin (labelled skin, as
-// CelebAMask-HQ does). Every part is rasterised once into a mask; the image and the
-// label map are painted from the same masks, part by part in label-id order
+// CelebAMask-HQ does). Every part is rasterised once into a mask; the image and
+// the label map are painted from the same masks, part by part in label-id order
 // (spec section 8's merge rule: a later id wins where parts overlap), so the
 // labels match the pixels exactly. Where a real face's depth order differs
 // from id order, the nearer part is cut out of the farther one's mask first

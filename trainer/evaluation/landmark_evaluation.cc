@@ -19,8 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 bool IsImageName(const fs::path& p) {
-  static const std::set<std::string> kExtensions = {".jpg", ".jpeg", ".png", ".webp",
-                                                    ".bmp", ".tif",  ".tiff"};
+  static const std::set<std::string> kExtensions = {
+      ".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"};
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return std::tolower(c); });
@@ -32,11 +32,14 @@ struct SheetFace {
   cv::Mat crop, parse, truth;  // crop_size RGB, crop_size ids, crop_size ids.
 };
 
-cv::Mat ContactSheet(const std::vector<SheetFace>& faces, const LandmarkEvaluationOptions& o) {
+cv::Mat ContactSheet(const std::vector<SheetFace>& faces,
+                     const LandmarkEvaluationOptions& o) {
   const int cell = o.sheet_cell;
-  const int columns = std::min<int>(o.sheet_columns, static_cast<int>(faces.size()));
+  const int columns =
+      std::min<int>(o.sheet_columns, static_cast<int>(faces.size()));
   const int bands = (static_cast<int>(faces.size()) + columns - 1) / columns;
-  cv::Mat sheet(bands * 3 * cell, columns * cell, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::Mat sheet(bands * 3 * cell, columns * cell, CV_8UC3,
+                cv::Scalar(255, 255, 255));
   for (size_t i = 0; i < faces.size(); ++i) {
     const int x = static_cast<int>(i % columns) * cell;
     const int y = static_cast<int>(i / columns) * 3 * cell;
@@ -54,32 +57,36 @@ cv::Mat ContactSheet(const std::vector<SheetFace>& faces, const LandmarkEvaluati
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> ListLandmarkImages(const std::string& path) {
+absl::StatusOr<std::vector<std::string>> ListLandmarkImages(
+    const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) {
-    return absl::NotFoundError(absl::StrCat("landmarks:", path, ": no such file or folder"));
+    return absl::NotFoundError(
+        absl::StrCat("landmarks:", path, ": no such file or folder"));
   }
   if (!fs::is_directory(path, ec)) return std::vector<std::string>{path};
   std::vector<std::string> files;
   for (const fs::directory_entry& e : fs::directory_iterator(path, ec)) {
-    if (e.is_regular_file() && IsImageName(e.path())) files.push_back(e.path().string());
+    if (e.is_regular_file() && IsImageName(e.path()))
+      files.push_back(e.path().string());
   }
   if (ec) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("landmarks:", path, ": cannot list the folder: ", ec.message()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "landmarks:", path, ": cannot list the folder: ", ec.message()));
   }
   if (files.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "landmarks:", path, ": the folder holds no image (.jpg, .png, .webp, .bmp, .tif)"));
+        "landmarks:", path,
+        ": the folder holds no image (.jpg, .png, .webp, .bmp, .tif)"));
   }
   std::sort(files.begin(), files.end());
   return files;
 }
 
-absl::StatusOr<LandmarkEvaluation> EvaluateOnLandmarks(const FaceEngine& engine,
-                                                       const FaceFinder& finder,
-                                                       const std::vector<std::string>& files,
-                                                       const LandmarkEvaluationOptions& options) {
+absl::StatusOr<LandmarkEvaluation> EvaluateOnLandmarks(
+    const FaceEngine& engine, const FaceFinder& finder,
+    const std::vector<std::string>& files,
+    const LandmarkEvaluationOptions& options) {
   if (!finder.has_landmarks()) {
     return absl::FailedPreconditionError(
         "the landmark score needs dlib's 68-landmark model (libdlib-data)");
@@ -106,19 +113,22 @@ absl::StatusOr<LandmarkEvaluation> EvaluateOnLandmarks(const FaceEngine& engine,
     std::vector<Landmarks68> landmarks;
     for (const FoundFace& face : *found) {
       if (face.landmarks.size() != 68) continue;
-      absl::StatusOr<cv::Mat> transform = EstimateAlignment(face.points, crop_size);
+      absl::StatusOr<cv::Mat> transform =
+          EstimateAlignment(face.points, crop_size);
       if (!transform.ok()) continue;  // Degenerate points: not a usable face.
       crops.push_back(WarpToCrop(*photo, *transform, crop_size));
       inputs.push_back(ResizeForNet(crops.back(), net_size, options.filter));
       Landmarks68& l = landmarks.emplace_back();
-      for (int k = 0; k < 68; ++k) l[k] = TransformPoint(*transform, face.landmarks[k]);
+      for (int k = 0; k < 68; ++k)
+        l[k] = TransformPoint(*transform, face.landmarks[k]);
     }
     if (crops.empty()) {
       file.problem = "no face found";
       continue;
     }
     std::vector<RgbImageView> views;
-    for (const cv::Mat& in : inputs) views.push_back({in.data, in.rows, in.cols});
+    for (const cv::Mat& in : inputs)
+      views.push_back({in.data, in.rows, in.cols});
     ParseOptions parse_options;
     parse_options.want_restored = false;
     auto results = ToAbslStatusOr(engine.Parse(views, parse_options));
@@ -128,21 +138,25 @@ absl::StatusOr<LandmarkEvaluation> EvaluateOnLandmarks(const FaceEngine& engine,
     }
     for (size_t i = 0; i < crops.size(); ++i) {
       ParseResult& r = (*results)[i];
-      const cv::Mat labels(static_cast<int>(r.height), static_cast<int>(r.width), CV_8UC1,
-                           r.labels.data());
+      const cv::Mat labels(static_cast<int>(r.height),
+                           static_cast<int>(r.width), CV_8UC1, r.labels.data());
       cv::Mat parse;
-      cv::resize(labels, parse, cv::Size(crop_size, crop_size), 0, 0, cv::INTER_NEAREST);
-      const PartMasks truth = LandmarkPartMasks(landmarks[i], cv::Size(crop_size, crop_size));
+      cv::resize(labels, parse, cv::Size(crop_size, crop_size), 0, 0,
+                 cv::INTER_NEAREST);
+      const PartMasks truth =
+          LandmarkPartMasks(landmarks[i], cv::Size(crop_size, crop_size));
       score.Add(PartIou(PredictedPartMasks(parse), truth));
       ++file.faces;
-      if (!options.sheet_path.empty() && static_cast<int>(sheet.size()) < options.sheet_faces) {
+      if (!options.sheet_path.empty() &&
+          static_cast<int>(sheet.size()) < options.sheet_faces) {
         sheet.push_back({crops[i], parse, PartMasksToLabels(truth)});
       }
     }
   }
   evaluation.report = score.Report();
   if (!options.sheet_path.empty() && !sheet.empty()) {
-    absl::Status s = WriteImageFile(options.sheet_path, ContactSheet(sheet, options));
+    absl::Status s =
+        WriteImageFile(options.sheet_path, ContactSheet(sheet, options));
     if (!s.ok()) return s;
   }
   return evaluation;

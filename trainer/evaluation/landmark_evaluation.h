@@ -52,16 +52,17 @@ struct LandmarkEvaluation {
 // .webp, .bmp, .tif, .tiff, any case) directly in the folder, sorted.
 // NotFound naming `path` if it does not exist; InvalidArgument if a folder
 // holds no image.
-absl::StatusOr<std::vector<std::string>> ListLandmarkImages(const std::string& path);
+absl::StatusOr<std::vector<std::string>> ListLandmarkImages(
+    const std::string& path);
 
 // Scores `engine` on every face `finder` finds in `files`. An unreadable
 // image or one without a face is recorded in `files` with its problem and
 // skipped; errors of the engine are returned. FailedPrecondition if the
 // finder has no landmark model (parts need the 68 landmarks).
-absl::StatusOr<LandmarkEvaluation> EvaluateOnLandmarks(const FaceEngine& engine,
-                                                       const FaceFinder& finder,
-                                                       const std::vector<std::string>& files,
-                                                       const LandmarkEvaluationOptions& options);
+absl::StatusOr<LandmarkEvaluation> EvaluateOnLandmarks(
+    const FaceEngine& engine, const FaceFinder& finder,
+    const std::vector<std::string>& files,
+    const LandmarkEvaluationOptions& options);
 
 }  // namespace facet
 

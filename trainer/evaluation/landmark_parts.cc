@@ -28,8 +28,8 @@ std::vector<cv::Point> Range(const Landmarks68& l, int first, int last) {
 }
 
 void Fill(cv::Mat& mask, const std::vector<cv::Point>& polygon) {
-  cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{polygon}, cv::Scalar(255), cv::LINE_8,
-               kShift);
+  cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{polygon},
+               cv::Scalar(255), cv::LINE_8, kShift);
 }
 
 cv::Point2f Centre(const Landmarks68& l, int first, int last) {
@@ -58,8 +58,8 @@ cv::Mat MaskOfClasses(const cv::Mat& labels, std::initializer_list<int> ids) {
 }  // namespace
 
 const char* FacePartName(int part) {
-  static constexpr const char* kNames[kNumFaceParts] = {"brows", "eyes",  "nose",
-                                                        "lips",  "mouth", "skin"};
+  static constexpr const char* kNames[kNumFaceParts] = {
+      "brows", "eyes", "nose", "lips", "mouth", "skin"};
   return part >= 0 && part < kNumFaceParts ? kNames[part] : "?";
 }
 
@@ -72,9 +72,11 @@ PartMasks LandmarkPartMasks(const Landmarks68& l, cv::Size size) {
   for (const auto& [first, last] : {std::pair{17, 21}, std::pair{22, 26}}) {
     std::vector<cv::Point> brow;
     for (int i = first; i <= last; ++i) {
-      brow.push_back(Fixed(l[i] + cv::Point2f(0, static_cast<float>(thickness / 2))));
+      brow.push_back(
+          Fixed(l[i] + cv::Point2f(0, static_cast<float>(thickness / 2))));
     }
-    cv::polylines(masks[kPartBrows], std::vector<std::vector<cv::Point>>{brow}, false, cv::Scalar(255),
+    cv::polylines(masks[kPartBrows], std::vector<std::vector<cv::Point>>{brow},
+                  false, cv::Scalar(255),
                   static_cast<int>(std::lround(thickness)), cv::LINE_8, kShift);
   }
   Fill(masks[kPartEyes], Range(l, 36, 41));
@@ -106,22 +108,25 @@ PartMasks LandmarkPartMasks(const Landmarks68& l, cv::Size size) {
 }
 
 PartMasks PredictedPartMasks(const cv::Mat& labels) {
-  const int skin = FindLabel("skin"), nose = FindLabel("nose"), eye_g = FindLabel("eye_g"),
-            l_eye = FindLabel("l_eye"), r_eye = FindLabel("r_eye"), l_brow = FindLabel("l_brow"),
-            r_brow = FindLabel("r_brow"), mouth = FindLabel("mouth"), u_lip = FindLabel("u_lip"),
-            l_lip = FindLabel("l_lip");
+  const int skin = FindLabel("skin"), nose = FindLabel("nose"),
+            eye_g = FindLabel("eye_g"), l_eye = FindLabel("l_eye"),
+            r_eye = FindLabel("r_eye"), l_brow = FindLabel("l_brow"),
+            r_brow = FindLabel("r_brow"), mouth = FindLabel("mouth"),
+            u_lip = FindLabel("u_lip"), l_lip = FindLabel("l_lip");
   PartMasks masks;
   masks[kPartBrows] = MaskOfClasses(labels, {l_brow, r_brow});
   masks[kPartEyes] = MaskOfClasses(labels, {l_eye, r_eye});
   masks[kPartNose] = MaskOfClasses(labels, {nose});
   masks[kPartLips] = MaskOfClasses(labels, {u_lip, l_lip});
   masks[kPartMouth] = MaskOfClasses(labels, {mouth});
-  masks[kPartSkin] =
-      MaskOfClasses(labels, {skin, nose, eye_g, l_eye, r_eye, l_brow, r_brow, mouth, u_lip, l_lip});
+  masks[kPartSkin] = MaskOfClasses(
+      labels,
+      {skin, nose, eye_g, l_eye, r_eye, l_brow, r_brow, mouth, u_lip, l_lip});
   return masks;
 }
 
-std::array<double, kNumFaceParts> PartIou(const PartMasks& predicted, const PartMasks& truth) {
+std::array<double, kNumFaceParts> PartIou(const PartMasks& predicted,
+                                          const PartMasks& truth) {
   std::array<double, kNumFaceParts> iou;
   for (int p = 0; p < kNumFaceParts; ++p) {
     if (truth[p].empty()) {
@@ -136,7 +141,8 @@ std::array<double, kNumFaceParts> PartIou(const PartMasks& predicted, const Part
     cv::Mat both, either;
     cv::bitwise_and(predicted[p], truth[p], both);
     cv::bitwise_or(predicted[p], truth[p], either);
-    iou[p] = static_cast<double>(cv::countNonZero(both)) / cv::countNonZero(either);
+    iou[p] =
+        static_cast<double>(cv::countNonZero(both)) / cv::countNonZero(either);
   }
   return iou;
 }
@@ -148,12 +154,13 @@ cv::Mat PartMasksToLabels(const PartMasks& truth) {
   }
   cv::Mat labels = cv::Mat::zeros(size, CV_8UC1);
   // Skin first: the smaller parts inside the oval are drawn over it.
-  const std::array<std::pair<int, const char*>, kNumFaceParts> order = {{{kPartSkin, "skin"},
-                                                                         {kPartNose, "nose"},
-                                                                         {kPartBrows, "l_brow"},
-                                                                         {kPartEyes, "l_eye"},
-                                                                         {kPartLips, "u_lip"},
-                                                                         {kPartMouth, "mouth"}}};
+  const std::array<std::pair<int, const char*>, kNumFaceParts> order = {
+      {{kPartSkin, "skin"},
+       {kPartNose, "nose"},
+       {kPartBrows, "l_brow"},
+       {kPartEyes, "l_eye"},
+       {kPartLips, "u_lip"},
+       {kPartMouth, "mouth"}}};
   for (const auto& [part, name] : order) {
     if (!truth[part].empty()) labels.setTo(FindLabel(name), truth[part]);
   }
@@ -163,9 +170,11 @@ cv::Mat PartMasksToLabels(const PartMasks& truth) {
 std::string LandmarkPartReport::ToTable() const {
   std::string table = absl::StrFormat("%-8s %8s %8s\n", "part", "iou", "faces");
   for (int p = 0; p < kNumFaceParts; ++p) {
-    table += absl::StrFormat("%-8s %8.4f %8d\n", FacePartName(p), mean_iou[p], faces[p]);
+    table += absl::StrFormat("%-8s %8.4f %8d\n", FacePartName(p), mean_iou[p],
+                             faces[p]);
   }
-  table += absl::StrFormat("mean part IoU %.4f over %d faces\n", mean_part_iou, total_faces);
+  table += absl::StrFormat("mean part IoU %.4f over %d faces\n", mean_part_iou,
+                           total_faces);
   return table;
 }
 

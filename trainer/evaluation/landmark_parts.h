@@ -35,7 +35,15 @@
 
 namespace facet {
 
-enum FacePart { kPartBrows = 0, kPartEyes, kPartNose, kPartLips, kPartMouth, kPartSkin, kNumFaceParts };
+enum FacePart {
+  kPartBrows = 0,
+  kPartEyes,
+  kPartNose,
+  kPartLips,
+  kPartMouth,
+  kPartSkin,
+  kNumFaceParts
+};
 
 // "brows", "eyes", "nose", "lips", "mouth", "skin".
 const char* FacePartName(int part);
@@ -63,17 +71,20 @@ PartMasks PredictedPartMasks(const cv::Mat& labels);
 // Per-part intersection over union of `predicted` against `truth`; NaN for a
 // part whose truth mask is empty or has no rows (not scored on this face).
 // REQUIRES: masks of one part have one size.
-std::array<double, kNumFaceParts> PartIou(const PartMasks& predicted, const PartMasks& truth);
+std::array<double, kNumFaceParts> PartIou(const PartMasks& predicted,
+                                          const PartMasks& truth);
 
 // A label map drawing the truth parts in the palette's colours (brows as
 // l_brow, eyes as l_eye, nose, lips as u_lip, mouth, skin), for overlays.
 cv::Mat PartMasksToLabels(const PartMasks& truth);
 
 struct LandmarkPartReport {
-  std::array<double, kNumFaceParts> mean_iou;  // Over the faces scoring the part; NaN if none.
-  std::array<int64_t, kNumFaceParts> faces;    // Faces scoring each part.
-  double mean_part_iou = 0;  // Mean of the parts' means (parts with faces); NaN if none.
-  int64_t total_faces = 0;   // Faces added.
+  std::array<double, kNumFaceParts>
+      mean_iou;  // Over the faces scoring the part; NaN if none.
+  std::array<int64_t, kNumFaceParts> faces;  // Faces scoring each part.
+  double mean_part_iou =
+      0;  // Mean of the parts' means (parts with faces); NaN if none.
+  int64_t total_faces = 0;  // Faces added.
 
   // One line per part (name, IoU, faces), then the mean.
   std::string ToTable() const;

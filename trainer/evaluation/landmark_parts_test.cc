@@ -26,13 +26,15 @@ Landmarks68 SyntheticLandmarks(float mouth_open) {
     l[17 + k] = cv::Point2f(45 + 11.25f * k, 70 - arch);
     l[26 - k] = cv::Point2f(155 - 11.25f * k, 70 - arch);
   }
-  const cv::Point2f eye[6] = {{-15, 0}, {-7, -5}, {7, -5}, {15, 0}, {7, 5}, {-7, 5}};
+  const cv::Point2f eye[6] = {{-15, 0}, {-7, -5}, {7, -5},
+                              {15, 0},  {7, 5},   {-7, 5}};
   for (int k = 0; k < 6; ++k) {
     l[36 + k] = cv::Point2f(67, 90) + eye[k];
     l[42 + k] = cv::Point2f(133, 90) + eye[k];
   }
   for (int k = 0; k < 4; ++k) l[27 + k] = cv::Point2f(100, 88 + 12.0f * k);
-  const float base[5][2] = {{88, 128}, {94, 130}, {100, 132}, {106, 130}, {112, 128}};
+  const float base[5][2] = {
+      {88, 128}, {94, 130}, {100, 132}, {106, 130}, {112, 128}};
   for (int k = 0; k < 5; ++k) l[31 + k] = cv::Point2f(base[k][0], base[k][1]);
   for (int k = 0; k < 12; ++k) {  // From the left corner over the top.
     const double t = kPi + 2 * kPi * k / 12;
@@ -54,12 +56,14 @@ cv::Mat PerfectParse(const PartMasks& truth) {
   labels.setTo(FindLabel("skin"), truth[kPartSkin]);
   labels.setTo(FindLabel("nose"), truth[kPartNose]);
   labels.setTo(FindLabel("u_lip"), truth[kPartLips]);
-  if (!truth[kPartMouth].empty()) labels.setTo(FindLabel("mouth"), truth[kPartMouth]);
+  if (!truth[kPartMouth].empty())
+    labels.setTo(FindLabel("mouth"), truth[kPartMouth]);
   cv::Mat left_half = cv::Mat::zeros(labels.size(), CV_8UC1);
   left_half(cv::Rect(0, 0, labels.cols / 2, labels.rows)).setTo(255);
   cv::Mat right_half = 255 - left_half;
   for (const auto& [part, left, right] :
-       {std::tuple{kPartEyes, "l_eye", "r_eye"}, std::tuple{kPartBrows, "l_brow", "r_brow"}}) {
+       {std::tuple{kPartEyes, "l_eye", "r_eye"},
+        std::tuple{kPartBrows, "l_brow", "r_brow"}}) {
     cv::Mat m;
     cv::bitwise_and(truth[part], left_half, m);
     labels.setTo(FindLabel(left), m);
@@ -70,7 +74,8 @@ cv::Mat PerfectParse(const PartMasks& truth) {
 }
 
 TEST(LandmarkPartsTest, PartsAreWhereTheLandmarksAre) {
-  const PartMasks truth = LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
+  const PartMasks truth =
+      LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
   // The eye hexagon's area is 2 * 15 * 5 + 14 * 5 = 220 pixels per eye
   // (rasterisation adds its outline).
   EXPECT_NEAR(cv::countNonZero(truth[kPartEyes]), 2 * 220, 120);
@@ -93,7 +98,8 @@ TEST(LandmarkPartsTest, PartsAreWhereTheLandmarksAre) {
 }
 
 TEST(LandmarkPartsTest, PerfectParseScoresOneWithLeftAndRightMerged) {
-  const PartMasks truth = LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
+  const PartMasks truth =
+      LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
   const auto iou = PartIou(PredictedPartMasks(PerfectParse(truth)), truth);
   for (int p = 0; p < kNumFaceParts; ++p) {
     // Skin: the brow bands reach a little over the oval's brow edge.
@@ -102,31 +108,39 @@ TEST(LandmarkPartsTest, PerfectParseScoresOneWithLeftAndRightMerged) {
 }
 
 TEST(LandmarkPartsTest, SwappingLeftAndRightChangesNothing) {
-  const PartMasks truth = LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
+  const PartMasks truth =
+      LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
   cv::Mat parse = PerfectParse(truth);
   cv::Mat flipped = parse.clone();
-  const std::pair<const char*, const char*> swaps[] = {{"l_eye", "r_eye"}, {"l_brow", "r_brow"}};
+  const std::pair<const char*, const char*> swaps[] = {{"l_eye", "r_eye"},
+                                                       {"l_brow", "r_brow"}};
   for (const auto& [a, b] : swaps) {
     flipped.setTo(FindLabel(b), parse == FindLabel(a));
     flipped.setTo(FindLabel(a), parse == FindLabel(b));
   }
-  EXPECT_EQ(PartIou(PredictedPartMasks(parse), truth), PartIou(PredictedPartMasks(flipped), truth));
+  EXPECT_EQ(PartIou(PredictedPartMasks(parse), truth),
+            PartIou(PredictedPartMasks(flipped), truth));
 }
 
 TEST(LandmarkPartsTest, ClosedMouthIsNotScoredOpenMouthIs) {
-  const PartMasks closed = LandmarkPartMasks(SyntheticLandmarks(0.3f), cv::Size(200, 200));
+  const PartMasks closed =
+      LandmarkPartMasks(SyntheticLandmarks(0.3f), cv::Size(200, 200));
   EXPECT_TRUE(closed[kPartMouth].empty());
   const auto iou = PartIou(PredictedPartMasks(PerfectParse(closed)), closed);
   EXPECT_TRUE(std::isnan(iou[kPartMouth]));
   EXPECT_GT(iou[kPartLips], 0.999);
-  const PartMasks open = LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
+  const PartMasks open =
+      LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
   EXPECT_FALSE(open[kPartMouth].empty());
 }
 
 TEST(LandmarkPartsTest, EmptyParseScoresZero) {
-  const PartMasks truth = LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
-  const auto iou = PartIou(PredictedPartMasks(cv::Mat::zeros(200, 200, CV_8UC1)), truth);
-  for (int p = 0; p < kNumFaceParts; ++p) EXPECT_EQ(iou[p], 0.0) << FacePartName(p);
+  const PartMasks truth =
+      LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
+  const auto iou =
+      PartIou(PredictedPartMasks(cv::Mat::zeros(200, 200, CV_8UC1)), truth);
+  for (int p = 0; p < kNumFaceParts; ++p)
+    EXPECT_EQ(iou[p], 0.0) << FacePartName(p);
 }
 
 TEST(LandmarkPartsTest, IouOfOverlappingSquares) {
@@ -160,7 +174,8 @@ TEST(LandmarkPartsTest, ScoreAveragesEachPartOverTheFacesScoringIt) {
 }
 
 TEST(LandmarkPartsTest, TruthLabelsDrawEveryPart) {
-  const PartMasks truth = LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
+  const PartMasks truth =
+      LandmarkPartMasks(SyntheticLandmarks(6), cv::Size(200, 200));
   const cv::Mat labels = PartMasksToLabels(truth);
   EXPECT_EQ(labels.at<uint8_t>(90, 67), FindLabel("l_eye"));
   EXPECT_EQ(labels.at<uint8_t>(150, 100), FindLabel("mouth"));

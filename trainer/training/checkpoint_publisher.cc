@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cstring>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/repository/retention.h"
 #include "core/repository/rfc3339.h"
@@ -22,7 +22,8 @@ absl::StatusOr<PublishPolicy> ParsePublishPolicy(const std::string& name) {
 
 std::string WriteFailureReason(const absl::Status& status) {
   if (absl::IsResourceExhausted(status)) return "no_space";
-  if (absl::StrContains(status.message(), std::strerror(EROFS))) return "read_only";
+  if (absl::StrContains(status.message(), std::strerror(EROFS)))
+    return "read_only";
   if (absl::IsPermissionDenied(status)) return "permission";
   if (absl::IsDataLoss(status)) return "non_finite";
   return "other";
@@ -42,7 +43,8 @@ absl::StatusOr<std::unique_ptr<CheckpointPublisher>> CheckpointPublisher::Create
   // NotFound: the model folder does not exist yet; nothing to clean or read.
   absl::StatusOr<int> cleaned = r.CleanStaging(options.model);
   if (cleaned.ok() && *cleaned > 0) {
-    LOG(INFO) << "removed " << *cleaned << " staging folder(s) left by a killed publisher in "
+    LOG(INFO) << "removed " << *cleaned
+              << " staging folder(s) left by a killed publisher in "
               << r.ModelDir(options.model);
   }
   // The best mIoU already published, so `best` never goes backwards. The

@@ -40,8 +40,8 @@ absl::StatusOr<PublishPolicy> ParsePublishPolicy(const std::string& name);
 //   non_finite  DataLoss (a non-finite weight: nothing was written);
 //   other       anything else.
 std::string WriteFailureReason(const absl::Status& status);
-inline constexpr const char* kWriteFailureReasons[] = {"no_space", "read_only", "permission",
-                                                       "non_finite", "other"};
+inline constexpr const char* kWriteFailureReasons[] = {
+    "no_space", "read_only", "permission", "non_finite", "other"};
 
 // Metric compared by PublishPolicy::kBest.
 constexpr char kValidationMiouMetric[] = "val_miou";

@@ -394,7 +394,8 @@ absl::Status FpnTrainer::SaveCheckpoint(const std::string& dir) {
     // path's errno.
     std::ostringstream optimizer_bytes;
     archive.save_to(optimizer_bytes);
-    w = WriteFileSynced((staging / "optimizer.pt").string(), optimizer_bytes.str());
+    w = WriteFileSynced((staging / "optimizer.pt").string(),
+                        optimizer_bytes.str());
     if (!w.ok()) return w;
     nlohmann::json state = {{"format", 1},
                             {"step", impl_->step},

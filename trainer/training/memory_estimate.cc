@@ -81,7 +81,9 @@ class ActivationWalk {
 
  private:
   void Add(int64_t ch, int64_t side) { elements_ += ch * side * side; }
-  void AddPadded(int64_t ch, int64_t side) { elements_ += ch * (side + 2) * (side + 2); }
+  void AddPadded(int64_t ch, int64_t side) {
+    elements_ += ch * (side + 2) * (side + 2);
+  }
 
   // ResidualBlock(in, out, kDown) on an input of `side`.
   void DownBlock(int64_t in, int64_t out, int64_t side) {
@@ -152,30 +154,35 @@ TrainingMemoryEstimate EstimateTrainingMemory(const TrainingMemoryInputs& in) {
   e.model_state_bytes = e.parameters * 4 * kFloatBytes;
   e.saved_activation_bytes_per_face = SavedActivationBytesPerFace(in.config);
   e.activation_bytes = static_cast<int64_t>(std::ceil(
-      kActivationCalibration * double(e.saved_activation_bytes_per_face) * in.micro_batch_size));
+      kActivationCalibration * double(e.saved_activation_bytes_per_face) *
+      in.micro_batch_size));
   const int64_t pixels = in.config.in_size * in.config.in_size;
-  e.data_buffer_bytes = int64_t{32} * pixels * in.batch_size * in.batches_in_flight;
+  e.data_buffer_bytes =
+      int64_t{32} * pixels * in.batch_size * in.batches_in_flight;
   e.runtime_bytes = kTrainerRuntimeBytes;
-  e.peak_bytes = e.runtime_bytes + e.model_state_bytes + e.data_buffer_bytes + e.activation_bytes;
+  e.peak_bytes = e.runtime_bytes + e.model_state_bytes + e.data_buffer_bytes +
+                 e.activation_bytes;
   return e;
 }
 
 int64_t TrainingMemoryEstimate::BytesPerFace() const {
-  return static_cast<int64_t>(
-      std::ceil(kActivationCalibration * double(saved_activation_bytes_per_face)));
+  return static_cast<int64_t>(std::ceil(
+      kActivationCalibration * double(saved_activation_bytes_per_face)));
 }
 
 std::string TrainingMemoryEstimate::ToString(int micro_batch_size) const {
-  return absl::StrCat(FormatBytes(peak_bytes), " (activations ", FormatBytes(activation_bytes),
-                      " = ", micro_batch_size, " faces x ", FormatBytes(BytesPerFace()),
-                      ", weights+gradients+Adam ", FormatBytes(model_state_bytes), ", data ",
-                      FormatBytes(data_buffer_bytes), ", runtime ", FormatBytes(runtime_bytes),
-                      ")");
+  return absl::StrCat(
+      FormatBytes(peak_bytes), " (activations ", FormatBytes(activation_bytes),
+      " = ", micro_batch_size, " faces x ", FormatBytes(BytesPerFace()),
+      ", weights+gradients+Adam ", FormatBytes(model_state_bytes), ", data ",
+      FormatBytes(data_buffer_bytes), ", runtime ", FormatBytes(runtime_bytes),
+      ")");
 }
 
 std::string FormatBytes(int64_t bytes) {
   const double b = static_cast<double>(bytes);
-  if (b >= double(int64_t{1} << 30)) return absl::StrFormat("%.2f GiB", b / (1 << 30));
+  if (b >= double(int64_t{1} << 30))
+    return absl::StrFormat("%.2f GiB", b / (1 << 30));
   return absl::StrFormat("%.0f MiB", b / (1 << 20));
 }
 

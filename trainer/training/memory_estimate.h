@@ -54,7 +54,7 @@ struct TrainingMemoryEstimate {
   int64_t parameters = 0;
   int64_t model_state_bytes = 0;                // 16 B per parameter.
   int64_t saved_activation_bytes_per_face = 0;  // The walk, uncalibrated.
-  int64_t activation_bytes = 0;                 // Calibrated, whole micro-batch.
+  int64_t activation_bytes = 0;  // Calibrated, whole micro-batch.
   int64_t data_buffer_bytes = 0;
   int64_t runtime_bytes = 0;
   int64_t peak_bytes = 0;  // The sum: the figure to compare.
@@ -75,7 +75,8 @@ int64_t SavedActivationBytesPerFace(const NetConfig& config);
 int64_t TrainableParameters(const NetConfig& config);
 
 // The estimate for `inputs`. REQUIRES: config valid, sizes >= 1.
-TrainingMemoryEstimate EstimateTrainingMemory(const TrainingMemoryInputs& inputs);
+TrainingMemoryEstimate EstimateTrainingMemory(
+    const TrainingMemoryInputs& inputs);
 
 // "1.25 GiB" / "640 MiB" for log and error messages.
 std::string FormatBytes(int64_t bytes);

@@ -49,7 +49,8 @@ TEST(MemoryEstimateTest, ActivationsGrowLinearlyWithTheMicroBatch) {
   const TrainingMemoryEstimate two = EstimateTrainingMemory(in);
   in.micro_batch_size = 8;
   const TrainingMemoryEstimate eight = EstimateTrainingMemory(in);
-  EXPECT_NEAR(double(eight.peak_bytes - two.peak_bytes), 6.0 * two.BytesPerFace(), 8.0);
+  EXPECT_NEAR(double(eight.peak_bytes - two.peak_bytes),
+              6.0 * two.BytesPerFace(), 8.0);
   EXPECT_EQ(eight.model_state_bytes, two.model_state_bytes);
   EXPECT_EQ(eight.data_buffer_bytes, two.data_buffer_bytes);
   EXPECT_EQ(two.model_state_bytes, 16 * two.parameters);
@@ -62,8 +63,8 @@ TEST(MemoryEstimateTest, ActivationsScaleWithThePixelCount) {
   a.in_size = a.out_size = 256;
   a.min_feat_size = 16;
   NetConfig b = NetConfig::Published();
-  const double ratio =
-      double(SavedActivationBytesPerFace(b)) / double(SavedActivationBytesPerFace(a));
+  const double ratio = double(SavedActivationBytesPerFace(b)) /
+                       double(SavedActivationBytesPerFace(a));
   EXPECT_NEAR(ratio, 4.0, 0.1);
 }
 
@@ -86,7 +87,8 @@ class ProcessMemoryTest : public ::testing::Test {
     fs::remove_all(root_);
     fs::create_directories(root_ / "proc/self");
     fs::create_directories(root_ / "cg");
-    Write("proc/meminfo", "MemTotal:       24683584 kB\nMemAvailable:   20000000 kB\n");
+    Write("proc/meminfo",
+          "MemTotal:       24683584 kB\nMemAvailable:   20000000 kB\n");
   }
   void TearDown() override { fs::remove_all(root_); }
   void Write(const std::string& rel, const std::string& text) {
@@ -106,7 +108,8 @@ TEST_F(ProcessMemoryTest, PhysicalMemoryWithoutACgroupLimit) {
   ASSERT_TRUE(limit.ok()) << limit.status();
   EXPECT_EQ(limit->bytes, int64_t{24683584} * 1024);
   EXPECT_NE(limit->source.find("MemTotal"), std::string::npos) << limit->source;
-  EXPECT_EQ(AvailableMemoryBytes(Proc()).value_or(-1), int64_t{20000000} * 1024);
+  EXPECT_EQ(AvailableMemoryBytes(Proc()).value_or(-1),
+            int64_t{20000000} * 1024);
 }
 
 TEST_F(ProcessMemoryTest, CgroupV1LimitOfAnAncestor) {
@@ -116,8 +119,10 @@ TEST_F(ProcessMemoryTest, CgroupV1LimitOfAnAncestor) {
   absl::StatusOr<MemoryLimit> limit = ProcessMemoryLimit(Proc(), Cgroup());
   ASSERT_TRUE(limit.ok()) << limit.status();
   EXPECT_EQ(limit->bytes, int64_t{8} << 30);
-  EXPECT_NE(limit->source.find("cgroup v1"), std::string::npos) << limit->source;
-  EXPECT_NE(limit->source.find("jobs/memory.limit_in_bytes"), std::string::npos) << limit->source;
+  EXPECT_NE(limit->source.find("cgroup v1"), std::string::npos)
+      << limit->source;
+  EXPECT_NE(limit->source.find("jobs/memory.limit_in_bytes"), std::string::npos)
+      << limit->source;
 }
 
 TEST_F(ProcessMemoryTest, CgroupV2SmallestOnThePath) {
@@ -128,7 +133,8 @@ TEST_F(ProcessMemoryTest, CgroupV2SmallestOnThePath) {
   absl::StatusOr<MemoryLimit> limit = ProcessMemoryLimit(Proc(), Cgroup());
   ASSERT_TRUE(limit.ok()) << limit.status();
   EXPECT_EQ(limit->bytes, int64_t{12} << 30);
-  EXPECT_NE(limit->source.find("cgroup v2 memory.max"), std::string::npos) << limit->source;
+  EXPECT_NE(limit->source.find("cgroup v2 memory.max"), std::string::npos)
+      << limit->source;
 }
 
 TEST_F(ProcessMemoryTest, MissingMeminfoIsAnError) {

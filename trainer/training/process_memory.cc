@@ -26,15 +26,18 @@ std::optional<std::string> ReadSmallFile(const std::string& path) {
 }
 
 // "Key:   123 kB" lines of /proc/meminfo and /proc/self/status.
-std::optional<int64_t> ReadKibField(const std::string& path, const std::string& key) {
+std::optional<int64_t> ReadKibField(const std::string& path,
+                                    const std::string& key) {
   std::optional<std::string> text = ReadSmallFile(path);
   if (!text) return std::nullopt;
   for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-    if (!absl::ConsumePrefix(&line, key) || !absl::ConsumePrefix(&line, ":")) continue;
+    if (!absl::ConsumePrefix(&line, key) || !absl::ConsumePrefix(&line, ":"))
+      continue;
     line = absl::StripAsciiWhitespace(line);
     absl::ConsumeSuffix(&line, "kB");
     int64_t kib = 0;
-    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &kib)) return kib * 1024;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &kib))
+      return kib * 1024;
   }
   return std::nullopt;
 }
@@ -53,10 +56,12 @@ std::optional<int64_t> ReadLimitFile(const std::string& path) {
 
 // Checks `dir`/`file` in the cgroup folder for `rel` (e.g. "/a/b") and each
 // ancestor, keeping the smallest limit in `best`.
-void WalkLimits(const std::string& mount, std::string rel, const std::string& file,
-                const std::string& label, MemoryLimit* best) {
+void WalkLimits(const std::string& mount, std::string rel,
+                const std::string& file, const std::string& label,
+                MemoryLimit* best) {
   while (true) {
-    const std::string path = absl::StrCat(mount, rel == "/" ? "" : rel, "/", file);
+    const std::string path =
+        absl::StrCat(mount, rel == "/" ? "" : rel, "/", file);
     std::optional<int64_t> v = ReadLimitFile(path);
     if (v && *v < best->bytes) *best = {*v, absl::StrCat(label, " in ", path)};
     if (rel.empty() || rel == "/") break;
@@ -69,17 +74,22 @@ void WalkLimits(const std::string& mount, std::string rel, const std::string& fi
 
 absl::StatusOr<MemoryLimit> ProcessMemoryLimit(const std::string& proc_root,
                                                const std::string& cgroup_root) {
-  std::optional<int64_t> total = ReadKibField(proc_root + "/meminfo", "MemTotal");
+  std::optional<int64_t> total =
+      ReadKibField(proc_root + "/meminfo", "MemTotal");
   if (!total) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot read MemTotal from ", proc_root, "/meminfo"));
   }
-  MemoryLimit best{*total, absl::StrCat("physical memory: MemTotal in ", proc_root, "/meminfo")};
-  std::optional<std::string> cgroups = ReadSmallFile(proc_root + "/self/cgroup");
+  MemoryLimit best{*total, absl::StrCat("physical memory: MemTotal in ",
+                                        proc_root, "/meminfo")};
+  std::optional<std::string> cgroups =
+      ReadSmallFile(proc_root + "/self/cgroup");
   if (!cgroups) return best;
   // Lines are "id:controllers:path"; "0::path" is cgroup v2.
-  for (absl::string_view line : absl::StrSplit(*cgroups, '\n', absl::SkipEmpty())) {
-    std::vector<std::string> parts = absl::StrSplit(line, absl::MaxSplits(':', 2));
+  for (absl::string_view line :
+       absl::StrSplit(*cgroups, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> parts =
+        absl::StrSplit(line, absl::MaxSplits(':', 2));
     if (parts.size() != 3) continue;
     const std::string& path = parts[2];
     if (parts[0] == "0" && parts[1].empty()) {
@@ -107,7 +117,8 @@ std::optional<int64_t> PeakResidentBytes(const std::string& proc_root) {
   return ReadKibField(proc_root + "/self/status", "VmHWM");
 }
 
-absl::StatusOr<int64_t> ParseByteCount(const std::string& flag, const std::string& text) {
+absl::StatusOr<int64_t> ParseByteCount(const std::string& flag,
+                                       const std::string& text) {
   std::string t = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(text));
   absl::string_view v = t;
   absl::ConsumeSuffix(&v, "IB") || absl::ConsumeSuffix(&v, "B");
@@ -135,7 +146,8 @@ absl::StatusOr<int64_t> ParseByteCount(const std::string& flag, const std::strin
   if (v.empty() || !absl::SimpleAtod(v, &number) || !(number > 0) ||
       number * double(int64_t{1} << shift) >= 9.2e18) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, "=", text, ": expected a positive byte count such as 12G, 800M or 1048576"));
+        "--", flag, "=", text,
+        ": expected a positive byte count such as 12G, 800M or 1048576"));
   }
   return static_cast<int64_t>(number * double(int64_t{1} << shift));
 }

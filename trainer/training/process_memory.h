@@ -27,19 +27,23 @@ struct MemoryLimit {
 // (cgroup v1) from this process's cgroup up to the hierarchy's root, and
 // MemTotal. "max" and the v1 "unlimited" value (near 2^63) do not limit.
 // FailedPrecondition if /proc/meminfo cannot be read.
-absl::StatusOr<MemoryLimit> ProcessMemoryLimit(const std::string& proc_root = "/proc",
-                                               const std::string& cgroup_root = "/sys/fs/cgroup");
+absl::StatusOr<MemoryLimit> ProcessMemoryLimit(
+    const std::string& proc_root = "/proc",
+    const std::string& cgroup_root = "/sys/fs/cgroup");
 
 // MemAvailable from /proc/meminfo (what can be allocated now without
 // swapping); nullopt if unreadable.
-std::optional<int64_t> AvailableMemoryBytes(const std::string& proc_root = "/proc");
+std::optional<int64_t> AvailableMemoryBytes(
+    const std::string& proc_root = "/proc");
 
 // VmHWM (peak resident set size) of this process; nullopt if unreadable.
-std::optional<int64_t> PeakResidentBytes(const std::string& proc_root = "/proc");
+std::optional<int64_t> PeakResidentBytes(
+    const std::string& proc_root = "/proc");
 
 // Parses a byte count with an optional binary suffix: "12G", "12GiB",
 // "800M", "1048576". InvalidArgument naming `flag` and the value otherwise.
-absl::StatusOr<int64_t> ParseByteCount(const std::string& flag, const std::string& text);
+absl::StatusOr<int64_t> ParseByteCount(const std::string& flag,
+                                       const std::string& text);
 
 }  // namespace facet
 

@@ -146,7 +146,8 @@ int RunTrainingLoop(const TrainingLoopParts& parts,
         progress.Line(absl::StrCat("warning: publish failed at step ", t.step(),
                                    ": ", version.status().message()));
         if (metrics) {
-          metrics->IncrementPublishFailures(WriteFailureReason(version.status()));
+          metrics->IncrementPublishFailures(
+              WriteFailureReason(version.status()));
         }
       } else if (*version > 0) {
         progress.Line(
@@ -166,7 +167,8 @@ int RunTrainingLoop(const TrainingLoopParts& parts,
         progress.Line(absl::StrCat("warning: checkpoint failed at step ",
                                    t.step(), ": ", c.message(),
                                    "; the previous training state stays"));
-        if (metrics) metrics->IncrementCheckpointFailures(WriteFailureReason(c));
+        if (metrics)
+          metrics->IncrementCheckpointFailures(WriteFailureReason(c));
       }
     }
   }

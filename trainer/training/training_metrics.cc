@@ -87,18 +87,22 @@ absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Create(
       Gauge(r, "facet_trainer_validation_miou", "Last validation mean IoU.", l);
   impl->published_version = Gauge(r, "facet_trainer_published_version",
                                   "Last version published (0 = none).", l);
-  impl->publish_failures = &prometheus::BuildCounter()
-                                .Name("facet_trainer_publish_failures_total")
-                                .Help("Publishes that failed, by reason (no_space, read_only, "
-                                      "permission, non_finite, other); training goes on.")
-                                .Labels(l)
-                                .Register(r);
-  impl->checkpoint_failures = &prometheus::BuildCounter()
-                                   .Name("facet_trainer_checkpoint_failures_total")
-                                   .Help("Training-state checkpoints that failed, by reason; "
-                                         "the previous checkpoint stays.")
-                                   .Labels(l)
-                                   .Register(r);
+  impl->publish_failures =
+      &prometheus::BuildCounter()
+           .Name("facet_trainer_publish_failures_total")
+           .Help(
+               "Publishes that failed, by reason (no_space, read_only, "
+               "permission, non_finite, other); training goes on.")
+           .Labels(l)
+           .Register(r);
+  impl->checkpoint_failures =
+      &prometheus::BuildCounter()
+           .Name("facet_trainer_checkpoint_failures_total")
+           .Help(
+               "Training-state checkpoints that failed, by reason; "
+               "the previous checkpoint stays.")
+           .Labels(l)
+           .Register(r);
   for (const char* reason : kWriteFailureReasons) {
     impl->publish_failures->Add({{"reason", reason}});
     impl->checkpoint_failures->Add({{"reason", reason}});
