@@ -102,9 +102,7 @@ class DiskTroubleTest : public ::testing::Test {
 
 // --- Trainer ----------------------------------------------------------------
 
-std::string TrainerPath() {
-  return testing::BinaryDir() + "/trainer/facet-trainer";
-}
+std::string TrainerPath() { return testing::TrainerBinary(); }
 
 // Publishes and checkpoints every 5 steps of the tiny network, for ever.
 std::vector<std::string> TrainArgs(const std::string& to) {
@@ -227,18 +225,20 @@ void TrainThroughDiskTrouble(const std::string& dir, const std::string& repo,
   ASSERT_EQ(latest(), "ckpt-10") << trainer.Log();
 
   breakage();
-  const std::string publish_failures = absl::StrCat(
-      "facet_trainer_publish_failures_total{reason=\"", reason, "\"}");
+  const std::string publish_failures =
+      absl::StrCat("facet_trainer_publish_failures_total{rank=\"0\",reason=\"",
+                   reason, "\"}");
   const std::string checkpoint_failures = absl::StrCat(
-      "facet_trainer_checkpoint_failures_total{reason=\"", reason, "\"}");
+      "facet_trainer_checkpoint_failures_total{rank=\"0\",reason=\"", reason,
+      "\"}");
   ASSERT_TRUE(WaitForMetric(port, publish_failures, 2, absl::Seconds(30)))
       << trainer.Log();
   ASSERT_TRUE(WaitForMetric(port, checkpoint_failures, 2, absl::Seconds(30)))
       << trainer.Log();
   // Training goes on through the failures.
-  const double step = TrainerMetric(port, "facet_trainer_step");
-  ASSERT_TRUE(
-      WaitForMetric(port, "facet_trainer_step", step + 10, absl::Seconds(30)))
+  const double step = TrainerMetric(port, "facet_trainer_step{rank=\"0\"}");
+  ASSERT_TRUE(WaitForMetric(port, "facet_trainer_step{rank=\"0\"}", step + 10,
+                            absl::Seconds(30)))
       << trainer.Log();
   ASSERT_TRUE(WaitForMetric(port, publish_failures, 3, absl::Seconds(30)))
       << trainer.Log();

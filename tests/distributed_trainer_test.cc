@@ -20,9 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::seconds;
 
-std::string TrainerPath() {
-  return testing::BinaryDir() + "/trainer/facet-trainer";
-}
+std::string TrainerPath() { return testing::TrainerBinary(); }
 
 constexpr int kCollectiveTimeoutS = 4;
 

@@ -18,9 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::seconds;
 
-std::string TrainerPath() {
-  return testing::BinaryDir() + "/trainer/facet-trainer";
-}
+std::string TrainerPath() { return testing::TrainerBinary(); }
 
 // Returns the value of "<key>=<number>" on the landmark_score line, or -1.
 double ScoreValue(const std::string& log, const std::string& key) {

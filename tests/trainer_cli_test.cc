@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string TrainerPath() { return testing::BinaryDir() + "/trainer/facet-trainer"; }
+std::string TrainerPath() { return testing::TrainerBinary(); }
 
 std::vector<std::string> TrainArgs(const std::string& to, std::vector<std::string> extra) {
   std::vector<std::string> args = {TrainerPath(), "train", "--to=" + to, "--preset=tiny",

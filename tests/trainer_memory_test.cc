@@ -22,9 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string TrainerPath() {
-  return testing::BinaryDir() + "/trainer/facet-trainer";
-}
+std::string TrainerPath() { return testing::TrainerBinary(); }
 
 struct RunResult {
   int exit_code = -1;  // -1: killed at the timeout.

@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/io/byte_order.h"
 #include "core/model/net_config.h"
 #include "core/model/safetensors.h"
 #include "core/repository/file_util.h"
@@ -29,12 +30,6 @@ namespace fs = std::filesystem;
 bool IsDirectory(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-uint64_t LoadLittleEndian(const uint8_t* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
 }
 
 // Index of the first NaN or infinity in a floating tensor, or -1; *nan says
@@ -59,10 +54,12 @@ int64_t FirstNonFinite(const RawTensor& t, bool* nan) {
     default:
       return -1;
   }
-  size_t n = t.data.size() / static_cast<size_t>(width);
+  const std::string_view bytes(reinterpret_cast<const char*>(t.data.data()),
+                               t.data.size());
+  size_t n = bytes.size() / static_cast<size_t>(width);
   for (size_t i = 0; i < n; ++i) {
     uint64_t bits =
-        LoadLittleEndian(&t.data[i * static_cast<size_t>(width)], width);
+        LoadLittleEndian(bytes, i * static_cast<size_t>(width), width);
     if ((bits & exponent) == exponent) {
       *nan = (bits & mantissa) != 0;
       return static_cast<int64_t>(i);

@@ -626,8 +626,7 @@ void RunKillsWhilePublishingAndServing(const CrashScale& scale) {
   ASSERT_NE(server, nullptr);
   const v1::ParseRequest request =
       FaceRequest(static_cast<int>(scale.config.in_size), 9);
-  const std::string trainer_binary =
-      testing::BinaryDir() + "/trainer/facet-trainer";
+  const std::string trainer_binary = testing::TrainerBinary();
 
   int attempts = 0, caught = 0;
   for (int round = 1; round <= scale.rounds; ++round) {

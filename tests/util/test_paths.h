@@ -40,6 +40,11 @@ inline std::string BinaryDir() {
 #endif
 }
 
+// The programs under test, as the build put them.
+inline std::string TrainerBinary() {
+  return BinaryDir() + "/trainer/facet-trainer";
+}
+
 inline std::string FixturesDir() { return SharedDir() + "/fixtures"; }
 
 // FixturesDir() if that folder exists, else "": tests that need fixtures
