@@ -154,6 +154,10 @@ TEST_F(TrainerCliTest, BadFlagsAreClearErrors) {
       {{"--steps=0"}, "--steps=0"},
       {{"--device=tpu"}, "tpu"},
       {{"--init_weights=/nonexistent.pth"}, "/nonexistent.pth"},
+      {{"--batch_size=4", "--micro_batch_size=5"}, "--micro_batch_size=5"},
+      {{"--bucket_mb=0"}, "--bucket_mb=0"},
+      {{"--weight_check_every=-1"}, "--weight_check_every=-1"},
+      {{"--memory_limit=lots"}, "lots"},
   };
   for (const Case& c : cases) {
     testing::Subprocess p(TrainArgs(dir_ + "/repo/m", c.extra), dir_ + "/bad.log");
