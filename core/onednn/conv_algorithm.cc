@@ -3,10 +3,11 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -119,6 +120,34 @@ ConvOption TimeLayer(const PlanContext& context, const FpnStep& step,
   return {dnnl::algorithm::convolution_direct, best_direct * scale};
 }
 
+// Timings already taken in this process, by layer shape, layout and
+// precision. Every version of a model has the same shapes: measuring them
+// once makes reloads faster and their choices identical, so a new version
+// reuses the kernels oneDNN compiled and cached for the previous one instead
+// of compiling (and caching) a different mix on every reload.
+class TimingMemo {
+ public:
+  static TimingMemo& Get() {
+    static TimingMemo* memo = new TimingMemo;
+    return *memo;
+  }
+  template <typename Measure>
+  ConvOption Find(const std::string& key, Measure measure) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto known = options_.find(key);
+      if (known != options_.end()) return known->second;
+    }
+    const ConvOption option = measure();
+    std::lock_guard<std::mutex> lock(mu_);
+    return options_.emplace(key, option).first->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, ConvOption> options_;
+};
+
 }  // namespace
 
 ConvChoice ChooseConvs(const PlanContext& context, const std::vector<FpnStep>& program,
@@ -152,7 +181,13 @@ ConvChoice ChooseConvs(const PlanContext& context, const std::vector<FpnStep>& p
     if (known == by_shape.end()) {
       std::vector<ConvOption> per_tag;
       for (memory::format_tag tag : context.tags) {
-        per_tag.push_back(TimeLayer(context, step, tag, try_winograd));
+        const std::string memo_key =
+            key + "/" + std::to_string(static_cast<int>(tag)) + "/" +
+            std::to_string(static_cast<int>(context.data_type)) + "/" +
+            std::to_string(try_winograd);
+        per_tag.push_back(TimingMemo::Get().Find(memo_key, [&] {
+          return TimeLayer(context, step, tag, try_winograd);
+        }));
       }
       known = by_shape.emplace(key, per_tag).first;
     }

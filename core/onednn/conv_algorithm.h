@@ -3,9 +3,11 @@
 // this CPU. Each layer is timed on a proxy: the same channels, width and
 // stride with fewer rows (about 1 GFLOP of work), so that the whole choice
 // costs about one forward even at 512 px; layers of the same shape are
-// timed once. Timing runs on one thread and counts that thread's CPU time,
-// so that a machine busy with other work does not decide the choice.
-// Estimates scale the proxy time to the full height (one thread).
+// timed once per process, so every version of a model (every reload) gets
+// the same choice and reuses the kernels oneDNN already compiled. Timing runs
+// on one thread and counts that thread's CPU time, so that a machine busy with
+// other work does not decide the choice. Estimates scale the proxy time to the
+// full height (one thread).
 //
 // Layouts may differ between layers because the engine's own pad kernels
 // convert on the way (e.g. Winograd in nChw16c for stride-1 layers, brgemm
