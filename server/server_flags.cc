@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "core/engine/face_engine_factory.h"
 #include "core/model/gpu_memory.h"
+#include "core/repository/serving_lease.h"
 
 ABSL_FLAG(std::string, model_repository, "",
           "Root of the model repository (REPO/MODEL/VERSION/...).");
@@ -83,6 +84,11 @@ ABSL_FLAG(int32_t, stream_max_inflight, 8,
           "ParseStream items of one stream in flight at once.");
 ABSL_FLAG(int32_t, rescan_interval_ms, 2000,
           "Full rescan period of the model folder (inotify acts at once).");
+ABSL_FLAG(int32_t, lease_refresh_ms, 75000,
+          "Longest time between two rewrites of an unchanged serving lease "
+          "(a changed version or a failed write is written at the next "
+          "rescan); 0 rewrites it at every rescan. Below 300000 (the "
+          "lease's maximum age).");
 ABSL_FLAG(std::string, warmup_batch_sizes, "auto",
           "Batch sizes run before a version is offered ('max' = "
           "--max_batch_size). auto: those --adaptive_batching measures "
@@ -204,6 +210,15 @@ absl::StatusOr<ServerCoreOptions> ServerCoreOptionsFromFlags(
         ": expected a number >= -1 (0.05 = a larger batch must be 5 % "
         "faster per image)"));
   }
+  const int lease_refresh_ms = absl::GetFlag(FLAGS_lease_refresh_ms);
+  if (lease_refresh_ms < 0 ||
+      absl::Milliseconds(lease_refresh_ms) >= kDefaultLeaseMaxAge) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--lease_refresh_ms=", lease_refresh_ms,
+        ": expected 0 (every rescan) up to below ",
+        absl::ToInt64Milliseconds(kDefaultLeaseMaxAge),
+        " (a lease not refreshed for that long no longer counts)"));
+  }
   absl::StatusOr<std::vector<int>> warmup = ParseWarmupBatchSizes(
       absl::GetFlag(FLAGS_warmup_batch_sizes),
       absl::GetFlag(FLAGS_max_batch_size), options.adaptive_batching);
@@ -248,6 +263,7 @@ absl::StatusOr<ServerCoreOptions> ServerCoreOptionsFromFlags(
   manager.loader.warmup_batch_sizes = *std::move(warmup);
   manager.rescan_interval =
       absl::Milliseconds(absl::GetFlag(FLAGS_rescan_interval_ms));
+  manager.lease_refresh_interval = absl::Milliseconds(lease_refresh_ms);
 
   BatcherOptions& batcher = options.batcher;
   batcher.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);

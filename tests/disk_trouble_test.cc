@@ -326,7 +326,9 @@ TEST_F(DiskTroubleTest, ServerKeepsServingOnAFullThenReadOnlyDisk) {
   auto server = server_test::ServerProcess::Start(
       {"--model_repository=" + repo_, "--model_name=" + std::string(kModel),
        "--rescan_interval_ms=100", "--adaptive_batching=false",
-       "--max_batch_size=2"});
+       // Every rescan writes the lease, so the full and the read-only disk
+       // show at once rather than at the next refresh (75 s by default).
+       "--lease_refresh_ms=0", "--max_batch_size=2"});
   ASSERT_TRUE(server.ok()) << server.status();
   server_test::ServerProcess& s = **server;
   const std::string model_dir = repo_ + "/" + kModel;

@@ -4,9 +4,10 @@
 //   <root>/<model>/.leases/<holder>     one line: "version <N>"
 //
 // A server writes its lease when it starts serving a version and rewrites it
-// (refreshing its modification time) on every rescan; it removes it when it
-// exits. A lease whose file was not refreshed for `max_age` belongs to a
-// server that died or lost the repository and is ignored. Holders are
+// (refreshing its modification time) well within `max_age` (facet-server:
+// every --lease_refresh_ms, 75 s by default); it removes it when it exits. A
+// lease whose file was not refreshed for `max_age` belongs to a server that
+// died or lost the repository and is ignored. Holders are
 // "<hostname>-<pid>": unique per process, readable in a listing.
 //
 // Leases are advisory and need write access: a server that mounts the

@@ -4,7 +4,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "core/repository/serving_lease.h"
 #include "glog/logging.h"
 #include "server/manager/batch_size_search.h"
 
@@ -27,6 +26,14 @@ absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(
   }
   if (options.clock == nullptr) {
     return absl::InvalidArgumentError("model manager: clock is required");
+  }
+  if (options.lease_refresh_interval < absl::ZeroDuration() ||
+      options.lease_refresh_interval >= kDefaultLeaseMaxAge) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "lease refresh interval ",
+        absl::FormatDuration(options.lease_refresh_interval),
+        ": expected at least 0 and below the lease's maximum age of ",
+        absl::FormatDuration(kDefaultLeaseMaxAge)));
   }
   if (options.model_file.empty() && !IsValidModelName(options.model_name)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -125,7 +132,17 @@ void ModelManager::RefreshLease() {
     if (current_ != nullptr) version = current_->version;
   }
   if (version <= 0) return;
+  // Every write is an fsync; an unchanged lease only needs to stay well
+  // within kDefaultLeaseMaxAge. A failed write (lease_version_ 0) is retried
+  // at the next scan, so a repair shows at once.
+  const absl::Time now = options_.clock->Now();
+  if (version == lease_version_ &&
+      now - lease_written_at_ < options_.lease_refresh_interval) {
+    return;
+  }
   absl::Status written = WriteServingLease(ModelDir(), lease_holder_, version);
+  lease_version_ = written.ok() ? version : 0;
+  lease_written_at_ = now;
   // Logged when the failure starts or changes (a full disk that then turns
   // read-only) and when it ends, not at every rescan. Serving goes on: a
   // lease only protects the version from retention

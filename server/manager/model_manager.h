@@ -10,10 +10,13 @@
 // serving ("availability preserving", as TF Serving). When no candidate can
 // be loaded the current version stays, even if its folder was removed.
 //
-// Serving leases: after every scan the manager writes or refreshes its lease
-// on the version it serves (<repo>/<model>/.leases/<host>-<pid>), and
-// removes it on destruction, so the trainer's retention never deletes what a
-// running server serves (core/repository/serving_lease.h).
+// Serving leases: the manager writes its lease on the version it serves
+// (<repo>/<model>/.leases/<host>-<pid>) and removes it on destruction, so
+// the trainer's retention never deletes what a running server serves
+// (core/repository/serving_lease.h). A scan rewrites the lease only when
+// the version served changed, the last write failed, or the last write is
+// `lease_refresh_interval` old: each write is an fsync, and scans come every
+// few seconds.
 //
 // File mode (`model_file` set): the one file is loaded once, as version 0.
 //
@@ -35,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "core/repository/model_repository.h"
+#include "core/repository/serving_lease.h"
 #include "server/common/clock.h"
 #include "server/manager/model_handle.h"
 #include "server/manager/model_loader.h"
@@ -50,6 +54,10 @@ struct ModelManagerOptions {
   ModelLoaderOptions loader;
   // VersionSource's full rescan period. Default: 2 s.
   absl::Duration rescan_interval = absl::Seconds(2);
+  // Longest time between two writes of an unchanged serving lease (a
+  // failed write is retried at the next scan). In [0, kDefaultLeaseMaxAge);
+  // 0 rewrites it at every scan. Default: kDefaultLeaseMaxAge / 4 (75 s).
+  absl::Duration lease_refresh_interval = kDefaultLeaseMaxAge / 4;
   Metrics* metrics = nullptr;  // Optional; must outlive the manager.
 
   // Seams for tests.
@@ -64,8 +72,8 @@ struct ModelManagerOptions {
   // nothing is watched and the owner calls SetAspiredVersions. Default:
   // true.
   bool watch_repository = true;
-  // Times the loads (metrics and logs); must outlive the manager. Default:
-  // the real clock.
+  // Times the loads (metrics and logs) and the lease refreshes; must
+  // outlive the manager. Default: the real clock.
   const Clock* clock = Clock::Real();
 };
 
@@ -100,9 +108,10 @@ class ModelManager {
   // Loads one candidate; true iff it is now served.
   bool TryLoad(const std::string& path, int64_t version);
   // Writes or refreshes this server's serving lease on the version it serves
-  // (core/repository/serving_lease.h), after every scan (also unchanged
-  // ones); logs when writing it starts or stops failing (a read-only or full
-  // repository). Runs on the source's thread only.
+  // (core/repository/serving_lease.h) if it changed, the last write failed
+  // or lease_refresh_interval has passed; called after every scan (also
+  // unchanged ones). Logs when writing starts or stops failing (a read-only
+  // or full repository). Runs on the source's thread only.
   void RefreshLease();
   std::string ModelDir() const;
 
@@ -110,7 +119,11 @@ class ModelManager {
   // Paths into the repository (repository mode); not checked to exist.
   const std::unique_ptr<ModelRepository> repository_;
   const std::string lease_holder_;
-  std::string lease_error_;  // Last lease write error; "" = OK. Source thread.
+  // Source thread only: the last lease write's error ("" = OK), and the
+  // version and time of the last successful one (0: none since a failure).
+  std::string lease_error_;
+  int64_t lease_version_ = 0;
+  absl::Time lease_written_at_;
   mutable absl::Mutex mu_;
   ModelHandle current_ ABSL_GUARDED_BY(mu_);
   std::set<int64_t> failed_ ABSL_GUARDED_BY(mu_);

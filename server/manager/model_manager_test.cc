@@ -4,15 +4,21 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "core/repository/serving_lease.h"
 #include "gtest/gtest.h"
+#include "tests/util/fake_clock.h"
 #include "tests/util/fake_face_engine.h"
 
 namespace facet {
@@ -170,6 +176,80 @@ TEST(ModelManagerTest, RejectsBadOptions) {
   absl::Status status = ModelManager::Create(bad_name).status();
   EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
   EXPECT_NE(status.message().find("--model_name"), std::string::npos);
+  ModelManagerOptions lease_too_rare;
+  lease_too_rare.repository_root = "/tmp";
+  lease_too_rare.lease_refresh_interval = kDefaultLeaseMaxAge;
+  status = ModelManager::Create(lease_too_rare).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_NE(status.message().find("lease refresh interval 5m"),
+            std::string::npos)
+      << status;
+}
+
+// The lease file's content, or "" when there is none.
+std::string ReadLease(const std::string& model_dir) {
+  std::ifstream in(model_dir + "/" + kLeaseDirName + "/" + ThisLeaseHolder());
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Scans rewrite the lease (an fsync) only when the version served changed,
+// the last write failed, or the last write is lease_refresh_interval old.
+// The test removes the lease file between scans: it comes back only when
+// the manager wrote it.
+TEST(ModelManagerTest, RewritesTheLeaseOnlyWhenChangedFailedOrOld) {
+  const std::string root = TempRepository();
+  const std::string model_dir = root + "/m";
+  const std::string lease_dir = model_dir + "/" + kLeaseDirName;
+  const std::string lease = lease_dir + "/" + ThisLeaseHolder();
+  testing::FakeClock clock;
+  FakeLoader loader;
+  ModelManagerOptions options;
+  options.repository_root = root;
+  options.model_name = "m";
+  options.watch_repository = false;
+  options.clock = &clock;
+  options.lease_refresh_interval = absl::Seconds(75);
+  options.load_model = [&](const std::string& p, const std::string& n,
+                           int64_t v) { return loader.Load(p, n, v); };
+  auto created = ModelManager::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ModelManager& manager = **created;
+
+  manager.SetAspiredVersions(Versions({1}));
+  EXPECT_EQ(ReadLease(model_dir), "version 1\n");
+  ASSERT_EQ(std::remove(lease.c_str()), 0);
+  // Scans within the interval leave the (here: missing) lease alone.
+  for (int i = 0; i < 3; ++i) {
+    clock.Advance(absl::Seconds(20));
+    manager.SetAspiredVersions(Versions({1}));
+    EXPECT_EQ(ReadLease(model_dir), "")
+        << "rewritten after " << 20 * (i + 1) << " s of a 75 s interval";
+  }
+  // 80 s after the write: refreshed.
+  clock.Advance(absl::Seconds(20));
+  manager.SetAspiredVersions(Versions({1}));
+  EXPECT_EQ(ReadLease(model_dir), "version 1\n");
+
+  // A new version is written at once.
+  clock.Advance(absl::Seconds(1));
+  manager.SetAspiredVersions(Versions({2, 1}));
+  ASSERT_EQ(manager.Current()->version, 2);
+  EXPECT_EQ(ReadLease(model_dir), "version 2\n");
+
+  // A failed write (the lease folder is a file) is retried at the next scan,
+  // 1 s later, not after the interval.
+  ASSERT_EQ(std::remove(lease.c_str()), 0);
+  ASSERT_EQ(rmdir(lease_dir.c_str()), 0);
+  std::ofstream(lease_dir) << "in the way\n";
+  clock.Advance(absl::Seconds(1));
+  manager.SetAspiredVersions(Versions({3, 2, 1}));  // Fails: not a folder.
+  ASSERT_EQ(manager.Current()->version, 3);
+  ASSERT_EQ(std::remove(lease_dir.c_str()), 0);
+  clock.Advance(absl::Seconds(1));
+  manager.SetAspiredVersions(Versions({3, 2, 1}));
+  EXPECT_EQ(ReadLease(model_dir), "version 3\n");
 }
 
 }  // namespace

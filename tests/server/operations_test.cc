@@ -248,6 +248,9 @@ TEST(OperationsTest, BadStartupsFailWithAMessage) {
       {{"--model=/x.pth", "--tls_cert=/nonexistent.pem"}, {}, "tls_key"},
       {{"--model=/x.pth"}, {{"FACET_MAX_BATCH_SIZE", "many"}}, "many"},
       {{"--model=/x.pth", "--batch_size_min_gain=-2"}, {}, "min_gain=-2"},
+      {{"--model=/x.pth", "--lease_refresh_ms=300000"},
+       {},
+       "--lease_refresh_ms=300000: expected"},
   };
   for (const Case& c : cases) {
     auto server = ServerProcess::Start(c.args, c.env, absl::Seconds(20));
