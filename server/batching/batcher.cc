@@ -65,7 +65,7 @@ bool Batcher::alive() const {
   return running_.load() == options_.execution_threads;
 }
 
-absl::Status Batcher::Reserve() {
+absl::StatusOr<QueueReservation> Batcher::Reserve() {
   const int capacity = options_.max_queue_size;
   int held = reserved_.load();
   do {
@@ -76,16 +76,20 @@ absl::Status Batcher::Reserve() {
           "); retry later"));
     }
   } while (!reserved_.compare_exchange_weak(held, held + 1));
-  return absl::OkStatus();
+  return QueueReservation(&reserved_);
 }
 
-void Batcher::CancelReservation() { --reserved_; }
+absl::Status Batcher::Enqueue(std::unique_ptr<ParseTask> task) {
+  return Enqueue(QueueReservation(), std::move(task));
+}
 
-absl::Status Batcher::Enqueue(std::unique_ptr<ParseTask> task, bool reserved) {
+absl::Status Batcher::Enqueue(QueueReservation reservation,
+                              std::unique_ptr<ParseTask> task) {
   task->enqueued = options_.clock->Now();
   absl::Status status = queue_.Push(task);
-  // Queued (or refused), the task no longer needs its reservation.
-  if (reserved) --reserved_;
+  // Queued (or refused), the task no longer needs its reservation; given
+  // back after the push, so the bound is never undercounted.
+  reservation.Reset();
   if (options_.metrics) {
     options_.metrics->SetQueueDepth(static_cast<int64_t>(queue_.size()));
   }

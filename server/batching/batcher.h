@@ -10,8 +10,8 @@
 // callback. Decoding happens before Enqueue and encoding after `done`, on
 // other threads, so these threads only run the network.
 //
-// Thread safety: Reserve, CancelReservation, Enqueue, AddRequestsInFlight,
-// queue_depth and alive may be called concurrently.
+// Thread safety: Reserve, Enqueue, AddRequestsInFlight, queue_depth and
+// alive may be called concurrently.
 #ifndef FACET_SERVER_BATCHING_BATCHER_H_
 #define FACET_SERVER_BATCHING_BATCHER_H_
 
@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "server/batching/batch_policy.h"
 #include "server/batching/parse_task.h"
+#include "server/batching/queue_reservation.h"
 #include "server/batching/task_queue.h"
 #include "server/common/clock.h"
 #include "server/manager/model_handle.h"
@@ -69,16 +70,20 @@ class Batcher {
   // any work is spent on it (decoding), so that overload is refused at once
   // rather than after waiting for the CPU: ResourceExhausted (naming
   // --max_queue_size) when the queued tasks plus the places reserved reach
-  // max_queue_size. A reservation ends with Enqueue(task, /*reserved=*/true)
-  // or CancelReservation() (the request failed before being queued).
-  absl::Status Reserve();
-  void CancelReservation();
+  // max_queue_size. The place is held until the reservation is handed to
+  // Enqueue or dropped (queue_reservation.h); it must not outlive the
+  // batcher.
+  absl::StatusOr<QueueReservation> Reserve();
 
   // Hands `task` to the batcher; its `done` will be called exactly once.
-  // `reserved`: the caller holds a place from Reserve(), which the task now
-  // takes. ResourceExhausted if the queue is full, Unavailable after
-  // Stop(); the task is destroyed without calling `done` then.
-  absl::Status Enqueue(std::unique_ptr<ParseTask> task, bool reserved = false);
+  // ResourceExhausted if the queue is full, Unavailable after Stop(); the
+  // task is destroyed without calling `done` then.
+  absl::Status Enqueue(std::unique_ptr<ParseTask> task);
+  // The same for a task whose place `reservation` holds: the task takes it
+  // (the reservation's place is given back once the task is queued or
+  // refused). A reservation that holds nothing is a plain Enqueue.
+  absl::Status Enqueue(QueueReservation reservation,
+                       std::unique_ptr<ParseTask> task);
 
   // Counts requests the caller is handling (decoding, queued, computing,
   // encoding): +1 when one arrives, -1 when it is answered. Only read with
@@ -105,7 +110,8 @@ class Batcher {
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
   std::atomic<int> requests_in_flight_{0};
-  std::atomic<int> reserved_{0};  // Places held by Reserve(), not yet queued.
+  // Places held by reservations (Reserve()), not yet queued.
+  std::atomic<int> reserved_{0};
 };
 
 }  // namespace facet

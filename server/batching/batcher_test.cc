@@ -279,7 +279,7 @@ TEST(BatcherTest, FinishedTaskDoesNotKeepTheVersionLoaded) {
 
 // Admission: places reserved before decoding count toward --max_queue_size
 // with the queued tasks, so the excess is refused before any work; a
-// cancelled reservation or a queued task's place is given back.
+// dropped reservation or a queued task's place is given back.
 TEST(BatcherTest, ReservationsCountTowardTheQueueBound) {
   testing::FakeClock clock;
   Served served = MakeModel(8);
@@ -292,13 +292,21 @@ TEST(BatcherTest, ReservationsCountTowardTheQueueBound) {
   auto batcher = Batcher::Create(options);
   ASSERT_TRUE(batcher.ok()) << batcher.status();
   Batcher& b = **batcher;
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(b.Reserve().ok()) << i;
-  absl::Status full = b.Reserve();
-  EXPECT_TRUE(absl::IsResourceExhausted(full)) << full;
-  EXPECT_NE(full.message().find("--max_queue_size=3"), std::string::npos)
-      << full;
-  b.CancelReservation();
-  ASSERT_TRUE(b.Reserve().ok());
+  std::vector<QueueReservation> held;
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<QueueReservation> r = b.Reserve();
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status();
+    EXPECT_TRUE(r->held());
+    held.push_back(*std::move(r));
+  }
+  absl::StatusOr<QueueReservation> full = b.Reserve();
+  EXPECT_TRUE(absl::IsResourceExhausted(full.status())) << full.status();
+  EXPECT_NE(full.status().message().find("--max_queue_size=3"),
+            std::string::npos)
+      << full.status();
+  held.pop_back();  // Dropped without a task: its place is free again.
+  ASSERT_TRUE(b.Reserve().ok());  // And dropped again at once.
+  held.push_back(*b.Reserve());
   // Two reserved places become queued tasks: still three places taken.
   absl::BlockingCounter counter(2);
   absl::Mutex mu;
@@ -313,17 +321,67 @@ TEST(BatcherTest, ReservationsCountTowardTheQueueBound) {
       }
       counter.DecrementCount();
     };
-    ASSERT_TRUE(b.Enqueue(std::move(task), /*reserved=*/true).ok());
+    ASSERT_TRUE(b.Enqueue(std::move(held.back()), std::move(task)).ok());
+    EXPECT_FALSE(held.back().held());
+    held.pop_back();
   }
   EXPECT_EQ(b.queue_depth(), 2u);
-  EXPECT_TRUE(absl::IsResourceExhausted(b.Reserve()));
-  b.CancelReservation();
+  EXPECT_TRUE(absl::IsResourceExhausted(b.Reserve().status()));
+  held.clear();
   EXPECT_TRUE(b.Reserve().ok());
-  b.CancelReservation();
   b.Stop();  // Runs the queued tasks.
   counter.Wait();
   absl::MutexLock lock(&mu);
   for (const auto& task : finished) EXPECT_TRUE(task->status.ok());
+}
+
+// A reservation is given back exactly once, whichever way it ends: dropped
+// on an early return, moved into another (the source then holds nothing),
+// overwritten by a move assignment, or reset by hand.
+TEST(BatcherTest, DroppedReservationFreesItsPlaceOnce) {
+  testing::FakeClock clock;
+  Served served = MakeModel(8);
+  BatcherOptions options;
+  options.clock = &clock;
+  options.max_queue_size = 2;
+  options.max_queue_delay = absl::Seconds(30);
+  options.model_provider = [model = served.model] { return model; };
+  auto batcher = Batcher::Create(options);
+  ASSERT_TRUE(batcher.ok()) << batcher.status();
+  Batcher& b = **batcher;
+  // A request that fails after reserving (e.g. a bad image) just returns.
+  auto failing_request = [&b]() -> absl::Status {
+    absl::StatusOr<QueueReservation> reservation = b.Reserve();
+    if (!reservation.ok()) return reservation.status();
+    return absl::InvalidArgumentError("undecodable image");
+  };
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(absl::IsInvalidArgument(failing_request())) << i;
+  }
+  {
+    QueueReservation a = *b.Reserve();
+    QueueReservation c = *b.Reserve();
+    EXPECT_TRUE(absl::IsResourceExhausted(b.Reserve().status()));
+    QueueReservation moved(std::move(a));
+    EXPECT_FALSE(a.held());
+    EXPECT_TRUE(moved.held());
+    EXPECT_TRUE(absl::IsResourceExhausted(b.Reserve().status()));
+    moved = std::move(c);  // Gives moved's own place back.
+    EXPECT_FALSE(c.held());
+    QueueReservation again = *b.Reserve();
+    EXPECT_TRUE(absl::IsResourceExhausted(b.Reserve().status()));
+    again.Reset();
+    again.Reset();  // Idempotent.
+    EXPECT_FALSE(again.held());
+    QueueReservation last = *b.Reserve();
+    EXPECT_TRUE(absl::IsResourceExhausted(b.Reserve().status()));
+  }
+  // All dropped: both places are free, and not more than both.
+  absl::StatusOr<QueueReservation> first = b.Reserve();
+  absl::StatusOr<QueueReservation> second = b.Reserve();
+  EXPECT_TRUE(first.ok());
+  EXPECT_TRUE(second.ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(b.Reserve().status()));
 }
 
 }  // namespace

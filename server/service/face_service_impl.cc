@@ -97,10 +97,12 @@ absl::Status FaceServiceImpl::Submit(
   }
   // Admission before any work: under overload the excess is refused in
   // microseconds instead of queueing for the decoder and the CPU.
-  absl::Status reserved = options_.batcher->Reserve();
-  if (!reserved.ok()) {
+  // The place is given back by `reservation`'s destructor on every return
+  // before the task is queued.
+  absl::StatusOr<QueueReservation> reservation = options_.batcher->Reserve();
+  if (!reservation.ok()) {
     options_.metrics->CountRejection("queue_full");
-    return reserved;
+    return reservation.status();
   }
   auto original = std::make_shared<cv::Mat>();
   auto task = std::make_unique<ParseTask>();
@@ -109,7 +111,6 @@ absl::Status FaceServiceImpl::Submit(
     absl::StatusOr<cv::Mat> decoded =
         DecodeRequestImage(image, options_.limits);
     if (!decoded.ok()) {
-      options_.batcher->CancelReservation();
       options_.metrics->CountRejection("invalid_input");
       return decoded.status();
     }
@@ -133,7 +134,7 @@ absl::Status FaceServiceImpl::Submit(
     done(std::move(job));
   };
   absl::Status status =
-      options_.batcher->Enqueue(std::move(task), /*reserved=*/true);
+      options_.batcher->Enqueue(*std::move(reservation), std::move(task));
   if (absl::IsResourceExhausted(status)) {
     options_.metrics->CountRejection("queue_full");
   } else if (!status.ok()) {
