@@ -170,26 +170,6 @@ BatchChoice ChooseBatchSize(const FaceEngine& engine,
   return choice;
 }
 
-// Hands the memory freed so far back to the system. glibc keeps freed heap
-// memory for reuse, and a version is tens to hundreds of MB of tensors,
-// workspaces and kernels freed at once: the next version's allocations,
-// differently sized and interleaved with request traffic, do not refill
-// those holes exactly, so without this resident memory ratchets up reload
-// after reload while live memory stays flat (issue 14; docs/operations.md
-// has the figures). Costs milliseconds, once per version freed.
-void ReturnFreedMemory() {
-#ifdef __GLIBC__
-  malloc_trim(0);
-#endif
-}
-
-// The deleter of every ModelHandle: the version's memory goes back to the
-// system with it (on whichever thread drops the last handle).
-void FreeVersion(const ServableModel* model) {
-  delete model;
-  ReturnFreedMemory();
-}
-
 absl::StatusOr<ModelHandle> LoadModelOnce(const std::string& path,
                                           const std::string& name,
                                           int64_t version,
@@ -248,10 +228,22 @@ absl::StatusOr<ModelHandle> LoadModelOnce(const std::string& path,
   model->batch_throughput = std::move(choice.throughput);
   model->batch_search_end = std::move(choice.end_reason);
   model->warmup_seconds = absl::ToDoubleSeconds(absl::Now() - warm_start);
-  return ModelHandle(model.release(), FreeVersion);
+  return ModelHandle(std::move(model));
 }
 
 }  // namespace
+
+// glibc keeps freed heap memory for reuse, and a version is tens to hundreds
+// of MB of tensors, workspaces and kernels freed at once: the next version's
+// allocations, differently sized and interleaved with request traffic, do
+// not refill those holes exactly, so without a trim resident memory ratchets
+// up reload after reload while live memory stays flat (issue 14;
+// docs/operations.md has the figures).
+void ReturnFreedMemory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
 
 absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
                                       const std::string& name, int64_t version,

@@ -19,9 +19,12 @@
 // a 2-core CPU runs the golden face and a batch of 2 (three images' worth),
 // plus batch 1 again if batch 2 seemed to pay.
 //
-// Memory: when the last handle to a loaded version is dropped, or a load
-// fails, the freed memory is handed back to the system at once
-// (malloc_trim), so reloads do not ratchet resident memory up.
+// Memory: a failed load hands the memory it freed back to the system
+// (ReturnFreedMemory, malloc_trim) before returning, on the loading thread.
+// A loaded version is freed with its last handle, on whichever thread drops
+// it (often an execution thread after its last batch); ReturnFreedMemory is
+// not called there but by the ModelManager on its own thread once it sees
+// the replaced version gone, so no request waits for a trim.
 //
 // Thread safety: LoadModel is thread-safe; it is slow (seconds for the
 // published model) and must not be called under a lock.
@@ -88,6 +91,11 @@ struct ModelLoaderOptions {
 absl::StatusOr<ModelHandle> LoadModel(const std::string& path,
                                       const std::string& name, int64_t version,
                                       const ModelLoaderOptions& options);
+
+// Hands memory freed so far back to the system (glibc's malloc_trim; a
+// no-op elsewhere), so that reloads do not ratchet resident memory up.
+// Takes milliseconds: call it off the request path.
+void ReturnFreedMemory();
 
 }  // namespace facet
 

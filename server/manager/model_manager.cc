@@ -59,7 +59,10 @@ absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(
   source_options.rescan_interval = options.rescan_interval;
   // The lease must be refreshed while nothing changes too, or it ages past
   // kDefaultLeaseMaxAge and retention stops protecting the served version.
-  source_options.after_unchanged_scan = [m] { m->RefreshLease(); };
+  source_options.after_unchanged_scan = [m] {
+    m->RefreshLease();
+    m->ReturnMemoryOfReplacedVersions();
+  };
   absl::StatusOr<std::unique_ptr<VersionSource>> source = VersionSource::Create(
       source_options,
       [m](const AspiredVersions& a) { m->SetAspiredVersions(a); });
@@ -123,6 +126,30 @@ void ModelManager::SetAspiredVersions(const AspiredVersions& aspired) {
     }
   }
   RefreshLease();
+  // A replaced version no batch held was freed in TryLoad: its memory goes
+  // back now; one still in use goes back at a later scan.
+  ReturnMemoryOfReplacedVersions();
+}
+
+void ModelManager::ReturnMemoryOfReplacedVersions() {
+  bool freed = false;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = replaced_.begin(); it != replaced_.end();) {
+      if (it->expired()) {
+        it = replaced_.erase(it);
+        freed = true;
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (!freed) return;
+  if (options_.return_freed_memory) {
+    options_.return_freed_memory();
+  } else {
+    ReturnFreedMemory();
+  }
 }
 
 void ModelManager::RefreshLease() {
@@ -189,6 +216,7 @@ bool ModelManager::TryLoad(const std::string& path, int64_t version) {
     absl::MutexLock lock(&mu_);
     old = std::move(current_);
     current_ = *model;
+    if (old != nullptr) replaced_.push_back(old);
   }
   const ServableModel& m = **model;
   if (options_.metrics) {

@@ -18,6 +18,12 @@
 // `lease_refresh_interval` old: each write is an fsync, and scans come every
 // few seconds.
 //
+// Memory: a replaced version is freed when its last in-flight batch drops
+// its handle; after every scan the manager checks, on its own thread,
+// whether a version it replaced is gone, and then hands the freed memory
+// back to the system (ReturnFreedMemory, malloc_trim), never on an
+// execution thread, so no request waits for it.
+//
 // File mode (`model_file` set): the one file is loaded once, as version 0.
 //
 // Thread safety: all public methods may be called concurrently. Loading
@@ -68,6 +74,10 @@ struct ModelManagerOptions {
   std::function<absl::StatusOr<ModelHandle>(
       const std::string& path, const std::string& name, int64_t version)>
       load_model;
+  // Hands freed memory back to the system; called on the source's thread
+  // after a scan once a replaced version is gone. Default (unset):
+  // ReturnFreedMemory() (model_loader.h).
+  std::function<void()> return_freed_memory;
   // Repository mode: watch the model folder with a VersionSource. false:
   // nothing is watched and the owner calls SetAspiredVersions. Default:
   // true.
@@ -114,6 +124,9 @@ class ModelManager {
   // or full repository). Runs on the source's thread only.
   void RefreshLease();
   std::string ModelDir() const;
+  // Calls return_freed_memory if a version replaced since the last call is
+  // gone (its last handle dropped). Runs on the source's thread only.
+  void ReturnMemoryOfReplacedVersions();
 
   const ModelManagerOptions options_;
   // Paths into the repository (repository mode); not checked to exist.
@@ -128,6 +141,10 @@ class ModelManager {
   ModelHandle current_ ABSL_GUARDED_BY(mu_);
   std::set<int64_t> failed_ ABSL_GUARDED_BY(mu_);
   std::string policy_ ABSL_GUARDED_BY(mu_) = "latest";
+  // Versions replaced whose memory was not returned yet (some may still be
+  // held by in-flight batches).
+  std::vector<std::weak_ptr<const ServableModel>> replaced_
+      ABSL_GUARDED_BY(mu_);
   std::unique_ptr<VersionSource> source_;
   std::thread file_loader_;
 };

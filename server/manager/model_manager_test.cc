@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -184,6 +185,42 @@ TEST(ModelManagerTest, RejectsBadOptions) {
   EXPECT_NE(status.message().find("lease refresh interval 5m"),
             std::string::npos)
       << status;
+}
+
+// A replaced version's memory goes back to the system (malloc_trim) on the
+// manager's thread once its last handle is gone, not on the thread of the
+// batch that dropped it, and once per version.
+TEST(ModelManagerTest, ReturnsMemoryOfAReplacedVersionOnceItIsGone) {
+  const std::string root = TempRepository();
+  FakeLoader loader;
+  std::atomic<int> returned{0};
+  ModelManagerOptions options;
+  options.repository_root = root;
+  options.model_name = "m";
+  options.watch_repository = false;
+  options.return_freed_memory = [&returned] { ++returned; };
+  options.load_model = [&](const std::string& p, const std::string& n,
+                           int64_t v) { return loader.Load(p, n, v); };
+  auto created = ModelManager::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ModelManager& manager = **created;
+
+  manager.SetAspiredVersions(Versions({1}));
+  EXPECT_EQ(returned.load(), 0) << "nothing was replaced";
+  ModelHandle in_flight = manager.Current();  // A batch on version 1.
+  manager.SetAspiredVersions(Versions({2, 1}));
+  ASSERT_EQ(manager.Current()->version, 2);
+  EXPECT_EQ(returned.load(), 0) << "version 1 is still in use";
+  in_flight.reset();  // The batch ends; its thread does not trim.
+  EXPECT_EQ(returned.load(), 0);
+  manager.SetAspiredVersions(Versions({2, 1}));  // The next scan does.
+  EXPECT_EQ(returned.load(), 1);
+  manager.SetAspiredVersions(Versions({2, 1}));
+  EXPECT_EQ(returned.load(), 1) << "returned twice for one version";
+  // No batch holds version 2: its memory goes back in the same scan.
+  manager.SetAspiredVersions(Versions({3, 2, 1}));
+  ASSERT_EQ(manager.Current()->version, 3);
+  EXPECT_EQ(returned.load(), 2);
 }
 
 // The lease file's content, or "" when there is none.
