@@ -4,10 +4,10 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_format.h"
 #include "client/cli/cli_common.h"
 #include "client/cli/client_flags.h"
 #include "client/cli/commands.h"
+#include "client/cli/info_text.h"
 #include "client/facet_client.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
@@ -53,35 +53,7 @@ int RunInfo(const std::vector<std::string>& args) {
     std::cout << text;
     return kExitOk;
   }
-  const v1::NetConfig& c = info->config();
-  std::cout << absl::StrFormat(
-      "model      %s version %d (%s)\n"
-      "source     %s\n"
-      "device     %s, %s, %s engine, max batch %d\n"
-      "network    in %d, out %d, base_ch %d, parsing_ch %d, res_depth %d, "
-      "ch %d..%d, min_feat %d\n",
-      info->model_name(), info->version(), info->version_policy(),
-      info->source(), info->device(), info->precision(), info->engine(),
-      info->max_batch_size(),
-      c.in_size(), c.out_size(), c.base_ch(), c.parsing_ch(), c.res_depth(),
-      c.ch_lo(), c.ch_hi(), c.min_feat_size());
-  if (info->step() > 0 || !info->created_at().empty()) {
-    std::cout << absl::StrFormat("trained    step %d, created %s\n",
-                                 info->step(), info->created_at());
-  }
-  for (const auto& [name, value] : info->metrics()) {
-    std::cout << absl::StrFormat("metric     %s = %g\n", name, value);
-  }
-  if (info->failed_versions_size() > 0) {
-    std::cout << "rejected   versions";
-    for (int64_t v : info->failed_versions()) std::cout << " " << v;
-    std::cout << "\n";
-  }
-  std::cout << "labels    ";
-  for (const v1::Label& label : info->labels()) {
-    std::cout << " " << label.id() << ":" << label.name();
-  }
-  std::cout << "\n";
+  std::cout << ModelInfoText(*info);
   return kExitOk;
 }
 

@@ -99,6 +99,9 @@ TEST_F(ClientE2eTest, HealthAndInfo) {
   EXPECT_EQ(text.exit_code, 0) << Describe(text);
   EXPECT_NE(text.out.find("model      facet version"), std::string::npos)
       << text.out;
+  // The server reports the batch size it forms on this version.
+  EXPECT_NE(text.out.find(", max batch "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(" (effective "), std::string::npos) << text.out;
 }
 
 TEST_F(ClientE2eTest, ParseWritesLabelsColourOverlayAndRestored) {

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "client/cli/bench_stats.h"
 #include "client/cli/cli_common.h"
+#include "client/cli/info_text.h"
 #include "client/facet_client.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -20,6 +21,40 @@
 
 namespace facet {
 namespace {
+
+// `facet-client info`'s text: the effective max batch size the server
+// reports is printed beside the configured one; a server too old to report
+// it (0) gets the configured one alone.
+TEST(ModelInfoTextTest, PrintsTheEffectiveMaxBatchSizeWhenReported) {
+  v1::GetModelInfoResponse info;
+  info.set_model_name("facet");
+  info.set_version(3);
+  info.set_version_policy("latest");
+  info.set_device("cpu");
+  info.set_precision("fp32");
+  info.set_engine("onednn");
+  info.set_max_batch_size(8);
+  info.set_effective_max_batch_size(2);
+  info.mutable_config()->set_in_size(128);
+  v1::Label* skin = info.add_labels();
+  skin->set_id(1);
+  skin->set_name("skin");
+  const std::string text = ModelInfoText(info);
+  EXPECT_NE(text.find("model      facet version 3 (latest)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("device     cpu, fp32, onednn engine, max batch 8 "
+                      "(effective 2)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("labels     1:skin\n"), std::string::npos) << text;
+
+  info.clear_effective_max_batch_size();
+  const std::string old_server = ModelInfoText(info);
+  EXPECT_NE(old_server.find(", max batch 8\n"), std::string::npos)
+      << old_server;
+  EXPECT_EQ(old_server.find("effective"), std::string::npos) << old_server;
+}
 
 TEST(PercentileTest, NearestRank) {
   const std::vector<double> values = {5, 1, 4, 2, 3, 6, 7, 8, 9, 10};
