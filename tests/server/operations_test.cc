@@ -66,11 +66,22 @@ bool WaitForRejections(const ServerProcess& server, const std::string& reason,
 
 // A batch waits up to 1.5 s to fill; a queue of 2 is full at the third.
 TEST(OperationsTest, FullQueueIsRefusedAtOnce) {
+  // The queue delay is long enough for both waiting requests to arrive on
+  // a loaded machine: the first starts the batch's clock.
   auto server = StartServing({"--max_batch_size=8", "--max_queue_size=2",
-                              "--max_queue_delay_us=1500000"});
+                              "--max_queue_delay_us=4000000"});
   ASSERT_NE(server, nullptr);
   std::atomic<int> ok{0};
   std::vector<std::thread> waiting;
+  // Joined on every exit, failed assertions included.
+  struct JoinAll {
+    std::vector<std::thread>* threads;
+    ~JoinAll() {
+      for (auto& t : *threads) {
+        if (t.joinable()) t.join();
+      }
+    }
+  } join_all{&waiting};
   for (int i = 0; i < 2; ++i) {
     waiting.emplace_back([&] {
       auto stub = server->NewStub();
