@@ -93,7 +93,7 @@ Layout DrawLayout(SampleRng& rng) {
   layout.eye_up = layout.eye_w * rng.Uniform(0.2, 0.32);
   layout.eye_lo = layout.eye_w * rng.Uniform(0.13, 0.22);
   layout.brow_gap = layout.eye_w * rng.Uniform(0.2, 0.5);
-  layout.brow_thick = rng.Uniform(8, 20);
+  layout.brow_thick = rng.Uniform(11, 24);
   layout.brow_arch = rng.Uniform(0.05, 0.2);
   layout.nose_top = layout.eye_y + layout.eye_lo * 0.3;
   layout.nose_w = iod * rng.Uniform(0.42, 0.58);
@@ -103,7 +103,11 @@ Layout DrawLayout(SampleRng& rng) {
   layout.lip_up = layout.mouth_w * rng.Uniform(0.1, 0.17);
   layout.lip_lo = layout.mouth_w * rng.Uniform(0.13, 0.22);
   layout.smile = rng.Uniform(-3, 8);
-  layout.open = rng.Bernoulli(0.35) ? rng.Uniform(5, 24) : 0.0;
+  // Lips in photos are often slightly parted: openings skew small.
+  if (rng.Bernoulli(0.5)) {
+    const double u = rng.Uniform(0, 1);
+    layout.open = 3 + 21 * u * u;
+  }
   layout.ear_w = layout.a * rng.Uniform(0.14, 0.19);
   layout.ear_h = layout.b * rng.Uniform(0.19, 0.25);
   layout.ear_y = (layout.eye_y + layout.nose_base) / 2 + rng.Uniform(-6, 6);
@@ -213,14 +217,30 @@ struct FaceDrawing {
   // moustaches and beards on the skin (CelebAMask-HQ labels them skin).
   void ShadeAndGroom();
   void Finish();  // Anti-aliasing, lighting and grain.
-  // Multiplies the image by 1 - amount inside `poly`, softened by a blur
-  // of `soften` canonical units; labels are untouched.
-  void Darken(const Poly& poly, double amount, double soften);
+  // `color`, or a window-sized `layer`, moved towards the skin colour by
+  // 1 - feature_contrast.
+  cv::Scalar Faded(const cv::Scalar& color) const {
+    return Mix(skin, color, feature_contrast);
+  }
+  void Fade(cv::Mat* layer) const {
+    cv::addWeighted(*layer, feature_contrast, canvas.Layer(skin),
+                    1 - feature_contrast, 0, *layer);
+  }
+  // Multiplies the image by 1 - amount inside `poly` (along it, as a line
+  // `stroke` units thick, when stroke > 0), softened by a blur of `soften`
+  // canonical units; labels are untouched. A negative amount lightens.
+  void Darken(const Poly& poly, double amount, double soften,
+              double stroke = 0);
+  // Image only: the relief of real skin (see ShadeAndGroom).
+  void ShadeSkinRelief();
 
   SampleRng rng;
   FaceCanvas canvas;
   Layout layout;
   cv::Scalar skin, hair;
+  // How far the inner features (eyes, brows, lips) stand out from the skin:
+  // 1 as painted, lower towards the skin colour, as in faded or soft photos.
+  double feature_contrast = 1;
   double fx = 0;         // Centre line of the inner features.
   double neck_half = 0;  // Half the neck's width.
   bool bald = false, long_hair = false, bob = false, curly = false;
@@ -250,12 +270,13 @@ FaceDrawing::FaceDrawing(uint64_t seed, uint64_t index, int size)
   hair = PickHair(rng);
   fx = layout.cx + layout.yaw;
   neck_half = layout.neck_w / 2;
-  // Hair styles: 0..4 short, 5..8 long, 9..11 bob, 12..14 curly, 15 bald.
+  // Hair styles: 0..4 short, 5..7 long, 8..10 bob, 11..13 curly, 14..15
+  // bald.
   const int hair_style = static_cast<int>(rng.UniformInt(0, 15));
-  bald = hair_style == 15;
-  long_hair = hair_style >= 5 && hair_style <= 8;
-  bob = hair_style >= 9 && hair_style <= 11;
-  curly = hair_style >= 12 && hair_style <= 14;
+  bald = hair_style >= 14;
+  long_hair = hair_style >= 5 && hair_style <= 7;
+  bob = hair_style >= 8 && hair_style <= 10;
+  curly = hair_style >= 11 && hair_style <= 13;
   bangs = !bald && rng.Bernoulli(0.3);
   ears_hidden = (long_hair || bob || curly) && rng.Bernoulli(0.45);
   hat = rng.Bernoulli(0.15);
@@ -263,11 +284,17 @@ FaceDrawing::FaceDrawing(uint64_t seed, uint64_t index, int size)
   earrings = !ears_hidden && rng.Bernoulli(0.25);
   necklace = rng.Bernoulli(0.2);
   jewels = cv::Mat::zeros(size, size, CV_8UC1);
+  feature_contrast = rng.Bernoulli(0.5) ? 1.0 : rng.Uniform(0.35, 1.0);
 }
 
 // 1 skin.
 void FaceDrawing::PaintSkin() {
   face = canvas.Mask(FaceOutline(layout));
+  if (bald) {  // The scalp is skin too (as CelebAMask-HQ labels it).
+    Poly scalp = Arc({layout.cx, layout.cy}, layout.a * 1.01,
+                     layout.b * rng.Uniform(1.04, 1.1), kPi, 2 * kPi, 32);
+    canvas.Fill(&face, scalp, 255);
+  }
   canvas.Paint(kSkin, face, skin);
 }
 
@@ -379,7 +406,7 @@ void FaceDrawing::PaintEyes() {
     // In photos the sclera is rarely white: lids and lashes shade it.
     const cv::Scalar white = Jitter(rng, {225, 220, 215}, 10);
     canvas.Fill(&layer, almond,
-                Mix(white, Scale(skin, 0.55), rng.Uniform(0.2, 0.7)));
+                Mix(white, Scale(skin, 0.55), rng.Uniform(0.2, 0.9)));
     const double r = (layout.eye_up + layout.eye_lo) * rng.Uniform(0.55, 0.75);
     const cv::Point2d iris(
         ex + gaze, layout.eye_y - (layout.eye_up - layout.eye_lo) * 0.3);
@@ -387,6 +414,7 @@ void FaceDrawing::PaintEyes() {
     canvas.Fill(&layer, Ellipse(iris, r * 0.45, r * 0.45, 12), {10, 8, 8});
     canvas.Stroke(&layer, upper, lash, lash_color);
     canvas.Stroke(&layer, lower, lash * 0.4, lash_color);
+    Fade(&layer);
     canvas.PaintLayer(i == 0 ? kLeftEye : kRightEye, mask, layer);
   }
 }
@@ -411,8 +439,21 @@ void FaceDrawing::PaintBrows() {
     }
     Poly shape = top;
     Append(&shape, Poly(bottom.rbegin(), bottom.rend()));
-    canvas.Focus({shape});
-    canvas.Paint(i == 0 ? kLeftBrow : kRightBrow, canvas.Mask(shape), brow);
+    canvas.Focus({shape}, 4);
+    // Hairs along the brow, lighter and darker than its colour.
+    cv::Mat layer = canvas.Layer(Faded(brow));
+    for (int k = 0; k < 40; ++k) {
+      const double u = rng.Uniform(-1.0, 1.0);
+      const double x = ex + outer * u * len / 2 + outer * len * 0.05;
+      const double y = base_y - layout.brow_arch * len * (1 - u * u) + u * 2 +
+                       rng.Uniform(-0.5, 0.5) * layout.brow_thick;
+      const double dx = outer * rng.Uniform(4, 9);
+      canvas.Stroke(&layer, {{x, y}, {x + dx, y - rng.Uniform(0, 3)}},
+                    rng.Uniform(1, 2),
+                    Faded(Scale(brow, rng.Uniform(0.6, 1.4))));
+    }
+    canvas.PaintLayer(i == 0 ? kLeftBrow : kRightBrow, canvas.Mask(shape),
+                      layer);
   }
 }
 
@@ -462,9 +503,9 @@ void FaceDrawing::PaintMouth() {
         x, line + gap + layout.lip_lo * std::pow(1 - u * u, 0.6));
   }
   canvas.Focus({ulip_top, llip_bottom});
-  const cv::Scalar lip =
-      rng.Bernoulli(0.25) ? Jitter(rng, {180, 30, 60}, 40)
-                          : Mix(skin, {200, 90, 100}, rng.Uniform(0.3, 0.55));
+  const cv::Scalar lip = Faded(
+      rng.Bernoulli(0.2) ? Jitter(rng, {180, 30, 60}, 40)
+                         : Mix(skin, {200, 90, 100}, rng.Uniform(0.15, 0.55)));
   if (layout.open > 0) {
     Poly inner = ulip_bottom;
     Append(&inner, Poly(llip_top.rbegin(), llip_top.rend()));
@@ -710,10 +751,17 @@ void FaceDrawing::PaintCloth() {
   canvas.PaintLayer(kCloth, mask, layer);
 }
 
-void FaceDrawing::Darken(const Poly& poly, double amount, double soften) {
-  canvas.Focus({poly}, soften * 2.5);
+void FaceDrawing::Darken(const Poly& poly, double amount, double soften,
+                         double stroke) {
+  canvas.Focus({poly}, soften * 2.5 + stroke);
+  cv::Mat shape = canvas.NewMask();
+  if (stroke > 0) {
+    canvas.Stroke(&shape, poly, stroke, 255);
+  } else {
+    canvas.Fill(&shape, poly, 255);
+  }
   cv::Mat soft;
-  canvas.Mask(poly).convertTo(soft, CV_32FC1, amount / 255.0);
+  shape.convertTo(soft, CV_32FC1, amount / 255.0);
   const double sigma = std::max(0.5, soften * canvas.size() / kCanonicalSide);
   cv::GaussianBlur(soft, soft, cv::Size(0, 0), sigma);
   cv::Mat view = canvas.View(canvas.image());
@@ -729,7 +777,114 @@ void FaceDrawing::Darken(const Poly& poly, double amount, double soften) {
   }
 }
 
+// Real skin is rarely flat: light and shade vary smoothly over it
+// (cheekbones, temples, forehead), folds run from the nose to the mouth
+// corners, and older faces have wrinkles. All of it stays skin; a model
+// that has seen only flat skin calls such texture hair or brow.
+void FaceDrawing::ShadeSkinRelief() {
+  canvas.Unfocus();
+  const cv::Mat& labels = canvas.labels();
+  cv::Mat skin_mask = (labels == kSkin) | (labels == kNose) |
+                      (labels == kNeck) | (labels == kLeftEar) |
+                      (labels == kRightEar);
+  cv::Mat weight;
+  skin_mask.convertTo(weight, CV_32FC1, 1.0 / 255);
+  cv::GaussianBlur(weight, weight, cv::Size(0, 0),
+                   std::max(0.5, 3.0 * canvas.size() / kCanonicalSide));
+  constexpr int kField = 6;
+  const double depth = rng.Uniform(0.03, 0.2);
+  cv::Mat field(kField, kField, CV_32FC1);
+  for (int y = 0; y < kField; ++y) {
+    for (int x = 0; x < kField; ++x) {
+      field.at<float>(y, x) = static_cast<float>(rng.Uniform(-depth, depth));
+    }
+  }
+  cv::Mat gain;
+  cv::resize(field, gain, canvas.image().size(), 0, 0, cv::INTER_CUBIC);
+  cv::Mat& image = canvas.image();
+  for (int y = 0; y < image.rows; ++y) {
+    uint8_t* px = image.ptr<uint8_t>(y);
+    const float* w = weight.ptr<float>(y);
+    const float* g = gain.ptr<float>(y);
+    for (int x = 0; x < image.cols; ++x) {
+      if (w[x] <= 0) continue;
+      const float f = 1.0f + g[x] * w[x];
+      for (int c = 0; c < 3; ++c) {
+        px[3 * x + c] = cv::saturate_cast<uint8_t>(px[3 * x + c] * f);
+      }
+    }
+  }
+  // Hollows under the cheekbones and a lit forehead.
+  const double hollow = rng.Uniform(0, 0.22);
+  for (double side : {-1.0, 1.0}) {
+    Darken(Ellipse({layout.cx + side * layout.a * 0.62,
+                    layout.nose_base + layout.b * 0.08},
+                   layout.a * 0.24, layout.b * 0.22, 20),
+           hollow, layout.a * 0.12);
+  }
+  Darken(
+      Ellipse({fx, layout.hairline + (layout.eye_y - layout.hairline) * 0.45},
+              layout.a * 0.5, (layout.eye_y - layout.hairline) * 0.25, 20),
+      -rng.Uniform(0, 0.15), layout.a * 0.15);
+  // The nose ridge catches the light.
+  const double nx = layout.cx + layout.yaw * 1.3;
+  Darken({{nx, layout.nose_top + 10}, {nx, layout.nose_base - 14}},
+         -rng.Uniform(0, 0.2), 3, rng.Uniform(4, 9));
+  const double mx = layout.cx + layout.yaw * 1.1;
+  if (rng.Bernoulli(0.6)) {  // Nasolabial folds.
+    const double amount = rng.Uniform(0.08, 0.3);
+    const double width = rng.Uniform(2, 6);
+    for (double side : {-1.0, 1.0}) {
+      const cv::Point2d from(nx + side * layout.nose_w * 0.6,
+                             layout.nose_base - layout.nose_w * 0.2);
+      const cv::Point2d to(mx + side * layout.mouth_w * 0.62,
+                           layout.mouth_y + layout.lip_lo * 0.8);
+      const cv::Point2d bend((from.x + to.x) / 2 + side * 8,
+                             (from.y + to.y) / 2);
+      Darken({from, bend, to}, amount, 2.5, width);
+    }
+  }
+  if (rng.Bernoulli(0.3)) {  // Forehead wrinkles.
+    const int lines = static_cast<int>(rng.UniformInt(2, 4));
+    const double amount = rng.Uniform(0.06, 0.22);
+    const double brow_y = layout.eye_y - layout.eye_up - layout.brow_gap -
+                          layout.brow_thick * 1.5;
+    for (int i = 0; i < lines; ++i) {
+      const double y = brow_y - 12 - i * rng.Uniform(10, 18);
+      const double half = layout.a * rng.Uniform(0.3, 0.6);
+      const double bow = rng.Uniform(-6, 6);
+      Darken({{fx - half, y + bow}, {fx, y}, {fx + half, y + bow}}, amount, 1.5,
+             rng.Uniform(1.5, 3.5));
+    }
+  }
+}
+
 void FaceDrawing::ShadeAndGroom() {
+  ShadeSkinRelief();
+  // Closed lips meet in a dark line; lids fold above the eyes.
+  const double lips_x = layout.cx + layout.yaw * 1.1;
+  if (layout.open == 0) {
+    Poly crease;
+    for (int k = 0; k <= 16; ++k) {
+      const double u = (-1.0 + 2.0 * k / 16) * 0.95;
+      crease.emplace_back(lips_x + u * layout.mouth_w / 2,
+                          layout.mouth_y - layout.smile * u * u);
+    }
+    Darken(crease, rng.Uniform(0.25, 0.6) * feature_contrast, 1.5,
+           rng.Uniform(2, 4));
+  }
+  const double lid = rng.Uniform(0.05, 0.3);
+  for (double side : {-1.0, 1.0}) {
+    const double ex = fx + side * layout.eye_dx;
+    Poly fold;
+    for (int k = 0; k <= 12; ++k) {
+      const double u = -0.9 + 1.8 * k / 12;
+      fold.emplace_back(
+          ex + u * layout.eye_w / 2,
+          layout.eye_y - layout.eye_up * (1.5 * std::pow(1 - u * u, 0.8)));
+    }
+    Darken(fold, lid, 1.5, 2.5);
+  }
   // Eye sockets: the brow ridge shades the eye and the skin around it.
   const double socket = rng.Uniform(0.08, 0.4);
   for (double side : {-1.0, 1.0}) {

@@ -20,10 +20,10 @@
 //
 // Parts and how often they appear: background, skin, nose, both eyes, both
 // brows, both lips, neck and cloth always (unless the pose pushes them off
-// the canvas); ears ~80% (hidden by some long hair); hair ~94% in five
+// the canvas); ears ~80% (hidden by some long hair); hair ~88% in five
 // styles (short, long, bob, curly, and bangs on any of them); mouth (the
-// open inner mouth) ~35%; hat ~15%; eyeglasses ~20%; earrings ~20% of faces
-// with a visible ear; necklace ~20%.
+// open inner mouth, mostly slightly parted) ~50%; hat ~15%; eyeglasses ~20%;
+// earrings ~20% of faces with a visible ear; necklace ~20%.
 //
 // "Left" parts (l_eye, l_brow, l_ear) are drawn on the image's left side.
 //
