@@ -30,7 +30,7 @@ if [ $QUICK -eq 1 ]; then
   PRESET=tiny; STEPS1=40; STEPS2=60; BATCH=4
 else
   # 64 px, base 16, channels 16..32: learns visibly within minutes on a CPU.
-  PRESET=64,64,16,16,19,2,16,32; STEPS1=500; STEPS2=900; BATCH=4
+  PRESET=64,64,16,16,19,2,16,32; STEPS1=500; STEPS2=1800; BATCH=4
 fi
 say() { printf '\n== %s\n' "$*"; }
 SERVER_PID=""; LOAD_PID=""
