@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "core/model/cuda_device.h"
 #include "core/model/face_parsing_net.h"
 #include "core/model/safetensors.h"
 #include "core/model/state_dict.h"
@@ -90,7 +91,7 @@ auto CatchTorch(const char* what, Fn&& fn) -> decltype(fn()) {
 absl::StatusOr<std::string> ResolveTrainingDevice(const std::string& device,
                                                   int local_rank) {
   if (device != "auto" && !device.empty()) return device;
-  if (!torch::cuda::is_available()) return std::string("cpu");
+  if (!CudaAvailable()) return std::string("cpu");
   const int count = static_cast<int>(torch::cuda::device_count());
   if (local_rank >= count) {
     return absl::FailedPreconditionError(absl::StrCat("LOCAL_RANK=", local_rank,
@@ -111,7 +112,7 @@ absl::StatusOr<std::unique_ptr<FpnTrainer>> FpnTrainer::Create(
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   const std::string& dev = options.device;
-  const bool cuda = torch::cuda::is_available();
+  const bool cuda = CudaAvailable();
   if (dev == "auto" || dev.empty()) {
     impl->device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   } else if (dev == "cpu" || dev.rfind("cuda", 0) == 0) {
