@@ -11,10 +11,10 @@
 #include <cstdio>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "core/engine/usable_cores.h"
 #include "core/flags/parse_flags.h"
 #include "opencv2/core.hpp"
 #include "trainer/data/data_loader.h"
@@ -25,7 +25,7 @@
 ABSL_FLAG(bool, smoke, false, "Run one iteration of everything and exit.");
 ABSL_FLAG(double, seconds, 2.0, "Time spent on each measurement.");
 ABSL_FLAG(int32_t, max_workers, 0,
-          "Largest loader worker count tried (0 = the number of cores).");
+          "Largest loader worker count tried (0 = the usable cores).");
 
 namespace facet {
 namespace {
@@ -89,7 +89,7 @@ void BenchLoader() {
   auto faces = *SyntheticFaceSet::Create(set_options);
   int max_workers = absl::GetFlag(FLAGS_max_workers);
   if (max_workers <= 0) {
-    max_workers = std::max(1u, std::thread::hardware_concurrency());
+    max_workers = UsableCores();
   }
   for (int workers = 1; workers <= max_workers; workers *= 2) {
     DataLoader::Options options;
@@ -117,7 +117,7 @@ void BenchLoader() {
 int main(int argc, char** argv) {
   facet::ParseFlags(argc, argv);
   cv::setNumThreads(0);  // One core per measurement, as in the loader.
-  std::printf("cores: %u\n", std::thread::hardware_concurrency());
+  std::printf("cores: %d\n", facet::UsableCores());
   facet::BenchSyntheticFaces();
   facet::BenchDegradation();
   facet::BenchLoader();

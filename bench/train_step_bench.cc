@@ -16,12 +16,12 @@
 #include <cstdio>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "bench/run_stats.h"
+#include "core/engine/usable_cores.h"
 #include "core/flags/parse_flags.h"
 #include "nlohmann/json.hpp"
 #include "trainer/data/data_loader.h"
@@ -99,7 +99,7 @@ double PythonRun(const NetConfig& c, int threads, int steps) {
 }
 
 double DataWaitFraction(const NetConfig& config, int steps) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = UsableCores();
   ThreadBudget budget = PlanThreadBudget(cores);
   SyntheticFaceSet::Options so;
   auto set = SyntheticFaceSet::Create(so);
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
   const bool smoke = absl::GetFlag(FLAGS_smoke);
   auto config = NetConfigPreset(smoke ? "tiny" : absl::GetFlag(FLAGS_preset));
   if (!config.ok()) return 2;
-  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = UsableCores();
   const int runs = smoke ? 1 : absl::GetFlag(FLAGS_runs);
   const int steps = smoke ? 1 : absl::GetFlag(FLAGS_steps);
   std::printf("training step: network %s, batch 8, %d threads, %d interleaved runs of %d steps\n",

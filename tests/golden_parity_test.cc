@@ -20,6 +20,7 @@
 #include "core/model/pth_reader.h"
 #include "core/model/safetensors.h"
 #include "tests/util/test_paths.h"
+#include "tests/util/tiny_net_config.h"
 
 namespace facet {
 namespace {
@@ -109,7 +110,7 @@ TEST_P(GoldenParityTest, MatchesGoldenOutputs) {
   if (!fs::exists(golden + "/small.safetensors")) GTEST_SKIP() << "no fixtures at " << golden;
   ModelResult<SafetensorsContents> weights = ReadSafetensorsFile(golden + "/small.safetensors");
   ASSERT_TRUE(weights.ok()) << weights.status().ToString();
-  auto parser = MakeEngine(c, weights->tensors, *NetConfigPreset("tiny"));
+  auto parser = MakeEngine(c, weights->tensors, testing::TinyNetConfig());
   ASSERT_TRUE(parser);
   absl::StatusOr<cv::Mat> input = ReadImageFile(golden + "/input.png", DecodeLimits());
   ASSERT_TRUE(input.ok()) << input.status();
@@ -175,7 +176,8 @@ TEST_P(BatchParityTest, BatchedEqualsSingle) {
   if (!fs::exists(golden + "/small.safetensors")) GTEST_SKIP() << "no fixtures";
   auto weights = ReadSafetensorsFile(golden + "/small.safetensors");
   ASSERT_TRUE(weights.ok());
-  auto parser = MakeEngine(GetParam(), weights->tensors, *NetConfigPreset("tiny"));
+  auto parser =
+      MakeEngine(GetParam(), weights->tensors, testing::TinyNetConfig());
   ASSERT_TRUE(parser);
   std::vector<uint8_t> a(64 * 64 * 3), b(64 * 64 * 3);
   for (size_t i = 0; i < a.size(); ++i) {
@@ -204,7 +206,7 @@ INSTANTIATE_TEST_SUITE_P(Engines, BatchParityTest, ::testing::ValuesIn(kEngines)
 
 TEST(FaceParserTest, RejectsBadInputsWithClearErrors) {
   FaceParserOptions options;
-  options.config = *NetConfigPreset("tiny");
+  options.config = testing::TinyNetConfig();
   options.device = "cpu";
   RawTensorMap none;
   auto missing = FaceParser::Create(none, options);
@@ -290,7 +292,7 @@ TEST(GoldenParityTest, UpstreamPthFilesMatchGoldenOutputs) {
     ModelResult<RawTensorMap> tensors = NormalizeUpstreamStateDict(*std::move(raw));
     ASSERT_TRUE(tensors.ok());
     FaceParserOptions options;
-    options.config = *NetConfigPreset("tiny");
+    options.config = testing::TinyNetConfig();
     options.device = "cpu";
     options.fold_batch_norm = false;
     auto parser = FaceParser::Create(*tensors, options);

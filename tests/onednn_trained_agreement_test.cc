@@ -18,6 +18,7 @@
 #include "core/engine/face_engine_factory.h"
 #include "core/onednn/int8_calibrator.h"
 #include "core/onednn/onednn_face_engine.h"
+#include "tests/util/tiny_net_config.h"
 #include "trainer/data/data_loader.h"
 #include "trainer/data/synthetic_faces.h"
 #include "trainer/training/fpn_trainer.h"
@@ -64,7 +65,7 @@ std::unique_ptr<FaceEngine> Engine(const RawTensorMap& weights,
                                    const std::string& int8_scales_path = "") {
   EngineOptions o;
   o.int8_scales_path = int8_scales_path;
-  o.config = *NetConfigPreset("tiny");
+  o.config = testing::TinyNetConfig();
   o.engine = engine;
   o.device = "cpu";
   o.precision = precision;
@@ -79,7 +80,7 @@ TEST(OnednnTrainedAgreementTest, Bf16AndFp32AgreeOnHeldOutDegradedFaces) {
   auto held_out = SyntheticFaceSet::Create({64, 99, 128});
   ASSERT_TRUE(train_set.ok() && held_out.ok());
   FpnTrainerOptions options;
-  options.config = *NetConfigPreset("tiny");
+  options.config = testing::TinyNetConfig();
   options.device = "cpu";
   options.learning_rate = 3e-3;
   // One thread: on a shared 2-core machine two OpenMP threads in LibTorch's
@@ -119,7 +120,7 @@ TEST(OnednnTrainedAgreementTest, Bf16AndFp32AgreeOnHeldOutDegradedFaces) {
                                   ".int8_scales.safetensors";
   if (int8_ok) {
     auto calibrator =
-        Int8Calibrator::Create(*weights, *NetConfigPreset("tiny"), 0);
+        Int8Calibrator::Create(*weights, testing::TinyNetConfig(), 0);
     ASSERT_TRUE(calibrator.ok()) << calibrator.status().ToString();
     auto calib_loader = DataLoader::Create(train_set->get(), LoaderOptions(3));
     ASSERT_TRUE(calib_loader.ok());
@@ -132,7 +133,7 @@ TEST(OnednnTrainedAgreementTest, Bf16AndFp32AgreeOnHeldOutDegradedFaces) {
     }
     auto missing = CreateFaceEngine(*weights, [&] {
       EngineOptions o;
-      o.config = *NetConfigPreset("tiny");
+      o.config = testing::TinyNetConfig();
       o.engine = "onednn";
       o.precision = "int8";
       o.int8_scales_path = scales_path;
@@ -162,7 +163,7 @@ TEST(OnednnTrainedAgreementTest, Bf16AndFp32AgreeOnHeldOutDegradedFaces) {
     for (const auto& [method, heads] : variants) {
       {
         OnednnEngineOptions o;
-        o.config = *NetConfigPreset("tiny");
+        o.config = testing::TinyNetConfig();
         o.precision = Precision::kInt8;
         o.algorithms = ConvAlgorithmPolicy::kDirect;
         o.int8_heads = heads;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/usable_cores.h"  // UsableCores, the default threads.
 #include "core/model/face_engine.h"
 #include "core/model/model_status.h"
 #include "core/model/net_config.h"
@@ -53,10 +54,6 @@ ModelResult<std::unique_ptr<FaceEngine>> CreateFaceEngine(
 
 // Engines built into this binary, in preference order on CPU.
 std::vector<std::string> AvailableEngines();
-
-// Cores this process may run on: the CPU affinity mask, capped by a cgroup
-// CPU quota (Kubernetes limits) when one is set; at least 1.
-int UsableCores();
 
 }  // namespace facet
 

@@ -41,7 +41,7 @@ IoStatus ErrnoToIoStatus(int err, std::string_view what, std::string_view path,
   message.append(path);
   message += ": ";
   message += std::strerror(err);
-  return IoStatus(ErrnoToIoCode(err, origin), std::move(message));
+  return IoStatus(ErrnoToIoCode(err, origin), std::move(message), err);
 }
 
 }  // namespace facet

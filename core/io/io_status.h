@@ -18,6 +18,10 @@
 //   ENOTDIR, EISDIR        as PathOrigin says
 //   anything else          Internal
 //
+// A status made from an errno keeps it (system_errno()), so that callers
+// tell causes that share a code apart (EROFS from EACCES) without reading
+// the message; errno_status.h carries it on into absl::Status.
+//
 // Thread safety: IoStatus is a value; const methods may be called
 // concurrently. The functions keep no state.
 #ifndef FACET_CORE_IO_IO_STATUS_H_
@@ -57,23 +61,30 @@ enum class PathOrigin {
 class IoStatus {
  public:
   IoStatus() = default;  // OK.
-  IoStatus(IoCode code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  // `system_errno`: the failed system call's errno; 0 when the error did
+  // not come from one (a size limit, a bad mode).
+  IoStatus(IoCode code, std::string message, int system_errno = 0)
+      : code_(code),
+        message_(std::move(message)),
+        system_errno_(system_errno) {}
 
   bool ok() const { return code_ == IoCode::kOk; }
   IoCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // The errno this status was made from, or 0.
+  int system_errno() const { return system_errno_; }
 
  private:
   IoCode code_ = IoCode::kOk;
   std::string message_;
+  int system_errno_ = 0;
 };
 
 // The code for `err` in the table above.
 IoCode ErrnoToIoCode(int err, PathOrigin origin = PathOrigin::kProgram);
 
-// "cannot <what> <path>: <strerror(err)>" with ErrnoToIoCode(err, origin).
-// REQUIRES: err != 0.
+// "cannot <what> <path>: <strerror(err)>" with ErrnoToIoCode(err, origin)
+// and system_errno() == err. REQUIRES: err != 0.
 IoStatus ErrnoToIoStatus(int err, std::string_view what, std::string_view path,
                          PathOrigin origin = PathOrigin::kProgram);
 

@@ -56,6 +56,16 @@ TEST(IoStatusTest, MessageNamesOperationPathAndSystemError) {
             std::string("cannot write /tmp/a b.bin: ") + std::strerror(ENOSPC));
 }
 
+TEST(IoStatusTest, KeepsTheErrnoItWasMadeFrom) {
+  for (int err : {ENOSPC, EROFS, EACCES, EIO}) {
+    EXPECT_EQ(ErrnoToIoStatus(err, "write", "/x").system_errno(), err)
+        << std::strerror(err);
+  }
+  EXPECT_EQ(
+      IoStatus(IoCode::kResourceExhausted, "over the limit").system_errno(), 0);
+  EXPECT_EQ(IoStatus().system_errno(), 0);
+}
+
 TEST(IoStatusTest, DefaultIsOk) {
   EXPECT_TRUE(IoStatus().ok());
   EXPECT_EQ(IoStatus().code(), IoCode::kOk);

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 
+#include "core/model/cuda_device.h"
 #include "core/model/cuda_support.h"
 #include "core/model/face_parsing_net.h"
 #include "core/model/state_dict.h"
@@ -76,20 +77,12 @@ struct FaceParser::Impl {
   }
 };
 
-bool CudaAvailable() {
-  try {
-    return torch::cuda::is_available();
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 namespace {
 
 ModelResult<torch::Device> ResolveDevice(const std::string& name) {
   if (name == "auto" || name.empty()) {
-    return CudaAvailable() ? torch::Device(torch::kCUDA, 0)
-                           : torch::Device(torch::kCPU);
+    return DeviceIsCuda(name) ? torch::Device(torch::kCUDA, 0)
+                              : torch::Device(torch::kCPU);
   }
   if (name != "cpu" && name.rfind("cuda", 0) != 0) {
     return ModelStatus::InvalidArgument("device \"" + name +

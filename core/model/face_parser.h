@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/cuda_device.h"  // CudaAvailable, BuiltWithCuda.
 #include "core/model/face_engine.h"
 #include "core/model/model_status.h"
 #include "core/model/net_config.h"
@@ -86,12 +87,6 @@ class FaceParser : public FaceEngine {
   explicit FaceParser(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// True iff LibTorch sees a usable CUDA device.
-bool CudaAvailable();
-
-// True iff this binary was built against a CUDA-enabled LibTorch.
-bool BuiltWithCuda();
 
 }  // namespace facet
 

@@ -13,6 +13,7 @@
 #include "core/model/net_config.h"
 #include "core/model/safetensors.h"
 #include "tests/util/test_paths.h"
+#include "tests/util/tiny_net_config.h"
 
 namespace facet {
 namespace {
@@ -55,7 +56,7 @@ double Agreement(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
 
 std::unique_ptr<FaceParser> MakeParser(const RawTensorMap& weights,
                                        FaceParserOptions options) {
-  options.config = *NetConfigPreset("tiny");
+  options.config = testing::TinyNetConfig();
   if (options.device == "auto") options.device = "cpu";
   auto parser = FaceParser::Create(weights, options);
   EXPECT_TRUE(parser.ok()) << parser.status().ToString();
@@ -130,7 +131,7 @@ TEST(FaceParserPrecisionTest, RefusesWhatTheCpuCannotRun) {
   auto weights = GoldenWeights();
   if (!weights) GTEST_SKIP() << "no golden fixtures";
   FaceParserOptions options;
-  options.config = *NetConfigPreset("tiny");
+  options.config = testing::TinyNetConfig();
   options.device = "cpu";
 
   options.precision = Precision::kFp16;
@@ -160,7 +161,7 @@ TEST(FaceParserPrecisionTest, RefusesWhatTheCpuCannotRun) {
 TEST(FaceParserDeviceTest, CudaOnACpuOnlyBuildSaysWhy) {
   if (BuiltWithCuda()) GTEST_SKIP() << "this build has CUDA";
   FaceParserOptions options;
-  options.config = *NetConfigPreset("tiny");
+  options.config = testing::TinyNetConfig();
   for (const char* device : {"cuda", "cuda:1"}) {
     options.device = device;
     auto parser = FaceParser::Create(RawTensorMap(), options);

@@ -6,22 +6,10 @@
 
 #include "core/model/net_config.h"
 #include "core/model/state_dict.h"
+#include "tests/util/tiny_net_config.h"
 
 namespace facet {
 namespace {
-
-NetConfig GoldenConfig() {
-  NetConfig c;
-  c.in_size = 64;
-  c.out_size = 64;
-  c.min_feat_size = 16;
-  c.base_ch = 8;
-  c.parsing_ch = 19;
-  c.res_depth = 2;
-  c.ch_lo = 8;
-  c.ch_hi = 16;
-  return c;
-}
 
 std::map<std::string, std::vector<int64_t>> ModuleShapes(FaceParsingNet& net) {
   std::map<std::string, std::vector<int64_t>> shapes;
@@ -49,7 +37,8 @@ TEST(FaceParsingNetTest, PublishedConfigurationHasSpecEntriesAndParameters) {
 }
 
 TEST(FaceParsingNetTest, ModuleMatchesExpectedStateDict) {
-  for (const NetConfig& config : {NetConfig::Published(), GoldenConfig()}) {
+  for (const NetConfig& config :
+       {NetConfig::Published(), testing::TinyNetConfig()}) {
     FaceParsingNet net(config);
     auto shapes = ModuleShapes(net);
     auto expected = ExpectedStateDict(config);
@@ -62,7 +51,7 @@ TEST(FaceParsingNetTest, ModuleMatchesExpectedStateDict) {
 }
 
 TEST(FaceParsingNetTest, GoldenConfigurationHas86Entries) {
-  FaceParsingNet net(GoldenConfig());
+  FaceParsingNet net(testing::TinyNetConfig());
   EXPECT_EQ(ModuleShapes(net).size(), 86u);
   int64_t params = 0;
   for (const auto& p : net->parameters()) params += p.numel();
@@ -70,7 +59,7 @@ TEST(FaceParsingNetTest, GoldenConfigurationHas86Entries) {
 }
 
 TEST(FaceParsingNetTest, OutputShapesFollowConfiguration) {
-  NetConfig config = GoldenConfig();
+  NetConfig config = testing::TinyNetConfig();
   config.out_size = 128;  // One extra up-sampling step.
   ASSERT_TRUE(config.Validate().ok());
   FaceParsingNet net(config);
@@ -95,7 +84,7 @@ void RandomizeBatchNorm(FaceParsingNet& net) {
 
 TEST(FaceParsingNetTest, FoldedBatchNormMatchesPlainPath) {
   torch::manual_seed(3);
-  FaceParsingNet net(GoldenConfig());
+  FaceParsingNet net(testing::TinyNetConfig());
   RandomizeBatchNorm(net);
   net->eval();
   torch::NoGradGuard no_grad;
@@ -114,9 +103,9 @@ TEST(FaceParsingNetTest, FoldedBatchNormMatchesPlainPath) {
 
 TEST(StateDictTest, ExtractThenLoadRoundTrips) {
   torch::manual_seed(5);
-  FaceParsingNet a(GoldenConfig());
+  FaceParsingNet a(testing::TinyNetConfig());
   RandomizeBatchNorm(a);
-  FaceParsingNet b(GoldenConfig());
+  FaceParsingNet b(testing::TinyNetConfig());
   RawTensorMap raw = ExtractStateDict(a);
   ASSERT_EQ(raw.size(), 86u);
   ASSERT_TRUE(LoadStateDict(raw, b).ok());
@@ -128,7 +117,7 @@ TEST(StateDictTest, ExtractThenLoadRoundTrips) {
 }
 
 TEST(StateDictTest, RejectsWrongShapeAndLeavesNetUnchanged) {
-  FaceParsingNet net(GoldenConfig());
+  FaceParsingNet net(testing::TinyNetConfig());
   RawTensorMap raw = ExtractStateDict(net);
   torch::Tensor before = net->named_parameters()["encoder.0.conv2d.weight"].clone();
   raw["encoder.0.conv2d.bias"].shape = {9};
@@ -143,7 +132,7 @@ TEST(StateDictTest, RejectsWrongShapeAndLeavesNetUnchanged) {
 }
 
 TEST(StateDictTest, RejectsMissingAndUnexpectedKeys) {
-  FaceParsingNet net(GoldenConfig());
+  FaceParsingNet net(testing::TinyNetConfig());
   RawTensorMap raw = ExtractStateDict(net);
   RawTensorMap missing = raw;
   missing.erase("body.1.conv2.norm.norm.running_mean");

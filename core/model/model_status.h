@@ -36,13 +36,18 @@ enum class ModelErrorCode {
 class ModelStatus {
  public:
   ModelStatus() = default;  // OK.
-  ModelStatus(ModelErrorCode code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  // `system_errno`: the failed system call's errno, 0 when there was none
+  // (see IoStatus).
+  ModelStatus(ModelErrorCode code, std::string message, int system_errno = 0)
+      : code_(code),
+        message_(std::move(message)),
+        system_errno_(system_errno) {}
 
   static ModelStatus Ok() { return ModelStatus(); }
-  // The same code and message (IoCode's values are ModelErrorCode's).
+  // The same code, message and errno (IoCode's values are ModelErrorCode's).
   static ModelStatus FromIoStatus(const IoStatus& status) {
-    return {static_cast<ModelErrorCode>(status.code()), status.message()};
+    return {static_cast<ModelErrorCode>(status.code()), status.message(),
+            status.system_errno()};
   }
   static ModelStatus InvalidArgument(std::string m) {
     return {ModelErrorCode::kInvalidArgument, std::move(m)};
@@ -72,6 +77,8 @@ class ModelStatus {
   bool ok() const { return code_ == ModelErrorCode::kOk; }
   ModelErrorCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // The errno of the failed system call behind this status, or 0.
+  int system_errno() const { return system_errno_; }
 
   // "OK" or "<CODE>: <message>".
   std::string ToString() const;
@@ -79,6 +86,7 @@ class ModelStatus {
  private:
   ModelErrorCode code_ = ModelErrorCode::kOk;
   std::string message_;
+  int system_errno_ = 0;
 };
 
 // Either a value or a non-OK ModelStatus.

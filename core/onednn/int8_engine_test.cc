@@ -11,6 +11,7 @@
 #include "core/onednn/int8_calibrator.h"
 #include "core/onednn/onednn_face_engine.h"
 #include "core/onednn/onednn_test_util.h"
+#include "tests/util/tiny_net_config.h"
 
 namespace facet {
 namespace {
@@ -61,7 +62,7 @@ class Int8EngineTest : public ::testing::TestWithParam<Int8Case> {};
 // be off by orders of magnitude) in each layout, and reports itself.
 TEST_P(Int8EngineTest, CloseToFp32) {
   if (!OnednnSupports(Precision::kInt8)) GTEST_SKIP() << "no avx2 on this CPU";
-  const NetConfig config = *NetConfigPreset("tiny");
+  const NetConfig config = testing::TinyNetConfig();
   const RawTensorMap weights = RandomWeights(config, 21);
   OnednnEngineOptions options;
   options.config = config;
@@ -107,7 +108,7 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(Int8CalibratorTest, PercentileRangesAreAtMostTheMaximum) {
-  const NetConfig config = *NetConfigPreset("tiny");
+  const NetConfig config = testing::TinyNetConfig();
   const RawTensorMap weights = RandomWeights(config, 22);
   const Int8Scales max = Calibrate(weights, config, "max");
   const Int8Scales p99 = Calibrate(weights, config, "percentile:99");
@@ -129,7 +130,7 @@ TEST(Int8CalibratorTest, PercentileRangesAreAtMostTheMaximum) {
 }
 
 TEST(Int8CalibratorTest, RejectsBadMethodsAndEmptyRuns) {
-  const NetConfig config = *NetConfigPreset("tiny");
+  const NetConfig config = testing::TinyNetConfig();
   auto calibrator =
       Int8Calibrator::Create(RandomWeights(config, 23), config, 0);
   ASSERT_TRUE(calibrator.ok());
@@ -149,7 +150,7 @@ TEST(Int8CalibratorTest, RejectsBadMethodsAndEmptyRuns) {
 
 TEST(Int8EngineRefusalTest, RangesOfOtherWeightsOrLayersAreRefused) {
   if (!OnednnSupports(Precision::kInt8)) GTEST_SKIP() << "no avx2 on this CPU";
-  const NetConfig config = *NetConfigPreset("tiny");
+  const NetConfig config = testing::TinyNetConfig();
   const RawTensorMap weights = RandomWeights(config, 24);
   OnednnEngineOptions options;
   options.config = config;
@@ -179,7 +180,7 @@ TEST(Int8EngineRefusalTest, DISABLED_RefusedWithoutAvx2) {
     GTEST_SKIP() << "this run has " << OnednnIsaName()
                  << "; run with ONEDNN_MAX_CPU_ISA=AVX";
   }
-  const NetConfig config = *NetConfigPreset("tiny");
+  const NetConfig config = testing::TinyNetConfig();
   OnednnEngineOptions options;
   options.config = config;
   options.precision = Precision::kInt8;

@@ -16,6 +16,7 @@
 #include "core/model/state_dict.h"
 #include "core/onednn/onednn_test_util.h"
 #include "tests/util/test_paths.h"
+#include "tests/util/tiny_net_config.h"
 
 namespace facet {
 namespace {
@@ -134,7 +135,7 @@ TEST_P(AlgorithmTest, MatchesTorchOnGoldenWeights) {
   if (!std::filesystem::exists(golden)) GTEST_SKIP() << "no fixtures at " << golden;
   auto weights = ReadSafetensorsFile(golden);
   ASSERT_TRUE(weights.ok()) << weights.status().ToString();
-  const NetConfig config = *NetConfigPreset("tiny");
+  const NetConfig config = testing::TinyNetConfig();
   auto torch = Torch(weights->tensors, config);
   auto onednn = Onednn(weights->tensors, config, GetParam().algorithms, Precision::kFp32,
                        GetParam().layout);
@@ -222,7 +223,7 @@ TEST(OnednnEngineTest, ConcurrentParseGivesIdenticalResults) {
 }
 
 TEST(OnednnEngineTest, RejectsBadBatches) {
-  const NetConfig config = *NetConfigPreset("tiny");
+  const NetConfig config = testing::TinyNetConfig();
   auto onednn = Onednn(RandomWeights(config, 14), config);
   ASSERT_TRUE(onednn);
   std::vector<uint8_t> img = SmoothImage(64, 1);
@@ -244,7 +245,7 @@ TEST(OnednnEngineTest, RejectsBadBatches) {
 }
 
 TEST(OnednnEngineTest, RejectsBadWeightsNamingTheKey) {
-  const NetConfig config = *NetConfigPreset("tiny");
+  const NetConfig config = testing::TinyNetConfig();
   RawTensorMap weights = RandomWeights(config, 15);
   weights.erase("body.1.conv2.norm.norm.running_var");
   OnednnEngineOptions options;
@@ -264,7 +265,7 @@ TEST(OnednnEngineTest, RejectsBadWeightsNamingTheKey) {
 }
 
 TEST(OnednnEngineTest, RefusesWhatItDoesNotOffer) {
-  const NetConfig config = *NetConfigPreset("tiny");
+  const NetConfig config = testing::TinyNetConfig();
   const RawTensorMap weights = RandomWeights(config, 16);
   OnednnEngineOptions options;
   options.config = config;
@@ -298,7 +299,7 @@ TEST(OnednnEngineTest, RefusesWhatItDoesNotOffer) {
 }
 
 TEST(OnednnEngineTest, DescribesItself) {
-  const NetConfig config = *NetConfigPreset("tiny");
+  const NetConfig config = testing::TinyNetConfig();
   auto onednn = Onednn(RandomWeights(config, 17), config);
   ASSERT_TRUE(onednn);
   EXPECT_EQ(onednn->engine(), "onednn");
@@ -357,7 +358,7 @@ TEST(OnednnEngineTest, Bf16CloseToFp32OnGoldenWeights) {
   if (!std::filesystem::exists(golden)) GTEST_SKIP() << "no fixtures at " << golden;
   auto weights = ReadSafetensorsFile(golden);
   ASSERT_TRUE(weights.ok()) << weights.status().ToString();
-  ExpectBf16Agrees(weights->tensors, *NetConfigPreset("tiny"), 64, "golden");
+  ExpectBf16Agrees(weights->tensors, testing::TinyNetConfig(), 64, "golden");
 }
 
 TEST(OnednnEngineTest, Bf16CloseToFp32AtPublishedWidths) {

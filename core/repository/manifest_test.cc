@@ -4,6 +4,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tests/util/tiny_net_config.h"
 
 namespace facet {
 namespace {
@@ -12,7 +13,7 @@ Manifest GoodManifest() {
   Manifest m;
   m.model_name = "fpn-small";
   m.version = 3;
-  m.config = NetConfig{64, 64, 16, 8, 19, 2, 8, 16};
+  m.config = testing::TinyNetConfig();
   m.step = 1200;
   m.metrics = {{"val_miou", 0.625}, {"val_loss", 1.5}};
   m.created_at = "2026-11-29T16:00:00Z";

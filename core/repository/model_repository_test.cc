@@ -23,23 +23,12 @@
 #include "core/repository/sha256.h"
 #include "gtest/gtest.h"
 #include "tests/util/random_state_dict.h"
+#include "tests/util/tiny_net_config.h"
 
 namespace facet {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The golden fixtures' configuration: 86 tensors, about 130 KB.
-NetConfig SmallConfig() {
-  return NetConfig{.in_size = 64,
-                   .out_size = 64,
-                   .min_feat_size = 16,
-                   .base_ch = 8,
-                   .parsing_ch = 19,
-                   .res_depth = 2,
-                   .ch_lo = 8,
-                   .ch_hi = 16};
-}
 
 Manifest MakeManifest(const NetConfig& config) {
   Manifest m;
@@ -141,7 +130,7 @@ TEST_F(ModelRepositoryTest, OpenUncheckedReportsNotFoundUntilTheRootExists) {
 }
 
 TEST_F(ModelRepositoryTest, ReadManifestReadsOnlyTheManifest) {
-  NetConfig config = SmallConfig();
+  NetConfig config = testing::TinyNetConfig();
   ASSERT_TRUE(repo_
                   ->Publish("fpn", testing::RandomStateDict(config, 1),
                             MakeManifest(config))
@@ -197,7 +186,7 @@ TEST_F(ModelRepositoryTest, CreateChecksRoot) {
 }
 
 TEST_F(ModelRepositoryTest, PublishesValidatesAndLoads) {
-  NetConfig config = SmallConfig();
+  NetConfig config = testing::TinyNetConfig();
   RawTensorMap tensors = testing::RandomStateDict(config, 1);
   absl::StatusOr<int64_t> v1 =
       repo_->Publish("fpn", tensors, MakeManifest(config));
@@ -232,13 +221,14 @@ TEST_F(ModelRepositoryTest, PublishesValidatesAndLoads) {
 TEST_F(ModelRepositoryTest, PublishSkipsPastInvalidVersionFolders) {
   fs::create_directories(root_ + "/fpn/5");
   absl::StatusOr<int64_t> v = repo_->Publish(
-      "fpn", testing::RandomStateDict(SmallConfig(), 1), MakeManifest(SmallConfig()));
+      "fpn", testing::RandomStateDict(testing::TinyNetConfig(), 1),
+      MakeManifest(testing::TinyNetConfig()));
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(*v, 6);
 }
 
 TEST_F(ModelRepositoryTest, ConcurrentPublishersGetDistinctVersions) {
-  NetConfig config = SmallConfig();
+  NetConfig config = testing::TinyNetConfig();
   RawTensorMap tensors = testing::RandomStateDict(config, 3);
   std::vector<int64_t> got(4, 0);
   std::vector<std::thread> threads;
@@ -302,7 +292,7 @@ std::function<void(const std::string&)> ReplaceInManifest(std::string from,
 }
 
 TEST_F(ModelRepositoryTest, EachCorruptionIsReportedWithItsCause) {
-  NetConfig config = SmallConfig();
+  NetConfig config = testing::TinyNetConfig();
   const Corruption cases[] = {
       {"truncated, checksum stale", Truncate(1000, false),
        absl::StatusCode::kDataLoss, "SHA-256 mismatch"},
@@ -406,7 +396,7 @@ TEST_F(ModelRepositoryTest, ValidateMissingFolderIsNotFound) {
 }
 
 TEST_F(ModelRepositoryTest, PublishRejectsBadInputAndWritesNothing) {
-  NetConfig config = SmallConfig();
+  NetConfig config = testing::TinyNetConfig();
   RawTensorMap nan = testing::RandomStateDict(config, 1);
   SetFloat(&nan["encoder.0.conv2d.weight"], 3, std::nanf(""));
   RawTensorMap missing = testing::RandomStateDict(config, 1);
@@ -444,7 +434,8 @@ TEST_F(ModelRepositoryTest, PublishRejectsBadInputAndWritesNothing) {
 TEST_F(ModelRepositoryTest, PublishIntoUnwritableModelPathFailsCleanly) {
   WriteAll(root_ + "/fpn", "a file where the model folder should be");
   absl::StatusOr<int64_t> v = repo_->Publish(
-      "fpn", testing::RandomStateDict(SmallConfig(), 1), MakeManifest(SmallConfig()));
+      "fpn", testing::RandomStateDict(testing::TinyNetConfig(), 1),
+      MakeManifest(testing::TinyNetConfig()));
   EXPECT_FALSE(v.ok());
   EXPECT_NE(v.status().message().find(root_ + "/fpn"), std::string::npos)
       << v.status();
@@ -454,7 +445,7 @@ TEST_F(ModelRepositoryTest, PublishIntoUnwritableModelPathFailsCleanly) {
 // A file-size limit makes the weights write fail half-way with EFBIG, as a
 // full disk would; works even when the tests run as root.
 TEST_F(ModelRepositoryTest, PublishFailingMidWriteLeavesNoVersion) {
-  NetConfig config = SmallConfig();
+  NetConfig config = testing::TinyNetConfig();
   ASSERT_TRUE(
       repo_->Publish("fpn", testing::RandomStateDict(config, 1), MakeManifest(config)).ok());
   struct rlimit old_limit;
@@ -479,7 +470,7 @@ TEST_F(ModelRepositoryTest, PublishFailingMidWriteLeavesNoVersion) {
 }
 
 TEST_F(ModelRepositoryTest, CleanStagingRemovesOnlyDeadWriters) {
-  NetConfig config = SmallConfig();
+  NetConfig config = testing::TinyNetConfig();
   ASSERT_TRUE(
       repo_->Publish("fpn", testing::RandomStateDict(config, 1), MakeManifest(config)).ok());
   std::string dir = root_ + "/fpn";

@@ -12,6 +12,7 @@
 #include "core/repository/serving_lease.h"
 #include "tests/util/random_state_dict.h"
 #include "tests/util/test_paths.h"
+#include "tests/util/tiny_net_config.h"
 
 namespace facet {
 namespace {
@@ -79,7 +80,7 @@ class RetainVersionsTest : public ::testing::Test {
     auto repo = ModelRepository::Create(root_);
     ASSERT_TRUE(repo.ok());
     repo_ = std::move(*repo);
-    config_ = *NetConfigPreset("tiny");
+    config_ = testing::TinyNetConfig();
   }
   void TearDown() override { fs::remove_all(root_); }
 

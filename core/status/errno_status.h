@@ -18,13 +18,28 @@ namespace facet {
 // table gives `err`: ENOENT NotFound; EEXIST, ENOTEMPTY AlreadyExists;
 // EACCES, EPERM, EROFS PermissionDenied; ENOSPC, EDQUOT, EFBIG
 // ResourceExhausted; EIO DataLoss; ENOTDIR, EISDIR as `origin` says;
-// anything else Internal.
+// anything else Internal; IoErrno() of the result is `err`.
 absl::Status ErrnoToStatus(int err, const std::string& what,
                            const std::string& path,
                            PathOrigin origin = PathOrigin::kProgram);
 
-// The same code and message as an absl::Status (OK stays OK).
+// The same code, message and errno payload (WithErrno) as an absl::Status
+// (OK stays OK).
 absl::Status ToAbslStatus(const IoStatus& status);
+
+// `status` with `err` attached as a payload (under kErrnoPayloadUrl, the
+// decimal number), so that callers can tell causes that share a code apart
+// (EROFS and EACCES are both PermissionDenied) without matching message
+// text. OK statuses and err == 0 are returned unchanged. ErrnoToStatus and
+// both ToAbslStatus overloads attach it; code that turns a std::error_code
+// or errno into a status of its own code calls this.
+absl::Status WithErrno(absl::Status status, int err);
+
+// The errno attached by WithErrno, or 0 when there is none (OK statuses,
+// errors that did not come from a system call).
+int IoErrno(const absl::Status& status);
+
+inline constexpr char kErrnoPayloadUrl[] = "type.facet/errno";
 
 }  // namespace facet
 

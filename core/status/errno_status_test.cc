@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "gtest/gtest.h"
 
 namespace facet {
@@ -63,6 +64,47 @@ TEST(ErrnoToStatusTest, IoStatusKeepsCodeAndMessage) {
       ToAbslStatus(IoStatus(IoCode::kResourceExhausted, "disk full"));
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(status.message(), "disk full");
+  EXPECT_EQ(IoErrno(status), 0);
+}
+
+// The errno survives as a payload, so EROFS and EACCES (both
+// PermissionDenied) stay apart without reading the message.
+TEST(ErrnoToStatusTest, CarriesTheErrnoAsAPayload) {
+  for (int err : {ENOSPC, EROFS, EACCES, EIO, ENOENT}) {
+    const absl::Status status = ErrnoToStatus(err, "write", "/x");
+    EXPECT_EQ(IoErrno(status), err) << std::strerror(err);
+    EXPECT_TRUE(status.GetPayload(kErrnoPayloadUrl).has_value());
+    EXPECT_EQ(IoErrno(ToAbslStatus(ErrnoToIoStatus(err, "write", "/x"))), err)
+        << std::strerror(err);
+  }
+}
+
+TEST(ErrnoToStatusTest, NoErrnoWhereNoSystemCallFailed) {
+  EXPECT_EQ(IoErrno(absl::OkStatus()), 0);
+  EXPECT_EQ(IoErrno(absl::PermissionDeniedError(
+                std::string("cannot write /x: ") + std::strerror(EROFS))),
+            0);
+  EXPECT_EQ(IoErrno(absl::InternalError("x")), 0);
+}
+
+TEST(ErrnoToStatusTest, WithErrnoKeepsCodeAndMessage) {
+  const absl::Status status =
+      WithErrno(absl::UnavailableError("cannot create /ckpt"), EROFS);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(status.message(), "cannot create /ckpt");
+  EXPECT_EQ(IoErrno(status), EROFS);
+  // OK stays OK and payload-free; errno 0 attaches nothing.
+  EXPECT_TRUE(WithErrno(absl::OkStatus(), EROFS).ok());
+  EXPECT_EQ(IoErrno(WithErrno(absl::OkStatus(), EROFS)), 0);
+  EXPECT_FALSE(WithErrno(absl::InternalError("x"), 0)
+                   .GetPayload(kErrnoPayloadUrl)
+                   .has_value());
+}
+
+TEST(ErrnoToStatusTest, MalformedPayloadReadsAsNoErrno) {
+  absl::Status status = absl::InternalError("x");
+  status.SetPayload(kErrnoPayloadUrl, absl::Cord("EROFS"));
+  EXPECT_EQ(IoErrno(status), 0);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Turns facet_model's std-only ModelStatus into absl::Status at the edge of
 // the torch library; codes map one-to-one (ModelErrorCode mirrors
-// absl::StatusCode).
+// absl::StatusCode) and a system_errno() becomes the errno payload that
+// IoErrno (errno_status.h) reads.
 #ifndef FACET_CORE_STATUS_MODEL_STATUS_CONVERSION_H_
 #define FACET_CORE_STATUS_MODEL_STATUS_CONVERSION_H_
 

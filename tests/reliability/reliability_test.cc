@@ -3,17 +3,16 @@
 // reliability_long_test.cc (`./facet test --long`). See scenarios.h.
 #include "gtest/gtest.h"
 #include "tests/reliability/scenarios.h"
+#include "tests/util/tiny_net_config.h"
 
 namespace facet {
 namespace reliability {
 namespace {
 
-NetConfig Tiny() { return NetConfigPreset("tiny").value(); }
-
 TEST(ReliabilityTest, ReloadSoakTenCycles) {
   SoakScale scale;
   scale.name = "soak_reduced";
-  scale.config = Tiny();
+  scale.config = testing::TinyNetConfig();
   scale.reloads = 10;
   // oneDNN's process-wide primitive cache (1024 entries) keeps each
   // version's kernels until it is full: on the 64 px network the lowest
@@ -37,14 +36,14 @@ TEST(ReliabilityTest, OverloadIsRefusedFastAndRecovers) {
 TEST(ReliabilityTest, SigtermUnderLoadDrains) {
   CrashScale scale;
   scale.name = "crash_reduced";
-  scale.config = Tiny();
+  scale.config = testing::TinyNetConfig();
   RunSigtermUnderLoad(scale);
 }
 
 TEST(ReliabilityTest, KillsWhilePublishingAndServingLoseNothing) {
   CrashScale scale;
   scale.name = "crash_reduced";
-  scale.config = Tiny();
+  scale.config = testing::TinyNetConfig();
   RunKillsWhilePublishingAndServing(scale);
 }
 

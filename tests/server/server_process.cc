@@ -24,11 +24,12 @@
 #include "gtest/gtest.h"
 #include "tests/util/random_state_dict.h"
 #include "tests/util/test_files.h"
+#include "tests/util/tiny_net_config.h"
 
 namespace facet {
 namespace server_test {
 
-NetConfig TinyConfig() { return NetConfigPreset("tiny").value(); }
+NetConfig TinyConfig() { return testing::TinyNetConfig(); }
 
 RawTensorMap RandomWeights(const NetConfig& config, uint32_t seed,
                            float scale) {

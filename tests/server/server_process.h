@@ -28,7 +28,7 @@
 namespace facet {
 namespace server_test {
 
-// The 64 px test network (NetConfigPreset("tiny")).
+// The 64 px test network (testing::TinyNetConfig()).
 NetConfig TinyConfig();
 
 // Random weights for `config`: convolutions uniform in +-scale/sqrt(fan_in),

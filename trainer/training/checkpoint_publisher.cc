@@ -2,13 +2,12 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/repository/retention.h"
 #include "core/repository/rfc3339.h"
+#include "core/status/errno_status.h"
 #include "glog/logging.h"
 
 namespace facet {
@@ -21,9 +20,22 @@ absl::StatusOr<PublishPolicy> ParsePublishPolicy(const std::string& name) {
 }
 
 std::string WriteFailureReason(const absl::Status& status) {
+  switch (IoErrno(status)) {
+    case 0:  // Not a failed system call: the code says.
+      break;
+    case EROFS:
+      return "read_only";
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+      return "no_space";
+    case EACCES:
+    case EPERM:
+      return "permission";
+    default:  // EIO is DataLoss too, but no weight was non-finite.
+      return "other";
+  }
   if (absl::IsResourceExhausted(status)) return "no_space";
-  if (absl::StrContains(status.message(), std::strerror(EROFS)))
-    return "read_only";
   if (absl::IsPermissionDenied(status)) return "permission";
   if (absl::IsDataLoss(status)) return "non_finite";
   return "other";

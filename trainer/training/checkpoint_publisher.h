@@ -33,12 +33,15 @@ enum class PublishPolicy { kEvery, kBest };
 // "every" or "best"; InvalidArgument otherwise.
 absl::StatusOr<PublishPolicy> ParsePublishPolicy(const std::string& name);
 
-// Why a publish or a checkpoint failed, as a metric label:
-//   no_space    ResourceExhausted (ENOSPC, EDQUOT, EFBIG);
-//   read_only   the message carries strerror(EROFS);
-//   permission  other PermissionDenied (EACCES, EPERM);
-//   non_finite  DataLoss (a non-finite weight: nothing was written);
-//   other       anything else.
+// Why a publish or a checkpoint failed, as a metric label. From the errno
+// the status carries (IoErrno, core/status/errno_status.h) when a system
+// call failed, else from the code:
+//   no_space    ENOSPC, EDQUOT, EFBIG; or ResourceExhausted (a size limit);
+//   read_only   EROFS;
+//   permission  EACCES, EPERM; or PermissionDenied;
+//   non_finite  DataLoss without an errno (a non-finite weight: nothing was
+//               written);
+//   other       anything else (EIO included).
 std::string WriteFailureReason(const absl::Status& status);
 inline constexpr const char* kWriteFailureReasons[] = {
     "no_space", "read_only", "permission", "non_finite", "other"};

@@ -1,15 +1,21 @@
 #include "trainer/training/checkpoint_publisher.h"
 
 #include <gtest/gtest.h>
-
-#include <filesystem>
-#include <random>
-
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/status/errno_status.h"
+#include "core/status/model_status_conversion.h"
 #include "tests/util/random_state_dict.h"
 #include "tests/util/test_paths.h"
+#include "tests/util/tiny_net_config.h"
 
 namespace facet {
 namespace {
@@ -21,7 +27,7 @@ class CheckpointPublisherTest : public ::testing::Test {
   void SetUp() override { root_ = testing::MakeTempDir("facet-publisher"); }
   void TearDown() override { fs::remove_all(root_); }
   std::string root_;
-  NetConfig config_ = *NetConfigPreset("tiny");
+  NetConfig config_ = testing::TinyNetConfig();
 };
 
 TEST_F(CheckpointPublisherTest, EveryPublishesEachTimeAndKeepsK) {
@@ -112,6 +118,47 @@ TEST_F(CheckpointPublisherTest, FullDiskFailsCleanlyAndKeepsPublished) {
   EXPECT_TRUE(ModelRepository::ValidateVersionDir(o.repository + "/m/1").ok());
   for (const auto& e : fs::directory_iterator(o.repository + "/m")) {
     EXPECT_NE(e.path().filename().string().rfind(".staging", 0), 0u) << e.path();
+  }
+}
+
+struct ReasonCase {
+  absl::Status status;
+  std::string reason;
+};
+
+// The label comes from the errno the status carries, not its text.
+TEST(WriteFailureReasonTest, FromTheErrnoThenTheCode) {
+  const std::vector<ReasonCase> cases = {
+      {ErrnoToStatus(ENOSPC, "write", "/r/w"), "no_space"},
+      {ErrnoToStatus(EDQUOT, "write", "/r/w"), "no_space"},
+      {ErrnoToStatus(EROFS, "create staging folder", "/r/m"), "read_only"},
+      {ErrnoToStatus(EACCES, "create staging folder", "/r/m"), "permission"},
+      {ErrnoToStatus(EPERM, "rename", "/r/m"), "permission"},
+      // DataLoss by code, but a disk error, not a non-finite weight.
+      {ErrnoToStatus(EIO, "fsync", "/r/w"), "other"},
+      {ErrnoToStatus(ENOENT, "open", "/r/w"), "other"},
+      // A checkpoint's own code with the errno attached.
+      {WithErrno(absl::UnavailableError("cannot create /c"), EROFS),
+       "read_only"},
+      // Through facet_model's ModelStatus (the weights file).
+      {ToAbslStatus(
+           ModelStatus::FromIoStatus(ErrnoToIoStatus(EROFS, "create", "/r/w"))),
+       "read_only"},
+      // No errno: the code decides, and EROFS's text alone does not.
+      {absl::ResourceExhaustedError("over the 1 GiB limit"), "no_space"},
+      {absl::PermissionDeniedError(std::string("cannot write /r: ") +
+                                   std::strerror(EROFS)),
+       "permission"},
+      {absl::DataLossError("weight \"w\" is not finite at step 3"),
+       "non_finite"},
+      {absl::InternalError("saving the checkpoint failed"), "other"},
+  };
+  for (const ReasonCase& c : cases) {
+    EXPECT_EQ(WriteFailureReason(c.status), c.reason) << c.status;
+    bool listed = false;
+    for (const char* reason : kWriteFailureReasons)
+      listed |= reason == c.reason;
+    EXPECT_TRUE(listed) << c.reason;
   }
 }
 

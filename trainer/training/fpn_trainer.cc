@@ -12,10 +12,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "core/model/cuda_device.h"
 #include "core/model/face_parsing_net.h"
 #include "core/model/safetensors.h"
 #include "core/model/state_dict.h"
 #include "core/repository/file_util.h"
+#include "core/status/errno_status.h"
 #include "core/status/model_status_conversion.h"
 #include "nlohmann/json.hpp"
 #include "trainer/distributed/gradient_all_reducer.h"
@@ -89,7 +91,7 @@ auto CatchTorch(const char* what, Fn&& fn) -> decltype(fn()) {
 absl::StatusOr<std::string> ResolveTrainingDevice(const std::string& device,
                                                   int local_rank) {
   if (device != "auto" && !device.empty()) return device;
-  if (!torch::cuda::is_available()) return std::string("cpu");
+  if (!CudaAvailable()) return std::string("cpu");
   const int count = static_cast<int>(torch::cuda::device_count());
   if (local_rank >= count) {
     return absl::FailedPreconditionError(absl::StrCat("LOCAL_RANK=", local_rank,
@@ -110,7 +112,7 @@ absl::StatusOr<std::unique_ptr<FpnTrainer>> FpnTrainer::Create(
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   const std::string& dev = options.device;
-  const bool cuda = torch::cuda::is_available();
+  const bool cuda = CudaAvailable();
   if (dev == "auto" || dev.empty()) {
     impl->device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   } else if (dev == "cpu" || dev.rfind("cuda", 0) == 0) {
@@ -376,13 +378,23 @@ std::string CheckpointName(int64_t step) { return absl::StrCat("ckpt-", step); }
 absl::Status FpnTrainer::SaveCheckpoint(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  // Each error keeps its errno (WithErrno) for WriteFailureReason.
+  if (ec) {
+    return WithErrno(absl::UnavailableError(absl::StrCat("cannot create ", dir,
+                                                         ": ", ec.message())),
+                     ec.value());
+  }
   const std::string name = CheckpointName(impl_->step);
   const fs::path staging = fs::path(dir) / absl::StrCat(".staging-", name);
   const fs::path final_dir = fs::path(dir) / name;
   fs::remove_all(staging, ec);
   fs::create_directories(staging, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", staging.string(), ": ", ec.message()));
+  if (ec) {
+    return WithErrno(
+        absl::UnavailableError(absl::StrCat("cannot create ", staging.string(),
+                                            ": ", ec.message())),
+        ec.value());
+  }
   absl::Status s = CatchTorch("saving the checkpoint", [&]() -> absl::Status {
     absl::Status w = ToAbslStatus(WriteSafetensorsFile((staging / "weights.safetensors").string(),
                                                        ExtractStateDict(impl_->net), {}));
@@ -410,13 +422,22 @@ absl::Status FpnTrainer::SaveCheckpoint(const std::string& dir) {
   }
   fs::remove_all(final_dir, ec);
   fs::rename(staging, final_dir, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot rename into ", final_dir.string(), ": ", ec.message()));
+  if (ec) {
+    return WithErrno(
+        absl::UnavailableError(absl::StrCat(
+            "cannot rename into ", final_dir.string(), ": ", ec.message())),
+        ec.value());
+  }
   // LATEST flips to the new checkpoint in one rename; older ones go after.
   const std::string latest_tmp = (fs::path(dir) / ".LATEST.tmp").string();
   s = WriteFileSynced(latest_tmp, name + "\n");
   if (s.ok()) {
     fs::rename(latest_tmp, fs::path(dir) / kLatestFile, ec);
-    if (ec) s = absl::UnavailableError(absl::StrCat("cannot update ", dir, "/LATEST: ", ec.message()));
+    if (ec) {
+      s = WithErrno(absl::UnavailableError(absl::StrCat(
+                        "cannot update ", dir, "/LATEST: ", ec.message())),
+                    ec.value());
+    }
   }
   if (!s.ok()) return s;
   s = SyncDir(dir);

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "tests/util/test_paths.h"
+#include "tests/util/tiny_net_config.h"
 
 namespace facet {
 namespace {
@@ -31,7 +32,7 @@ TrainingBatch RandomBatch(int n, int size, uint32_t seed) {
 
 FpnTrainerOptions TinyOptions() {
   FpnTrainerOptions o;
-  o.config = *NetConfigPreset("tiny");
+  o.config = testing::TinyNetConfig();
   o.device = "cpu";
   o.seed = 11;
   return o;
