@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/engine/face_engine_factory.h"
+#include "core/model/cuda_device.h"
 #include "core/model/gpu_memory.h"
 #include "core/repository/serving_lease.h"
 
@@ -111,6 +112,7 @@ namespace {
 // The GPU whose memory /metrics reports (-1: none, the forward runs on the
 // CPU). InvalidArgument for "cuda:" followed by anything but a number.
 absl::StatusOr<int> GpuIndex(const std::string& device) {
+  if (!DeviceIsCuda(device)) return -1;
   if (device.rfind("cuda", 0) == 0) {
     if (device.size() <= 5) return 0;
     int index = -1;
@@ -121,8 +123,7 @@ absl::StatusOr<int> GpuIndex(const std::string& device) {
     }
     return index;
   }
-  if ((device == "auto" || device.empty()) && CudaAvailable()) return 0;
-  return -1;
+  return 0;  // "auto" with a CUDA device.
 }
 
 }  // namespace
