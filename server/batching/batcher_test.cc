@@ -74,10 +74,12 @@ Served MakeModel(int effective_max_batch_size) {
 std::unique_ptr<Batcher> MakeBatcher(const ModelHandle& model,
                                      absl::Duration delay,
                                      bool run_alone_at_once, const Clock* clock,
-                                     int max_batch_size = 8) {
+                                     int max_batch_size = 8,
+                                     int max_queue_size = 64) {
   BatcherOptions options;
   options.clock = clock;
   options.max_batch_size = max_batch_size;
+  options.max_queue_size = max_queue_size;
   options.max_queue_delay = delay;
   options.run_alone_at_once = run_alone_at_once;
   options.model_provider = [model] { return model; };
@@ -283,15 +285,11 @@ TEST(BatcherTest, FinishedTaskDoesNotKeepTheVersionLoaded) {
 TEST(BatcherTest, ReservationsCountTowardTheQueueBound) {
   testing::FakeClock clock;
   Served served = MakeModel(8);
-  BatcherOptions options;
-  options.clock = &clock;
-  options.max_batch_size = 8;
-  options.max_queue_size = 3;
-  options.max_queue_delay = absl::Seconds(30);  // Tasks stay queued.
-  options.model_provider = [model = served.model] { return model; };
-  auto batcher = Batcher::Create(options);
-  ASSERT_TRUE(batcher.ok()) << batcher.status();
-  Batcher& b = **batcher;
+  auto batcher = MakeBatcher(served.model,
+                             absl::Seconds(30),  // Tasks stay queued.
+                             /*run_alone_at_once=*/false, &clock,
+                             /*max_batch_size=*/8, /*max_queue_size=*/3);
+  Batcher& b = *batcher;
   std::vector<QueueReservation> held;
   for (int i = 0; i < 3; ++i) {
     absl::StatusOr<QueueReservation> r = b.Reserve();
@@ -341,14 +339,10 @@ TEST(BatcherTest, ReservationsCountTowardTheQueueBound) {
 TEST(BatcherTest, DroppedReservationFreesItsPlaceOnce) {
   testing::FakeClock clock;
   Served served = MakeModel(8);
-  BatcherOptions options;
-  options.clock = &clock;
-  options.max_queue_size = 2;
-  options.max_queue_delay = absl::Seconds(30);
-  options.model_provider = [model = served.model] { return model; };
-  auto batcher = Batcher::Create(options);
-  ASSERT_TRUE(batcher.ok()) << batcher.status();
-  Batcher& b = **batcher;
+  auto batcher = MakeBatcher(served.model, absl::Seconds(30),
+                             /*run_alone_at_once=*/false, &clock,
+                             /*max_batch_size=*/8, /*max_queue_size=*/2);
+  Batcher& b = *batcher;
   // A request that fails after reserving (e.g. a bad image) just returns.
   auto failing_request = [&b]() -> absl::Status {
     absl::StatusOr<QueueReservation> reservation = b.Reserve();

@@ -82,6 +82,18 @@ std::unique_ptr<ModelManager> MakeManager(
   return std::move(manager).value();
 }
 
+// Options for a manager of model "m" in `root` that loads through `loader`
+// and does not watch the folder.
+ModelManagerOptions LoaderOptions(const std::string& root, FakeLoader* loader) {
+  ModelManagerOptions options;
+  options.repository_root = root;
+  options.model_name = "m";
+  options.watch_repository = false;
+  options.load_model = [loader](const std::string& p, const std::string& n,
+                                int64_t v) { return loader->Load(p, n, v); };
+  return options;
+}
+
 AspiredVersions Versions(std::vector<int64_t> versions,
                          VersionPolicy policy = VersionPolicy()) {
   return AspiredVersions{std::move(versions), policy};
@@ -194,13 +206,8 @@ TEST(ModelManagerTest, ReturnsMemoryOfAReplacedVersionOnceItIsGone) {
   const std::string root = TempRepository();
   FakeLoader loader;
   std::atomic<int> returned{0};
-  ModelManagerOptions options;
-  options.repository_root = root;
-  options.model_name = "m";
-  options.watch_repository = false;
+  ModelManagerOptions options = LoaderOptions(root, &loader);
   options.return_freed_memory = [&returned] { ++returned; };
-  options.load_model = [&](const std::string& p, const std::string& n,
-                           int64_t v) { return loader.Load(p, n, v); };
   auto created = ModelManager::Create(options);
   ASSERT_TRUE(created.ok()) << created.status();
   ModelManager& manager = **created;
@@ -242,14 +249,9 @@ TEST(ModelManagerTest, RewritesTheLeaseOnlyWhenChangedFailedOrOld) {
   const std::string lease = lease_dir + "/" + ThisLeaseHolder();
   testing::FakeClock clock;
   FakeLoader loader;
-  ModelManagerOptions options;
-  options.repository_root = root;
-  options.model_name = "m";
-  options.watch_repository = false;
+  ModelManagerOptions options = LoaderOptions(root, &loader);
   options.clock = &clock;
   options.lease_refresh_interval = absl::Seconds(75);
-  options.load_model = [&](const std::string& p, const std::string& n,
-                           int64_t v) { return loader.Load(p, n, v); };
   auto created = ModelManager::Create(options);
   ASSERT_TRUE(created.ok()) << created.status();
   ModelManager& manager = **created;
