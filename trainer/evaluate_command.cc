@@ -23,6 +23,7 @@
 // Defined with the train command, whose validation they also size.
 ABSL_DECLARE_FLAG(int32_t, batch_size);
 ABSL_DECLARE_FLAG(int32_t, val_batches);
+ABSL_DECLARE_FLAG(std::string, resize);
 
 ABSL_FLAG(std::string, sheet, "",
           "evaluate: with --data landmarks:PATH, also write a PNG contact "
@@ -68,6 +69,13 @@ int RunLandmarkEvaluation(const std::string& path) {
   }
   LandmarkEvaluationOptions options;
   options.sheet_path = absl::GetFlag(FLAGS_sheet);
+  absl::StatusOr<ResizeFilter> filter =
+      ParseResizeFilter(absl::GetFlag(FLAGS_resize));
+  if (!filter.ok()) {
+    std::cerr << "error: --resize: " << filter.status().message() << "\n";
+    return 1;
+  }
+  options.filter = *filter;
   auto evaluation = EvaluateOnLandmarks(**engine, **finder, *files, options);
   if (!evaluation.ok()) {
     std::cerr << "error: " << evaluation.status().message() << "\n";

@@ -17,7 +17,8 @@
 #include "trainer/trainer_flags.h"
 
 ABSL_FLAG(std::string, resize, "bilinear",
-          "predict: filter that resizes inputs to the network size "
+          "predict, evaluate --data landmarks: filter that resizes inputs "
+          "to the network size "
           "(bilinear, bicubic, area, nearest).");
 ABSL_FLAG(std::string, engine, "auto",
           "predict: forward engine, auto (oneDNN on CPU when built in, "
