@@ -67,16 +67,16 @@ bool Batcher::alive() const {
 
 absl::StatusOr<QueueReservation> Batcher::Reserve() {
   const int capacity = options_.max_queue_size;
-  int held = reserved_.load();
+  int held = occupied_.load();
   do {
-    if (held + static_cast<int>(queue_.size()) >= capacity) {
+    if (held >= capacity) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "the batch queue is full (", capacity,
           " requests waiting or being prepared, --max_queue_size=", capacity,
           "); retry later"));
     }
-  } while (!reserved_.compare_exchange_weak(held, held + 1));
-  return QueueReservation(&reserved_);
+  } while (!occupied_.compare_exchange_weak(held, held + 1));
+  return QueueReservation(&occupied_);
 }
 
 absl::Status Batcher::Enqueue(std::unique_ptr<ParseTask> task) {
@@ -85,11 +85,16 @@ absl::Status Batcher::Enqueue(std::unique_ptr<ParseTask> task) {
 
 absl::Status Batcher::Enqueue(QueueReservation reservation,
                               std::unique_ptr<ParseTask> task) {
+  if (!reservation.held()) {
+    absl::StatusOr<QueueReservation> place = Reserve();
+    if (!place.ok()) return place.status();
+    reservation = *std::move(place);
+  }
   task->enqueued = options_.clock->Now();
   absl::Status status = queue_.Push(task);
-  // Queued (or refused), the task no longer needs its reservation; given
-  // back after the push, so the bound is never undercounted.
-  reservation.Reset();
+  // Queued, the task keeps the place until a batch takes it; refused, the
+  // reservation gives it back when it goes out of scope.
+  if (status.ok()) reservation.TransferToQueue();
   if (options_.metrics) {
     options_.metrics->SetQueueDepth(static_cast<int64_t>(queue_.size()));
   }
@@ -130,6 +135,8 @@ void Batcher::Run() {
     std::vector<std::unique_ptr<ParseTask>> batch, expired, cancelled;
     queue_.TakeBatch(policy_.BatchLimit(state.limit), now, &batch, &expired,
                      &cancelled);
+    occupied_ -=
+        static_cast<int>(batch.size() + expired.size() + cancelled.size());
     if (options_.metrics) {
       options_.metrics->SetQueueDepth(static_cast<int64_t>(queue_.size()));
       for (size_t i = 0; i < expired.size(); ++i) {

@@ -79,9 +79,9 @@ class Batcher {
   // ResourceExhausted if the queue is full, Unavailable after Stop(); the
   // task is destroyed without calling `done` then.
   absl::Status Enqueue(std::unique_ptr<ParseTask> task);
-  // The same for a task whose place `reservation` holds: the task takes it
-  // (the reservation's place is given back once the task is queued or
-  // refused). A reservation that holds nothing is a plain Enqueue.
+  // The same for a task whose place `reservation` holds: once queued, the
+  // task holds that place until a batch takes it; refused, the place is
+  // given back. A reservation that holds nothing is a plain Enqueue.
   absl::Status Enqueue(QueueReservation reservation,
                        std::unique_ptr<ParseTask> task);
 
@@ -110,8 +110,11 @@ class Batcher {
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
   std::atomic<int> requests_in_flight_{0};
-  // Places held by reservations (Reserve()), not yet queued.
-  std::atomic<int> reserved_{0};
+  // Places taken, at most max_queue_size: reserved for requests being
+  // prepared plus tasks queued. One count for both, so that a task moving
+  // from its reservation into the queue is never counted twice (a request
+  // was refused with one place free) nor not at all.
+  std::atomic<int> occupied_{0};
 };
 
 }  // namespace facet

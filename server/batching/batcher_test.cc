@@ -3,11 +3,14 @@
 // back for a batch that cannot fill.
 #include "server/batching/batcher.h"
 
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/util/fake_clock.h"
@@ -331,6 +334,51 @@ TEST(BatcherTest, ReservationsCountTowardTheQueueBound) {
   counter.Wait();
   absl::MutexLock lock(&mu);
   for (const auto& task : finished) EXPECT_TRUE(task->status.ok());
+}
+
+// A place passes from a request's reservation to its queued task without
+// ever counting twice: with as many places as requesters, each holding at
+// most one request at a time, no request may be refused. (A first version
+// gave the reservation back only after the push, and under load a request
+// was refused with a place free: OperationsTest.FullQueueIsRefusedAtOnce.)
+TEST(BatcherTest, PlaceMovesFromReservationToQueueWithoutCountingTwice) {
+  Served served = MakeModel(8);
+  constexpr int kThreads = 8, kRounds = 1500;
+  auto batcher = MakeBatcher(served.model, absl::ZeroDuration(),
+                             /*run_alone_at_once=*/false, Clock::Real(),
+                             /*max_batch_size=*/8, /*max_queue_size=*/kThreads);
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kRounds; ++i) {
+        absl::StatusOr<QueueReservation> place = batcher->Reserve();
+        if (!place.ok()) {
+          ++refused;
+          continue;
+        }
+        absl::Notification done;
+        auto task = std::make_unique<ParseTask>();
+        task->input = cv::Mat(kSide, kSide, CV_8UC3, cv::Scalar(1, 2, 3));
+        task->done = [&done](std::unique_ptr<ParseTask>) { done.Notify(); };
+        if (!batcher->Enqueue(*std::move(place), std::move(task)).ok()) {
+          ++refused;
+          continue;
+        }
+        done.WaitForNotification();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(refused.load(), 0) << "of " << kThreads * kRounds << " requests";
+  // Every place is free again.
+  std::vector<QueueReservation> all;
+  for (int i = 0; i < kThreads; ++i) {
+    absl::StatusOr<QueueReservation> place = batcher->Reserve();
+    ASSERT_TRUE(place.ok()) << i << ": " << place.status();
+    all.push_back(*std::move(place));
+  }
+  EXPECT_TRUE(absl::IsResourceExhausted(batcher->Reserve().status()));
 }
 
 // A reservation is given back exactly once, whichever way it ends: dropped

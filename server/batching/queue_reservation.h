@@ -1,8 +1,9 @@
 // QueueReservation: a place in the Batcher's queue held for one request
 // while it is prepared (decoded), from Batcher::Reserve until the request's
-// task is handed over with Batcher::Enqueue. A reservation that is dropped
-// instead (the request failed, or any early return) gives its place back on
-// destruction, so no path can leak one.
+// task is handed over with Batcher::Enqueue; the queued task then holds the
+// same place until it leaves the queue, so a place is never counted twice.
+// A reservation that is dropped instead (the request failed, or any early
+// return) gives its place back on destruction, so no path can leak one.
 //
 // Move-only; a moved-from or default-constructed reservation holds nothing.
 // Must not outlive the Batcher that made it.
@@ -47,6 +48,8 @@ class QueueReservation {
   friend class Batcher;
   // Takes over one place already counted in `*places`.
   explicit QueueReservation(std::atomic<int>* places) : places_(places) {}
+  // The place passes to a queued task: held on, not given back.
+  void TransferToQueue() { places_ = nullptr; }
 
   std::atomic<int>* places_ = nullptr;  // The batcher's count; null: none.
 };
