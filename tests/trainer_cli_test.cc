@@ -158,6 +158,9 @@ TEST_F(TrainerCliTest, BadFlagsAreClearErrors) {
       {{"--bucket_mb=0"}, "--bucket_mb=0"},
       {{"--weight_check_every=-1"}, "--weight_check_every=-1"},
       {{"--memory_limit=lots"}, "lots"},
+      {{"--part_loss_weight=0"}, "--part_loss_weight=0"},
+      {{"--part_loss_weight=nan"}, "--part_loss_weight=nan"},
+      {{"--pixel_weight=-1"}, "--pixel_weight=-1"},
   };
   for (const Case& c : cases) {
     testing::Subprocess p(TrainArgs(dir_ + "/repo/m", c.extra), dir_ + "/bad.log");

@@ -57,6 +57,10 @@ ABSL_FLAG(std::string, pixel_loss, "l2",
           "train: pixel loss of the image head, l2 (the paper) or l1 (upstream code).");
 ABSL_FLAG(double, parsing_weight, 1.0, "train: weight of the parsing cross-entropy.");
 ABSL_FLAG(double, pixel_weight, 1.0, "train: weight of the pixel loss.");
+ABSL_FLAG(double, part_loss_weight, 1.0,
+          "train: weight of the parsing loss on the inner face parts (nose, "
+          "eyes, brows, mouth, lips) against the other classes; 1 = the "
+          "paper's plain cross-entropy (the demo uses 3: docs/fidelity.md).");
 ABSL_FLAG(double, grad_clip, 0, "train: clip the global gradient norm (0 = off).");
 ABSL_FLAG(std::string, init_weights, "",
           "train: start from these weights (version folder, .safetensors or upstream .pth).");
@@ -114,6 +118,7 @@ absl::StatusOr<TrainFlags> ReadTrainFlags() {
   f.trainer.schedule = schedule == "constant" ? LrSchedule::kConstant : LrSchedule::kCosine;
   f.trainer.parsing_weight = absl::GetFlag(FLAGS_parsing_weight);
   f.trainer.pixel_weight = absl::GetFlag(FLAGS_pixel_weight);
+  f.trainer.part_loss_weight = absl::GetFlag(FLAGS_part_loss_weight);
   f.trainer.grad_clip_norm = absl::GetFlag(FLAGS_grad_clip);
   f.trainer.device = absl::GetFlag(FLAGS_device);
   f.trainer.seed = absl::GetFlag(FLAGS_seed);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -22,6 +23,7 @@
 #include "nlohmann/json.hpp"
 #include "trainer/distributed/gradient_all_reducer.h"
 #include "trainer/distributed/sync_batch_norm.h"
+#include "trainer/training/parsing_loss.h"
 
 namespace facet {
 
@@ -34,6 +36,7 @@ struct FpnTrainer::Impl {
   FaceParsingNet net{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer;
   std::unique_ptr<GradientAllReducer> reducer;  // Only with a communicator.
+  std::unique_ptr<ParsingLoss> parsing_loss;
   int64_t step = 0;
 
   double LearningRateAt(int64_t step_index) const {
@@ -109,6 +112,17 @@ absl::StatusOr<std::unique_ptr<FpnTrainer>> FpnTrainer::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("learning rate ", options.learning_rate, ", expected > 0"));
   }
+  for (const auto& [flag, value, zero_ok] :
+       {std::tuple<const char*, double, bool>{"--parsing_weight",
+                                              options.parsing_weight, true},
+        {"--pixel_weight", options.pixel_weight, true},
+        {"--part_loss_weight", options.part_loss_weight, false}}) {
+    if (!std::isfinite(value) || value < 0 || (value == 0 && !zero_ok)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, "=", value, ": expected a finite number ",
+                       zero_ok ? ">= 0" : "> 0"));
+    }
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   const std::string& dev = options.device;
@@ -144,6 +158,8 @@ absl::StatusOr<std::unique_ptr<FpnTrainer>> FpnTrainer::Create(
     }
     impl->net->to(impl->device);
     impl->net->train();
+    impl->parsing_loss = std::make_unique<ParsingLoss>(
+        options.config.parsing_ch, options.part_loss_weight, impl->device);
     if (options.communicator != nullptr) {
       auto reducer = GradientAllReducer::Create(
           options.communicator, impl->net->parameters(), options.bucket_bytes);
@@ -206,7 +222,7 @@ absl::StatusOr<StepResult> FpnTrainer::Step(const TrainingBatch& batch) {
             "the network's output is ", logits.size(2), " px but targets are ",
             size, " px (out_size must equal in_size for training)"));
       }
-      torch::Tensor ce = F::cross_entropy(logits, labels);
+      torch::Tensor ce = (*m.parsing_loss)(logits, labels);
       torch::Tensor pixel = m.options.pixel_loss == PixelLoss::kL2
                                 ? F::mse_loss(image, hq)
                                 : F::l1_loss(image, hq);

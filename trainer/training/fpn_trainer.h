@@ -55,6 +55,10 @@ struct FpnTrainerOptions {
   PixelLoss pixel_loss = PixelLoss::kL2;  // Default: L2 (paper; upstream used L1).
   double parsing_weight = 1.0;      // Default: 1.
   double pixel_weight = 1.0;        // Default: 1.
+  // Weight of the parsing loss on the inner face parts (nose, eyes, brows,
+  // mouth, lips) against the other classes (parsing_loss.h). Default: 1,
+  // the paper's plain cross-entropy.
+  double part_loss_weight = 1.0;
   double grad_clip_norm = 0;        // Max global gradient norm; 0 = off.
   LrSchedule schedule = LrSchedule::kConstant;  // Default: constant (paper).
   int64_t total_steps = 0;          // For the cosine schedule.
