@@ -60,7 +60,7 @@ ABSL_FLAG(double, pixel_weight, 1.0, "train: weight of the pixel loss.");
 ABSL_FLAG(double, part_loss_weight, 1.0,
           "train: weight of the parsing loss on the inner face parts (nose, "
           "eyes, brows, mouth, lips) against the other classes; 1 = the "
-          "paper's plain cross-entropy (the demo uses 3: docs/fidelity.md).");
+          "paper's plain cross-entropy (the demo uses 6: docs/fidelity.md).");
 ABSL_FLAG(double, grad_clip, 0, "train: clip the global gradient norm (0 = off).");
 ABSL_FLAG(std::string, init_weights, "",
           "train: start from these weights (version folder, .safetensors or upstream .pth).");

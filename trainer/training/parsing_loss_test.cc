@@ -1,5 +1,6 @@
 #include "trainer/training/parsing_loss.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/image/label_palette.h"
