@@ -71,6 +71,12 @@ inline constexpr std::array<LabelInfo, kNumLabels> kLabelPalette = {{
     {"cloth", 0, 204, 0},       // 18
 }};
 
+// The small inner parts of the face (nose, eyes, brows, mouth, lips): what
+// `facet-trainer train --part_loss_weight` weights.
+inline constexpr std::array<int, 8> kInnerFacePartLabels = {
+    kNose,      kLeftEye, kRightEye, kLeftBrow,
+    kRightBrow, kMouth,   kUpperLip, kLowerLip};
+
 // Returns the entry for `id`.
 // REQUIRES: 0 <= id < kNumLabels.
 inline const LabelInfo& Label(int id) { return kLabelPalette[id]; }

@@ -1,23 +1,18 @@
 #include "trainer/training/parsing_loss.h"
 
+#include <vector>
+
 #include "core/image/label_palette.h"
 
 namespace facet {
 
 namespace F = torch::nn::functional;
 
-const std::vector<int>& InnerFacePartLabels() {
-  static const std::vector<int> kParts = {kNose,     kLeftEye,   kRightEye,
-                                          kLeftBrow, kRightBrow, kMouth,
-                                          kUpperLip, kLowerLip};
-  return kParts;
-}
-
 ParsingLoss::ParsingLoss(int classes, double part_weight,
                          torch::Device device) {
   if (part_weight == 1.0) return;
   std::vector<float> weights(static_cast<size_t>(classes), 1.0f);
-  for (int label : InnerFacePartLabels()) {
+  for (int label : kInnerFacePartLabels) {
     if (label < classes) weights[label] = static_cast<float>(part_weight);
   }
   class_weights_ = torch::tensor(weights).to(device);

@@ -1,5 +1,6 @@
 // ParsingLoss: the per-pixel cross-entropy of the parsing head, with an
-// optional extra weight on the small inner parts of the face.
+// optional extra weight on the small inner parts of the face
+// (kInnerFacePartLabels, core/image/label_palette.h).
 //
 // The paper trains with the plain cross-entropy: part weight 1, the
 // default, is exactly F::cross_entropy. The inner parts (nose, eyes, brows,
@@ -17,12 +18,7 @@
 
 #include <torch/torch.h>
 
-#include <vector>
-
 namespace facet {
-
-// The label ids the part weight applies to (core/image/label_palette.h).
-const std::vector<int>& InnerFacePartLabels();
 
 class ParsingLoss {
  public:

@@ -70,7 +70,7 @@ TEST(ParsingLossTest, HalvesAddUpToTheWholeBatch) {
 }
 
 TEST(ParsingLossTest, TheInnerPartsAreTheSmallFeatures) {
-  const std::vector<int>& parts = InnerFacePartLabels();
+  const auto& parts = kInnerFacePartLabels;
   EXPECT_EQ(parts.size(), 8u);
   for (int label : {kBackground, kSkin, kHair, kEyeGlasses, kLeftEar, kNeck}) {
     EXPECT_EQ(std::count(parts.begin(), parts.end(), label), 0) << label;
