@@ -103,17 +103,28 @@ echo "client requests during the switch: $REQUESTS, failed: $FAILURES"
 # The real-face score: the Solvay 1927 faces (no training data) against the
 # parts dlib's 68 landmarks outline (docs/fidelity.md).
 REAL_SCORE="(no $SHARED/fixtures/solvay_1927.jpg)"
+# score_real_faces NAME [evaluate flags]: prints the score, leaves it in SCORE.
+score_real_faces() {
+  local name=$1; shift
+  SCORE=""
+  if "$TRAINER" evaluate --weights "$OUT/repo/facet/2" "$@" \
+      --data "landmarks:$SHARED/fixtures/solvay_1927.jpg" --sheet "$OUT/$name.png" \
+      > "$OUT/$name.txt" 2> "$OUT/$name.log"; then
+    cat "$OUT/$name.txt"
+    SCORE=$(grep -o 'mean_part_iou=[0-9.]*' "$OUT/$name.txt" | cut -d= -f2)
+  else
+    cat "$OUT/$name.log"
+  fi
+}
 if [ -f "$SHARED/fixtures/solvay_1927.jpg" ]; then
   say "Scoring version 2 on real faces (Solvay 1927, parts from dlib's landmarks)"
-  if "$TRAINER" evaluate --weights "$OUT/repo/facet/2" \
-      --data "landmarks:$SHARED/fixtures/solvay_1927.jpg" --sheet "$OUT/real-faces-v2.png" \
-      > "$OUT/real-faces.txt" 2> "$OUT/real-faces.log"; then
-    cat "$OUT/real-faces.txt"
-    REAL_SCORE=$(grep -o 'mean_part_iou=[0-9.]*' "$OUT/real-faces.txt" | cut -d= -f2)
-    REAL_SCORE="$REAL_SCORE over $(grep -o 'faces=[0-9]*' "$OUT/real-faces.txt" | head -1 | cut -d= -f2) faces (see $OUT/real-faces-v2.png)"
-  else
-    cat "$OUT/real-faces.log"; REAL_SCORE="(failed: $OUT/real-faces.log)"
-  fi
+  score_real_faces real-faces-v2
+  PLAIN=${SCORE:-"(failed: $OUT/real-faces-v2.log)"}
+  echo "and with mirror averaging (--mirror_average: each face and its mirror image, averaged):"
+  score_real_faces real-faces-v2-mirror --mirror_average
+  MIRROR=${SCORE:-"(failed: $OUT/real-faces-v2-mirror.log)"}
+  FACES_SCORED=$(grep -o 'faces=[0-9]*' "$OUT/real-faces-v2.txt" 2>/dev/null | head -1 | cut -d= -f2)
+  REAL_SCORE="$PLAIN, $MIRROR with mirror averaging, over ${FACES_SCORED:-?} faces (see $OUT/real-faces-v2*.png)"
 fi
 
 MIOU1=$(grep -o ' miou=[0-9.]*' "$OUT/train-1.log" | tail -1 | cut -d= -f2)

@@ -32,6 +32,10 @@ ABSL_FLAG(std::string, engine, "auto",
 ABSL_FLAG(bool, cuda_graphs, false,
           "CUDA only: capture the forward as a CUDA graph per batch size at "
           "warm-up and replay it (docs/gpu.md).");
+ABSL_FLAG(bool, mirror_average, false,
+          "Parse every face and its mirror image and average the two "
+          "(better parses of real faces, half the throughput; "
+          "docs/fidelity.md).");
 ABSL_FLAG(std::string, channels_last, "auto",
           "Torch engine: channels-last memory format, auto (on for CUDA) | on "
           "| off.");
@@ -255,6 +259,7 @@ absl::StatusOr<ServerCoreOptions> ServerCoreOptionsFromFlags(
   manager.loader.engine = absl::GetFlag(FLAGS_engine);
   manager.loader.precision = absl::GetFlag(FLAGS_precision);
   manager.loader.cuda_graphs = absl::GetFlag(FLAGS_cuda_graphs);
+  manager.loader.mirror_average = absl::GetFlag(FLAGS_mirror_average);
   manager.loader.channels_last = absl::GetFlag(FLAGS_channels_last);
   manager.loader.intra_op_threads = intra_op;
   manager.loader.input_size = absl::GetFlag(FLAGS_input_size);

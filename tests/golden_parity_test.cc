@@ -16,6 +16,7 @@
 
 #include "core/engine/face_engine_factory.h"
 #include "core/image/image_decoder.h"
+#include "core/image/label_palette.h"
 #include "core/model/face_parser.h"
 #include "core/model/pth_reader.h"
 #include "core/model/safetensors.h"
@@ -203,6 +204,69 @@ TEST_P(BatchParityTest, BatchedEqualsSingle) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, BatchParityTest, ::testing::ValuesIn(kEngines),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// Mirror averaging on a real network: parsing the mirror image gives the
+// mirror of the parse (left/right labels swapped), up to the engines'
+// batch-position rounding, and the average differs from the plain parse.
+class MirrorAverageTest : public ::testing::TestWithParam<EngineCase> {};
+
+TEST_P(MirrorAverageTest, ParseOfTheMirrorIsTheMirroredParse) {
+  if (!HasEngine(GetParam().engine)) GTEST_SKIP() << "engine not built in";
+  const std::string golden = testing::FixturesDir() + "/golden";
+  if (!fs::exists(golden + "/small.safetensors")) GTEST_SKIP() << "no fixtures";
+  auto weights = ReadSafetensorsFile(golden + "/small.safetensors");
+  ASSERT_TRUE(weights.ok());
+  EngineOptions options;
+  options.config = testing::TinyNetConfig();
+  options.engine = GetParam().engine;
+  options.device = "cpu";
+  options.fold_batch_norm = GetParam().fold;
+  auto plain = CreateFaceEngine(weights->tensors, options);
+  options.mirror_average = true;
+  auto averaged = CreateFaceEngine(weights->tensors, options);
+  ASSERT_TRUE(plain.ok() && averaged.ok()) << averaged.status().ToString();
+  constexpr int kSide = 64;
+  std::vector<uint8_t> a(kSide * kSide * 3), m(a.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    a[i] = static_cast<uint8_t>((i * 7 + i / 97) % 256);
+  for (int y = 0; y < kSide; ++y)
+    for (int x = 0; x < kSide; ++x)
+      for (int k = 0; k < 3; ++k)
+        m[(y * kSide + x) * 3 + k] = a[(y * kSide + (kSide - 1 - x)) * 3 + k];
+  ParseOptions raw;
+  raw.want_raw = true;
+  auto both = (*averaged)->Parse(
+      {{a.data(), kSide, kSide}, {m.data(), kSide, kSide}}, raw);
+  auto direct = (*plain)->Parse({{a.data(), kSide, kSide}}, raw);
+  ASSERT_TRUE(both.ok() && direct.ok()) << both.status().ToString();
+  const ParseResult &r = (*both)[0], &rm = (*both)[1];
+  const int64_t plane = r.height * r.width;
+  int mirrored_agree = 0, differs_from_plain = 0;
+  double worst = 0, scale = 1;
+  for (int64_t y = 0; y < r.height; ++y) {
+    for (int64_t x = 0; x < r.width; ++x) {
+      const int64_t p = y * r.width + x, q = y * r.width + (r.width - 1 - x);
+      mirrored_agree += rm.labels[q] == MirroredLabel(r.labels[p]);
+      differs_from_plain += r.labels[p] != (*direct)[0].labels[p];
+      for (int c = 0; c < kNumLabels; ++c) {
+        const double v = r.logits[c * plane + p];
+        worst = std::max(
+            worst, std::fabs(rm.logits[MirroredLabel(c) * plane + q] - v));
+        scale = std::max(scale, std::fabs(v));
+      }
+    }
+  }
+  EXPECT_LE(worst, 1e-4 * scale);
+  EXPECT_GE(mirrored_agree, plane - 2) << "of " << plane << " pixels";
+  EXPECT_GT(differs_from_plain, 0) << "the average should change some labels";
+  EXPECT_NE((*averaged)->Describe().find("mirror averaging"),
+            std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, MirrorAverageTest,
+                         ::testing::ValuesIn(kEngines), [](const auto& info) {
+                           return std::string(info.param.name);
+                         });
 
 TEST(FaceParserTest, RejectsBadInputsWithClearErrors) {
   FaceParserOptions options;

@@ -88,6 +88,18 @@ TEST_F(LandmarkScoreTest, AstronautIsOneFace) {
   EXPECT_EQ(ScoreValue(log, "faces"), 1) << log;
 }
 
+TEST_F(LandmarkScoreTest, MirrorAveragingScoresTheSameFaces) {
+  std::string log;
+  ASSERT_EQ(Evaluate(fixtures_ + "/astronaut.png", &log, {"--mirror_average"}),
+            0)
+      << log;
+  EXPECT_EQ(ScoreValue(log, "faces"), 1) << log;
+  EXPECT_GE(ScoreValue(log, "mean_part_iou"), 0) << log;
+  EXPECT_NE(log.find("mirror averaging (two forwards per face)"),
+            std::string::npos)
+      << log;
+}
+
 TEST_F(LandmarkScoreTest, FacelessAndBrokenImagesAreReportedPerFileAndSkipped) {
   const std::string folder = dir_ + "/photos";
   fs::create_directories(folder);

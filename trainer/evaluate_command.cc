@@ -24,6 +24,7 @@
 ABSL_DECLARE_FLAG(int32_t, batch_size);
 ABSL_DECLARE_FLAG(int32_t, val_batches);
 ABSL_DECLARE_FLAG(std::string, resize);
+ABSL_DECLARE_FLAG(bool, mirror_average);
 
 ABSL_FLAG(std::string, sheet, "",
           "evaluate: with --data landmarks:PATH, also write a PNG contact "
@@ -55,6 +56,7 @@ int RunLandmarkEvaluation(const std::string& path) {
   engine_options.device = absl::GetFlag(FLAGS_device);
   const int cores = UsableCores();
   engine_options.threads = NetworkThreads(absl::GetFlag(FLAGS_threads), cores);
+  engine_options.mirror_average = absl::GetFlag(FLAGS_mirror_average);
   auto engine =
       ToAbslStatusOr(CreateFaceEngine(loaded->tensors, engine_options));
   if (!engine.ok()) {
@@ -95,6 +97,7 @@ int RunLandmarkEvaluation(const std::string& path) {
             << ") on the faces of " << files->size() - skipped << " of "
             << files->size() << " images in " << path
             << " (parts from dlib's 68 landmarks)\n"
+            << "parsed by " << (*engine)->Describe() << "\n"
             << report.ToTable();
   std::string line =
       absl::StrFormat("landmark_score faces=%d mean_part_iou=%.4f",

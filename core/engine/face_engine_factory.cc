@@ -1,5 +1,6 @@
 #include "core/engine/face_engine_factory.h"
 
+#include "core/engine/mirror_averaging_engine.h"
 #include "core/model/cuda_device.h"
 #include "core/model/face_parser.h"
 #ifdef FACET_HAVE_ONEDNN
@@ -16,7 +17,10 @@ std::vector<std::string> AvailableEngines() {
 #endif
 }
 
-ModelResult<std::unique_ptr<FaceEngine>> CreateFaceEngine(
+namespace {
+
+// The engine `options` asks for, before mirror averaging.
+ModelResult<std::unique_ptr<FaceEngine>> CreateForwardEngine(
     const RawTensorMap& weights, const EngineOptions& options) {
   ModelResult<Precision> precision = ParsePrecision(options.precision);
   if (!precision.ok()) return precision.status();
@@ -91,6 +95,16 @@ ModelResult<std::unique_ptr<FaceEngine>> CreateFaceEngine(
       FaceParser::Create(weights, parser);
   if (!created.ok()) return created.status();
   return std::unique_ptr<FaceEngine>(std::move(*created));
+}
+
+}  // namespace
+
+ModelResult<std::unique_ptr<FaceEngine>> CreateFaceEngine(
+    const RawTensorMap& weights, const EngineOptions& options) {
+  ModelResult<std::unique_ptr<FaceEngine>> engine =
+      CreateForwardEngine(weights, options);
+  if (!engine.ok() || !options.mirror_average) return engine;
+  return WrapWithMirrorAveraging(std::move(*engine));
 }
 
 }  // namespace facet

@@ -6,6 +6,7 @@
 //   engine "onednn": the oneDNN CPU engine (core/onednn), when built in.
 //   engine "auto":   torch when the device resolves to CUDA, else onednn when
 //                    built in and it supports the precision, else torch.
+//   mirror_average:  wraps the engine in MirrorAveragingEngine.
 //
 // Thread safety: CreateFaceEngine is thread-safe; the thread count it sets
 // is process-wide (OpenMP, shared by LibTorch and oneDNN).
@@ -41,6 +42,10 @@ struct EngineOptions {
   // and CUDA graphs per batch size (see FaceParserOptions).
   std::string channels_last = "auto";
   bool cuda_graphs = false;
+  // Parse every face and its mirror image and average the two
+  // (MirrorAveragingEngine): better parses of real faces at twice the
+  // forward cost. Needs the 19 CelebAMask-HQ labels.
+  bool mirror_average = false;
 };
 
 // Builds the engine `options` asks for. InvalidArgument for an unknown

@@ -77,6 +77,28 @@ inline constexpr std::array<int, 8> kInnerFacePartLabels = {
     kNose,      kLeftEye, kRightEye, kLeftBrow,
     kRightBrow, kMouth,   kUpperLip, kLowerLip};
 
+// The label a part takes in the mirror image (left and right eyes, brows
+// and ears swap; every other label, and any id outside the table, stays).
+// Left and right are the person's own, as in CelebAMask-HQ.
+inline constexpr int MirroredLabel(int id) {
+  switch (id) {
+    case kLeftEye:
+      return kRightEye;
+    case kRightEye:
+      return kLeftEye;
+    case kLeftBrow:
+      return kRightBrow;
+    case kRightBrow:
+      return kLeftBrow;
+    case kLeftEar:
+      return kRightEar;
+    case kRightEar:
+      return kLeftEar;
+    default:
+      return id;
+  }
+}
+
 // Returns the entry for `id`.
 // REQUIRES: 0 <= id < kNumLabels.
 inline const LabelInfo& Label(int id) { return kLabelPalette[id]; }

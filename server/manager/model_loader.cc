@@ -184,6 +184,7 @@ absl::StatusOr<ModelHandle> LoadModelOnce(const std::string& path,
   engine_options.int8_scales_path = weights->int8_scales_path;
   engine_options.cuda_graphs = options.cuda_graphs;
   engine_options.channels_last = options.channels_last;
+  engine_options.mirror_average = options.mirror_average;
   engine_options.threads = options.intra_op_threads;
   auto parser =
       ToAbslStatusOr(CreateFaceEngine(weights->tensors, engine_options));

@@ -52,6 +52,8 @@ struct ModelLoaderOptions {
   // "on", "off"); see FaceParserOptions.
   bool cuda_graphs = false;
   std::string channels_last = "auto";
+  // Parse each face and its mirror image and average (EngineOptions).
+  bool mirror_average = false;
   // Forward threads (process-wide); 0 = every usable core. Default: 0.
   int intra_op_threads = 0;
   // Input side for bare weight files (ignored for version folders, whose

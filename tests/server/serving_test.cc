@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/image/image_decoder.h"
+#include "core/image/label_palette.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "opencv2/imgcodecs.hpp"
@@ -498,6 +499,53 @@ TEST_F(ServingTest, ReflectionAndHealthAreServed) {
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
+}
+
+// --mirror_average: the server parses each face and its mirror image and
+// averages them, so the parse of a mirrored face is the mirrored parse
+// (left and right labels swapped).
+TEST(MirrorAverageServingTest, MirroredFaceGetsTheMirroredParse) {
+  const std::string repo =
+      testing::MakeTempDirRemovedAtExit("facet_mirror_repo");
+  ASSERT_EQ(PublishVersion(repo, kModel, 1), 1);
+  auto server = ServerProcess::Start(
+      {"--model_repository=" + repo, std::string("--model_name=") + kModel,
+       "--device=cpu", "--mirror_average", "--adaptive_batching=false",
+       "--intra_op_threads=1"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  const absl::Time end = absl::Now() + absl::Seconds(60);
+  while (HealthStatus(**server) != 1 && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_EQ(HealthStatus(**server), 1) << (*server)->Log();
+  EXPECT_NE((*server)->Log().find("mirror averaging"), std::string::npos);
+  auto stub = (*server)->NewStub();
+  // At the network's size (64 px), so no resize breaks the symmetry.
+  const cv::Mat face = MakeFace(64, 64, 3);
+  cv::Mat mirrored;
+  cv::flip(face, mirrored, 1);
+  cv::Mat labels[2];
+  for (int i = 0; i < 2; ++i) {
+    v1::ParseResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+    grpc::Status status =
+        stub->Parse(&context, PngRequest(i == 0 ? face : mirrored), &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    const std::string& data = response.labels().data();
+    labels[i] = cv::imdecode(std::vector<uint8_t>(data.begin(), data.end()),
+                             cv::IMREAD_UNCHANGED);
+    ASSERT_EQ(labels[i].size(), cv::Size(64, 64));
+  }
+  int agree = 0;
+  for (int y = 0; y < 64; ++y) {
+    for (int x = 0; x < 64; ++x) {
+      agree += labels[1].at<uint8_t>(y, 63 - x) ==
+               MirroredLabel(labels[0].at<uint8_t>(y, x));
+    }
+  }
+  EXPECT_GE(agree, 64 * 64 - 4) << (*server)->Log();
 }
 
 }  // namespace
