@@ -108,6 +108,43 @@ TEST_F(TrainerCliTest, SigtermSavesStateAndResumeContinues) {
   EXPECT_EQ(q.Log().find("step=1/"), std::string::npos) << q.Log();
 }
 
+// Training in two stages with --lr_schedule_steps set to the last stage's
+// --steps follows the one cosine schedule of a single run: the same learning
+// rate and the same loss at every step.
+TEST_F(TrainerCliTest, StagedTrainingFollowsOneCosineSchedule) {
+  const std::vector<std::string> common = {
+      "--batch_size=2",  "--val_every=0",        "--publish_every=0",
+      "--val_batches=1", "--lr_schedule=cosine", "--lr=1e-3"};
+  auto run = [&](const std::string& to, std::vector<std::string> extra,
+                 const std::string& log) {
+    extra.insert(extra.begin(), common.begin(), common.end());
+    testing::Subprocess p(TrainArgs(to, extra), log);
+    EXPECT_EQ(p.Wait(seconds(120)), 0) << p.Log();
+    return p.Log();
+  };
+  const std::string single = run(dir_ + "/a/m", {"--steps=4"}, dir_ + "/a.log");
+  run(dir_ + "/b/m", {"--steps=2", "--lr_schedule_steps=4"}, dir_ + "/b1.log");
+  const std::string staged =
+      run(dir_ + "/b/m", {"--steps=4", "--lr_schedule_steps=4", "--resume"},
+          dir_ + "/b2.log");
+  for (int step : {3, 4}) {
+    std::smatch a, b;
+    const std::regex re("step=" + std::to_string(step) +
+                        "/4 loss=([0-9.eE+-]+).* lr=([0-9.eE+-]+)");
+    ASSERT_TRUE(std::regex_search(single, a, re)) << single;
+    ASSERT_TRUE(std::regex_search(staged, b, re)) << staged;
+    EXPECT_EQ(a[2], b[2]) << "learning rate at step " << step;
+    EXPECT_EQ(a[1], b[1]) << "loss at step " << step;
+  }
+  // A stage that ends early is not at the end of its schedule.
+  const std::string first = run(dir_ + "/c/m", {"--steps=2"}, dir_ + "/c.log");
+  std::smatch a, c;
+  const std::regex re2("step=2/[24] loss=[0-9.eE+-]+.* lr=([0-9.eE+-]+)");
+  ASSERT_TRUE(std::regex_search(first, c, re2)) << first;
+  ASSERT_TRUE(std::regex_search(single, a, re2)) << single;
+  EXPECT_NE(a[1], c[1]) << "--steps=2 alone spans its own, shorter schedule";
+}
+
 // SIGKILL at random instants while the trainer publishes every step: every
 // version folder that exists is complete and its checksums hold, and a new
 // trainer cleans what the killed one left behind.
@@ -161,6 +198,7 @@ TEST_F(TrainerCliTest, BadFlagsAreClearErrors) {
       {{"--part_loss_weight=0"}, "--part_loss_weight=0"},
       {{"--part_loss_weight=nan"}, "--part_loss_weight=nan"},
       {{"--pixel_weight=-1"}, "--pixel_weight=-1"},
+      {{"--lr_schedule_steps=-5"}, "--lr_schedule_steps=-5"},
   };
   for (const Case& c : cases) {
     testing::Subprocess p(TrainArgs(dir_ + "/repo/m", c.extra), dir_ + "/bad.log");

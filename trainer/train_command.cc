@@ -53,6 +53,10 @@ ABSL_FLAG(double, bucket_mb, 25,
           "train, several ranks: gradient all-reduce bucket size in MiB.");
 ABSL_FLAG(double, lr, 2e-4, "train: Adam learning rate (the paper: 2e-4).");
 ABSL_FLAG(std::string, lr_schedule, "constant", "train: constant or cosine.");
+ABSL_FLAG(int64_t, lr_schedule_steps, 0,
+          "train: steps the cosine schedule spans (0: --steps). Training in "
+          "stages with --resume, give every stage the last stage's --steps, "
+          "so that together they follow one schedule.");
 ABSL_FLAG(std::string, pixel_loss, "l2",
           "train: pixel loss of the image head, l2 (the paper) or l1 (upstream code).");
 ABSL_FLAG(double, parsing_weight, 1.0, "train: weight of the parsing cross-entropy.");
@@ -125,7 +129,13 @@ absl::StatusOr<TrainFlags> ReadTrainFlags() {
   f.trainer.micro_batch_size = absl::GetFlag(FLAGS_micro_batch_size);
   f.trainer.sync_batch_norm = absl::GetFlag(FLAGS_sync_batch_norm);
   f.steps = absl::GetFlag(FLAGS_steps);
-  f.trainer.total_steps = f.steps;
+  const int64_t schedule_steps = absl::GetFlag(FLAGS_lr_schedule_steps);
+  if (schedule_steps < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--lr_schedule_steps=", schedule_steps,
+                     ": expected >= 0 (0: --steps)"));
+  }
+  f.trainer.total_steps = schedule_steps > 0 ? schedule_steps : f.steps;
   f.batch_size = absl::GetFlag(FLAGS_batch_size);
   if (f.steps < 1) return absl::InvalidArgumentError(absl::StrCat("--steps=", f.steps, ": expected >= 1"));
   if (f.batch_size < 1 || f.batch_size > 1024) {
