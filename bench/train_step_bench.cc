@@ -28,6 +28,7 @@
 #include "trainer/data/synthetic_faces.h"
 #include "trainer/data/thread_budget.h"
 #include "trainer/training/fpn_trainer.h"
+#include "trainer/training/training_malloc_policy.h"
 
 ABSL_FLAG(bool, smoke, false, "Run one short iteration of everything and exit.");
 ABSL_FLAG(int32_t, runs, 5, "Interleaved runs of each side.");
@@ -139,6 +140,8 @@ double DataWaitFraction(const NetConfig& config, int steps) {
 int main(int argc, char** argv) {
   facet::ParseFlags(argc, argv);
   using namespace facet;
+  // As `facet-trainer train` runs (training_malloc_policy.h).
+  std::printf("malloc: %s\n", ApplyTrainingMallocPolicy().c_str());
   const bool smoke = absl::GetFlag(FLAGS_smoke);
   auto config = NetConfigPreset(smoke ? "tiny" : absl::GetFlag(FLAGS_preset));
   if (!config.ok()) return 2;

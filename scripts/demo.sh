@@ -46,8 +46,10 @@ mkdir -p "$OUT"
 # --part_loss_weight 6: the small parts weigh more in the loss, which lifts
 # the real-face score of a model that has seen only synthetic faces
 # (docs/fidelity.md); the paper's recipe (1) stays the trainer's default.
+# One cosine schedule over both stages (--lr_schedule_steps): version 2 is
+# the model a single run of $STEPS2 steps gives.
 TRAIN_FLAGS=(--to "$OUT/repo/facet" --preset "$PRESET" --batch_size "$BATCH" --lr 1.5e-3
-             --part_loss_weight 6
+             --part_loss_weight 6 --lr_schedule cosine --lr_schedule_steps "$STEPS2"
              --val_batches 4 --val_every 0 --keep_versions 0 --seed 1 --log_every 50)
 
 say "1. Training a '$PRESET' network on synthetic faces for $STEPS1 steps (version 1)"

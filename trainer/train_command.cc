@@ -25,6 +25,7 @@
 #include "trainer/training/face_data_source.h"
 #include "trainer/training/fpn_trainer.h"
 #include "trainer/training/training_loop.h"
+#include "trainer/training/training_malloc_policy.h"
 #include "trainer/training/training_metrics.h"
 #include "trainer/training/validation.h"
 
@@ -192,6 +193,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   }
   const std::string rank_tag =
       env->enabled ? absl::StrCat("rank ", env->rank, ": ") : "";
+  const std::string malloc_policy = ApplyTrainingMallocPolicy();
   const int cores = UsableCores();
   const ThreadBudget budget = PlanThreadBudget(cores, absl::GetFlag(FLAGS_loader_threads),
                                                absl::GetFlag(FLAGS_threads));
@@ -199,7 +201,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   LOG(INFO) << rank_tag << "threads: usable_cores=" << cores
             << " intra_op_threads=" << budget.intra_op_threads
             << " loader_threads=" << budget.loader_threads << " openmp=\""
-            << OpenMpWaitSetting()
+            << OpenMpWaitSetting() << "\" malloc=\"" << malloc_policy
             << "\" (loaders share the cores with the network; --threads, "
                "--loader_threads)";
 
