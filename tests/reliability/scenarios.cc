@@ -520,7 +520,8 @@ void RunSigtermUnderLoad(const CrashScale& scale) {
 
     const std::vector<CallRecord> records = load.Records();
     int64_t before_ok = 0, before_total = 0, in_flight = 0;
-    int64_t after_ok = 0, after_unavailable = 0, after_other = 0;
+    int64_t after_ok = 0, after_unavailable = 0, after_cancelled = 0,
+            after_other = 0;
     std::string other;
     for (const CallRecord& r : records) {
       if (r.sent < term) {
@@ -534,6 +535,11 @@ void RunSigtermUnderLoad(const CrashScale& scale) {
         ++after_ok;
       } else if (r.code == grpc::UNAVAILABLE) {
         ++after_unavailable;
+      } else if (r.code == grpc::CANCELLED) {
+        // gRPC's Shutdown cancels calls that reached the transport after
+        // the signal while every handler thread was busy (1 in ~6 runs
+        // here, 2 calls); at most one per client can be in that window.
+        ++after_cancelled;
       } else {
         ++after_other;
         if (other.empty()) {
@@ -547,6 +553,7 @@ void RunSigtermUnderLoad(const CrashScale& scale) {
         .Add("before_ok", absl::StrCat(before_ok, "/", before_total))
         .Add("after_ok", after_ok)
         .Add("after_unavailable", after_unavailable)
+        .Add("after_cancelled", after_cancelled)
         .Add("after_other", after_other)
         .Add("exit_code", code)
         .Add("exit_ms", Ms(exit_after))
@@ -557,6 +564,7 @@ void RunSigtermUnderLoad(const CrashScale& scale) {
     EXPECT_GT(in_flight, 0) << "nothing was in flight at SIGTERM";
     EXPECT_EQ(before_ok, before_total) << other;
     EXPECT_EQ(after_other, 0) << other;
+    EXPECT_LE(after_cancelled, options.clients);
     EXPECT_GT(after_unavailable, 0);
     EXPECT_NE(server->Log().find("event=stopped"), std::string::npos);
   }
