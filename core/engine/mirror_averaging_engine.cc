@@ -24,11 +24,21 @@ void MirrorRgb(const RgbImageView& view, std::vector<uint8_t>* out) {
   }
 }
 
-// The engines' conversion of the image head's [-1, 1] values to bytes.
-uint8_t RestoredByte(float v) {
-  float b = (v + 1.0f) * 127.5f;
-  b = b >= 0.0f ? std::min(b, 255.0f) : 0.0f;  // NaN -> 0.
-  return static_cast<uint8_t>(b);
+// Averages, in place, each h x w plane of `direct` with the plane of
+// `mirror` that `mirror_plane_of` names, read mirrored left to right.
+template <typename PlaneOf>
+void AverageWithMirror(float* direct, const float* mirror, int64_t planes,
+                       int64_t h, int64_t w, PlaneOf mirror_plane_of) {
+  const int64_t plane = h * w;
+  for (int64_t c = 0; c < planes; ++c) {
+    float* d = direct + c * plane;
+    const float* m = mirror + mirror_plane_of(c) * plane;
+    for (int64_t y = 0; y < h; ++y) {
+      for (int64_t x = 0; x < w; ++x) {
+        d[y * w + x] = 0.5f * (d[y * w + x] + m[y * w + (w - 1 - x)]);
+      }
+    }
+  }
 }
 
 class MirrorAveragingEngine : public FaceEngine {
@@ -79,26 +89,12 @@ class MirrorAveragingEngine : public FaceEngine {
       ParseResult& r = results[i];
       r.height = h;
       r.width = w;
-      // Average in place in the direct view's buffers: channel c at (y, x)
-      // meets the mirror's channel MirroredLabel(c) at (y, w - 1 - x).
-      for (int64_t c = 0; c < classes; ++c) {
-        float* d = direct.logits.data() + c * plane;
-        const float* m = mirror.logits.data() + MirroredLabel(c) * plane;
-        for (int64_t y = 0; y < h; ++y) {
-          for (int64_t x = 0; x < w; ++x) {
-            d[y * w + x] = 0.5f * (d[y * w + x] + m[y * w + (w - 1 - x)]);
-          }
-        }
-      }
-      for (int64_t k = 0; k < 3; ++k) {
-        float* d = direct.image.data() + k * plane;
-        const float* m = mirror.image.data() + k * plane;
-        for (int64_t y = 0; y < h; ++y) {
-          for (int64_t x = 0; x < w; ++x) {
-            d[y * w + x] = 0.5f * (d[y * w + x] + m[y * w + (w - 1 - x)]);
-          }
-        }
-      }
+      // Class c at (y, x) meets the mirror's class MirroredLabel(c) at
+      // (y, w - 1 - x); colour channels meet themselves.
+      AverageWithMirror(direct.logits.data(), mirror.logits.data(), classes, h,
+                        w, [](int64_t c) { return MirroredLabel(c); });
+      AverageWithMirror(direct.image.data(), mirror.image.data(), 3, h, w,
+                        [](int64_t k) { return k; });
       r.labels.resize(static_cast<size_t>(plane));
       for (int64_t p = 0; p < plane; ++p) {
         int64_t best = 0;
@@ -116,7 +112,8 @@ class MirrorAveragingEngine : public FaceEngine {
         r.restored.resize(static_cast<size_t>(plane * 3));
         for (int64_t p = 0; p < plane; ++p) {
           for (int64_t k = 0; k < 3; ++k) {
-            r.restored[p * 3 + k] = RestoredByte(direct.image[k * plane + p]);
+            r.restored[p * 3 + k] =
+                ImageValueToByte(direct.image[k * plane + p]);
           }
         }
       }

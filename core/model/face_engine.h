@@ -69,6 +69,16 @@ class FaceEngine {
   virtual std::string Describe() const = 0;
 };
 
+// The restored face's byte for an image-head value in [-1, 1]: (v + 1) *
+// 127.5, clamped to [0, 255] and truncated; NaN gives 0. The conversion of
+// every engine that computes it per value (the torch engine does the same
+// with tensor ops).
+inline uint8_t ImageValueToByte(float v) {
+  float b = (v + 1.0f) * 127.5f;
+  b = b >= 0.0f ? (b < 255.0f ? b : 255.0f) : 0.0f;  // NaN -> 0.
+  return static_cast<uint8_t>(b);
+}
+
 // The batch rules every engine applies: non-empty, every item non-null and
 // of the first item's size, sides positive multiples of 2^down_steps.
 // InvalidArgument naming the item and both sizes otherwise.

@@ -334,9 +334,7 @@ void OutputKernel(const ActLayout& heads, const float* in, int64_t parsing_ch,
         r.labels[p] = static_cast<uint8_t>(best);
         if (options.want_restored) {
           for (int64_t k = 0; k < 3; ++k) {
-            float v = (px[co[parsing_ch + k]] + 1.0f) * 127.5f;
-            v = v >= 0.0f ? std::min(v, 255.0f) : 0.0f;  // NaN -> 0.
-            r.restored[p * 3 + k] = static_cast<uint8_t>(v);
+            r.restored[p * 3 + k] = ImageValueToByte(px[co[parsing_ch + k]]);
           }
         }
         if (options.want_raw) {
